@@ -1,0 +1,273 @@
+/**
+ * Reading case files and running cases: the engine behind `eval` and `check` (shared/spec/cases.md).
+ */
+import { readFileSync } from 'node:fs';
+import { OracleError, ptr } from './errors.js';
+import { getOp, resolveInputs, resolveParams, type OpDef, type Outputs, type Precision } from './registry.js';
+import { validateCase } from './schemas.js';
+import { decodeTensor, encodeTensor, fromData, type Arr, type Tensor, type TensorJSON } from './tensor.js';
+import { compareArrays, describeMismatch, toleranceAllowance, type Mismatch, type Tolerance } from './compare.js';
+import { flat } from './reference/common.js';
+import './ops/index.js';
+
+export interface CaseJSON {
+  id?: string;
+  op: string;
+  inputs?: Record<string, TensorJSON>;
+  params?: Record<string, unknown>;
+  expected?: Record<string, TensorJSON>;
+  tolerance?: Tolerance;
+  tags?: string[];
+  note?: string;
+}
+
+/** One entry of a case file: the parsed value, or why its line could not be parsed. */
+export interface RawCase {
+  value?: unknown;
+  error?: OracleError;
+  /** Where it came from, for messages: "#3" or "line 4". */
+  where: string;
+  index: number;
+}
+
+export type Backend = 'reference' | 'accelerated';
+
+export interface EvalResult {
+  id: string;
+  op: string;
+  outputs?: Record<string, TensorJSON>;
+  error?: { code: string; message: string; path: string };
+}
+
+/** Thrown for a file that cannot be read or parsed as a whole (exit status 2). */
+export class FileError extends Error {}
+
+function positionToLineCol(text: string, pos: number): string {
+  const before = text.slice(0, pos);
+  const line = before.split('\n').length;
+  const col = pos - before.lastIndexOf('\n');
+  return `line ${line}, column ${col}`;
+}
+
+function jsonError(text: string, e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  const m = /position (\d+)/.exec(msg);
+  const clean = msg.replace(/^JSON\.parse: /, '').replace(/ in JSON at position \d+.*$/, '').replace(/\s*\(line \d+ column \d+\)$/, '');
+  return m ? `${clean} at ${positionToLineCol(text, Number(m[1]))}` : clean;
+}
+
+/**
+ * Parses a case file: one case, a JSON array of cases, or JSON Lines. JSON Lines is used for
+ * `.jsonl` files, and for other text that is not one JSON value but whose first line is; each
+ * line then stands alone (a bad line is an error for that case only).
+ */
+export function parseCases(text: string, name: string): RawCase[] {
+  const isJsonl = name.endsWith('.jsonl');
+  if (!isJsonl) {
+    try {
+      const v: unknown = JSON.parse(text);
+      if (Array.isArray(v)) return v.map((value, index) => ({ value, index, where: `#${index}` }));
+      return [{ value: v, index: 0, where: '#0' }];
+    } catch (e) {
+      const first = text.split('\n').find((l) => l.trim() !== '');
+      let firstOk = false;
+      try {
+        if (first !== undefined && first.trim() !== text.trim()) {
+          JSON.parse(first);
+          firstOk = true;
+        }
+      } catch {
+        /* not JSON Lines either */
+      }
+      if (!firstOk) {
+        if (text.trim() === '') throw new FileError(`${name}: the file is empty (expected a case, an array of cases, or JSON Lines)`);
+        throw new FileError(`${name}: not valid JSON: ${jsonError(text, e)}`);
+      }
+    }
+  }
+  const out: RawCase[] = [];
+  text.split('\n').forEach((line, lineNo) => {
+    if (line.trim() === '') return;
+    const index = out.length;
+    const where = `line ${lineNo + 1}`;
+    try {
+      out.push({ value: JSON.parse(line), index, where });
+    } catch (e) {
+      out.push({ index, where, error: new OracleError('INVALID_JSON', `${name} ${where}: not valid JSON: ${jsonError(line, e)}`, '') });
+    }
+  });
+  if (out.length === 0) throw new FileError(`${name}: the file holds no cases`);
+  return out;
+}
+
+export function readCaseFile(file: string): RawCase[] {
+  let text: string;
+  try {
+    text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String((e as Error).message);
+    throw new FileError(`${file === '-' ? 'standard input' : file}: cannot read: ${why}`);
+  }
+  return parseCases(text, file === '-' ? 'standard input' : file);
+}
+
+/** A validated case, ready to run. */
+export interface PreparedCase {
+  id: string;
+  op: OpDef;
+  inputs: Record<string, Arr>;
+  params: Record<string, unknown>;
+  raw: CaseJSON;
+}
+
+function caseId(raw: unknown, index: number): string {
+  if (raw && typeof raw === 'object' && typeof (raw as CaseJSON).id === 'string') return (raw as CaseJSON).id!;
+  return `#${index}`;
+}
+
+function caseOp(raw: unknown): string {
+  return raw && typeof raw === 'object' && typeof (raw as CaseJSON).op === 'string' ? (raw as CaseJSON).op : '';
+}
+
+export function decodeTensors(map: Record<string, TensorJSON> | undefined, field: string): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const [name, t] of Object.entries(map ?? {})) {
+    try {
+      out[name] = decodeTensor(t);
+    } catch (e) {
+      if (e instanceof OracleError) throw e.under(ptr(field, name));
+      throw e;
+    }
+  }
+  return out;
+}
+
+/** Validates a case (structure, op, tensors, inputs, params). Throws OracleError. */
+export function prepareCase(raw: unknown, index: number): PreparedCase {
+  validateCase(raw);
+  const c = raw as CaseJSON;
+  const op = getOp(c.op);
+  const inputs = resolveInputs(op, decodeTensors(c.inputs, 'inputs'));
+  const params = resolveParams(op, c.params);
+  return { id: caseId(raw, index), op, inputs, params, raw: c };
+}
+
+export async function runOp(op: OpDef, inputs: PreparedCase['inputs'], params: PreparedCase['params'], backend: Backend): Promise<Outputs> {
+  if (backend === 'accelerated') {
+    if (!op.accelerated) throw new OracleError('UNSUPPORTED', `${op.name} has no accelerated implementation; use --backend reference`, '/op');
+    return await op.accelerated(inputs, params);
+  }
+  return op.reference(inputs, params);
+}
+
+export function encodeOutputs(op: OpDef, outputs: Outputs): Record<string, TensorJSON> {
+  const out: Record<string, TensorJSON> = {};
+  for (const spec of op.outputs) {
+    const a = outputs[spec.name];
+    if (a) out[spec.name] = encodeTensor(a, spec.dtype ?? 'float64');
+  }
+  return out;
+}
+
+function asErrorJSON(e: unknown): { code: string; message: string; path: string } {
+  if (e instanceof OracleError) return e.toJSON();
+  const msg = e instanceof Error ? e.message : String(e);
+  return { code: 'INTERNAL', message: `internal error: ${msg}`, path: '' };
+}
+
+/** Evaluates one raw case; never throws. */
+export async function evaluateRaw(rc: RawCase, backend: Backend): Promise<{ result: EvalResult; prepared?: PreparedCase; outputs?: Outputs }> {
+  const id = caseId(rc.value, rc.index);
+  const opName = caseOp(rc.value);
+  if (rc.error) return { result: { id, op: opName, error: asErrorJSON(rc.error) } };
+  try {
+    const prepared = prepareCase(rc.value, rc.index);
+    const outputs = await runOp(prepared.op, prepared.inputs, prepared.params, backend);
+    return { result: { id, op: opName, outputs: encodeOutputs(prepared.op, outputs) }, prepared, outputs };
+  } catch (e) {
+    return { result: { id, op: opName, error: asErrorJSON(e) } };
+  }
+}
+
+export const UNIT_ROUNDOFF: Record<Precision, number> = { float64: 2 ** -53, float32: 2 ** -24 };
+
+/**
+ * The default allowance for `check` when a case names no tolerance: the op's error bound at the
+ * backend's precision plus its bound at float64 (the expected values may come from another
+ * float64 implementation that rounds as it goes).
+ */
+export function defaultAllowance(op: OpDef, inputs: PreparedCase['inputs'], params: PreparedCase['params'], outputs: Outputs, precision: Precision): Outputs {
+  const bound = (u: number): Outputs => {
+    if (op.errorBound) return op.errorBound(inputs, params, outputs, u);
+    const k = op.ulps ?? 4;
+    const res: Outputs = {};
+    for (const [name, y] of Object.entries(outputs)) {
+      const d = flat(y).map((v) => k * u * Math.abs(v));
+      res[name] = fromData(d, y.shape);
+    }
+    return res;
+  };
+  const a = bound(UNIT_ROUNDOFF[precision]);
+  if (precision === 'float64') {
+    for (const k of Object.keys(a)) {
+      const d = flat(a[k]);
+      a[k] = fromData(d.map((v) => 2 * v), a[k].shape);
+    }
+    return a;
+  }
+  const b = bound(UNIT_ROUNDOFF.float64);
+  for (const k of Object.keys(a)) {
+    const da = flat(a[k]);
+    const db = flat(b[k]);
+    a[k] = fromData(da.map((v, i) => v + db[i]), a[k].shape);
+  }
+  return a;
+}
+
+export interface CheckResult {
+  id: string;
+  op: string;
+  ok: boolean;
+  /** One line (or a few) saying what went wrong. */
+  message?: string;
+  mismatches?: Record<string, Mismatch>;
+}
+
+/** Runs a case and compares its outputs with `expected`. Never throws. */
+export async function checkRaw(rc: RawCase, backend: Backend): Promise<CheckResult> {
+  const { result, prepared, outputs } = await evaluateRaw(rc, backend);
+  const base = { id: result.id, op: result.op };
+  if (result.error) return { ...base, ok: false, message: `error ${result.error.code}${result.error.path ? ' at ' + result.error.path : ''}: ${result.error.message}` };
+  const raw = prepared!.raw;
+  if (!raw.expected || Object.keys(raw.expected).length === 0) return { ...base, ok: false, message: 'the case has no expected outputs to check against' };
+  let expected: Record<string, Tensor>;
+  try {
+    expected = decodeTensors(raw.expected, 'expected');
+  } catch (e) {
+    return { ...base, ok: false, message: `error ${asErrorJSON(e).code} at ${asErrorJSON(e).path}: ${asErrorJSON(e).message}` };
+  }
+  const precision: Precision = backend === 'accelerated' ? 'float32' : 'float64';
+  const allowance = raw.tolerance ? null : defaultAllowance(prepared!.op, prepared!.inputs, prepared!.params, outputs!, precision);
+  const mismatches: Record<string, Mismatch> = {};
+  const problems: string[] = [];
+  for (const [name, exp] of Object.entries(expected)) {
+    const got = outputs![name];
+    if (!got) {
+      problems.push(`${name}: the op produced no output named ${name} (outputs: ${Object.keys(outputs!).join(', ')})`);
+      continue;
+    }
+    const spec = prepared!.op.outputs.find((o) => o.name === name);
+    const exact = spec?.dtype === 'int64';
+    const allowed = exact
+      ? () => 0
+      : raw.tolerance
+        ? toleranceAllowance(raw.tolerance)
+        : ((a: Float64Array) => (i: number) => a[i])(flat(allowance![name]));
+    const m = compareArrays(got, exp.array, allowed);
+    mismatches[name] = m;
+    if (!m.ok) problems.push(describeMismatch(name, m));
+  }
+  if (problems.length) return { ...base, ok: false, message: problems.join('\n'), mismatches };
+  return { ...base, ok: true, mismatches };
+}

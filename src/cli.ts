@@ -1,0 +1,198 @@
+#!/usr/bin/env node
+/**
+ * The `cnn-oracle` command line. Every failure a user can cause ends in one line on standard
+ * error and an exit status; no stack traces.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
+import { checkRaw, evaluateRaw, FileError, readCaseFile, type Backend } from './cases.js';
+import { allOps, getOp, paramsSchema } from './registry.js';
+import { schemaByName } from './schemas.js';
+import { OracleError } from './errors.js';
+import { stringify, encodeTensor } from './tensor.js';
+import { Rng } from './rng.js';
+import { VERSION } from './version.js';
+
+/** Exit statuses of eval/check/grade (cases.md, grading.md). */
+const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+function fail(message: string, code: number = EXIT.usage): never {
+  process.stderr.write(`cnn-oracle: ${message}\n`);
+  process.exit(code);
+}
+
+function openOut(file: string | undefined): { write: (s: string) => void; close: () => Promise<void> } {
+  if (!file) return { write: (s) => void process.stdout.write(s), close: async () => {} };
+  let stream: WriteStream;
+  try {
+    writeFileSync(file, '');
+    stream = createWriteStream(file, { flags: 'a' });
+  } catch (e) {
+    fail(`cannot write ${file}: ${(e as Error).message}`);
+  }
+  return { write: (s) => void stream.write(s), close: () => new Promise((r) => stream.end(r)) };
+}
+
+const backendOption = () =>
+  new Option('-b, --backend <backend>', 'which implementation runs the ops').choices(['reference', 'accelerated']).default('reference');
+
+function loadOrExit(file: string) {
+  try {
+    return readCaseFile(file);
+  } catch (e) {
+    if (e instanceof FileError) fail(e.message);
+    throw e;
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('cnn-oracle')
+    .description('Exact reference operators for CNNs: evaluate and check cases against them.')
+    .version(VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('eval')
+    .description('run each case on a backend and print one JSON line of outputs per case')
+    .argument('<file>', 'a case, an array of cases, or JSON Lines; - for standard input')
+    .addOption(backendOption())
+    .option('-o, --out <file>', 'write the JSON Lines there instead of standard output')
+    .action(async (file: string, opts: { backend: Backend; out?: string }) => {
+      const cases = loadOrExit(file);
+      const out = openOut(opts.out);
+      let errors = 0;
+      for (const rc of cases) {
+        const { result } = await evaluateRaw(rc, opts.backend);
+        if (result.error) errors++;
+        out.write(stringify(result) + '\n');
+      }
+      await out.close();
+      process.exitCode = errors ? EXIT.failed : EXIT.ok;
+    });
+
+  program
+    .command('check')
+    .description('run each case and compare with its expected outputs; exit 0 only when all pass')
+    .argument('<file>', 'a case, an array of cases, or JSON Lines; - for standard input')
+    .addOption(backendOption())
+    .option('-q, --quiet', 'print only failures and the summary')
+    .action(async (file: string, opts: { backend: Backend; quiet?: boolean }) => {
+      const cases = loadOrExit(file);
+      let passed = 0;
+      let failed = 0;
+      for (const rc of cases) {
+        const r = await checkRaw(rc, opts.backend);
+        if (r.ok) {
+          passed++;
+          if (!opts.quiet) process.stdout.write(`PASS ${r.id} (${r.op})\n`);
+        } else {
+          failed++;
+          const [first, ...rest] = (r.message ?? '').split('\n');
+          process.stdout.write(`FAIL ${r.id} (${r.op}): ${first}\n${rest.map((l) => '     ' + l + '\n').join('')}`);
+        }
+      }
+      process.stdout.write(`${passed} passed, ${failed} failed\n`);
+      process.exitCode = failed ? EXIT.failed : EXIT.ok;
+    });
+
+  program
+    .command('ops')
+    .description('list the op catalogue, or describe one op')
+    .argument('[op]', 'an op name')
+    .option('--json', 'machine-readable output')
+    .action((name: string | undefined, opts: { json?: boolean }) => {
+      if (name) {
+        const op = getOp(name);
+        if (opts.json) {
+          process.stdout.write(
+            stringify({ name: op.name, family: op.family, summary: op.summary, inputs: op.inputs, params: paramsSchema(op), outputs: op.outputs, accelerated: !!op.accelerated }) + '\n',
+          );
+          return;
+        }
+        const lines = [`${op.name} — ${op.summary}`, '', 'inputs:'];
+        for (const i of op.inputs) lines.push(`  ${i.name}${i.optional ? '?' : ''}  ${i.doc}${i.kind === 'index' ? ' (int64)' : ''}`);
+        lines.push('params:');
+        if (!op.params.length) lines.push('  (none)');
+        for (const p of op.params) {
+          const d = p.default !== undefined ? ` (default ${JSON.stringify(p.default)})` : p.optional ? ' (optional)' : ' (required)';
+          lines.push(`  ${p.name}${d}  ${p.doc}`);
+        }
+        lines.push('outputs:');
+        for (const o of op.outputs) lines.push(`  ${o.name}${o.dtype === 'int64' ? ' (int64)' : ''}  ${o.doc}`);
+        lines.push(`backends: reference${op.accelerated ? ', accelerated' : ''}`);
+        process.stdout.write(lines.join('\n') + '\n');
+        return;
+      }
+      const ops = allOps();
+      if (opts.json) {
+        process.stdout.write(stringify(ops.map((o) => ({ name: o.name, family: o.family, summary: o.summary }))) + '\n');
+        return;
+      }
+      const width = Math.max(...ops.map((o) => o.name.length));
+      let family = '';
+      for (const o of ops) {
+        if (o.family !== family) {
+          family = o.family;
+          process.stdout.write(`${family}:\n`);
+        }
+        process.stdout.write(`  ${o.name.padEnd(width)}  ${o.summary}\n`);
+      }
+    });
+
+  program
+    .command('schema')
+    .description('print a JSON Schema: tensor, case, eval-result, or the params of an op')
+    .argument('<name>', 'tensor | case | eval-result | OP')
+    .action((name: string) => {
+      process.stdout.write(JSON.stringify(schemaByName(name), null, 2) + '\n');
+    });
+
+  program
+    .command('generate')
+    .description('print seeded random cases of an op (inputs and params, no expected) as JSON Lines')
+    .argument('<op>', 'an op name')
+    .option('-n, --count <n>', 'how many cases', '5')
+    .option('-s, --seed <seed>', 'seed (number or text)', '0')
+    .option('--expected', 'include the reference outputs as expected')
+    .action((name: string, opts: { count: string; seed: string; expected?: boolean }) => {
+      const op = getOp(name);
+      if (!op.generate) fail(`${op.name} has no case generator`);
+      const n = Number(opts.count);
+      if (!Number.isInteger(n) || n < 0) fail(`--count must be a non-negative integer, got ${JSON.stringify(opts.count)}`);
+      const rng = new Rng(`${op.name}/${opts.seed}`);
+      for (let k = 0; k < n; k++) {
+        const g = op.generate(rng);
+        const inputs = Object.fromEntries(
+          Object.entries(g.inputs).map(([key, a]) => [key, encodeTensor(a, op.inputs.find((s) => s.name === key)?.kind === 'index' ? 'int64' : 'float64')]),
+        );
+        const c: Record<string, unknown> = { id: `${op.name}/seed-${opts.seed}-${k}`, op: op.name, inputs, params: g.params };
+        if (opts.expected) {
+          const out = op.reference(g.inputs, g.params);
+          c.expected = Object.fromEntries(op.outputs.filter((o) => out[o.name]).map((o) => [o.name, encodeTensor(out[o.name], o.dtype ?? 'float64')]));
+        }
+        process.stdout.write(stringify(c) + '\n');
+      }
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version exit 0; usage errors were already printed by commander
+      process.exitCode = e.exitCode === 0 ? 0 : EXIT.usage;
+      return;
+    }
+    if (e instanceof OracleError) fail(e.message, EXIT.usage);
+    fail(`internal error: ${e instanceof Error ? e.message : String(e)}`, EXIT.failed);
+  }
+}
+
+await main(process.argv);

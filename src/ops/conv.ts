@@ -1,0 +1,105 @@
+/** Registry entries: conv1d, conv2d, convolve. */
+import { register, type Inputs, type OpDef, type Params } from '../registry.js';
+import { conv1dRef, conv2dRef, convolveRef, type ConvGeometry, type ConvolveMode } from '../reference/conv.js';
+import { intOrPair, intOrSingle, intSchema, padding1dSchema, padding2dSchema, perDim, resolvePadding } from '../params.js';
+import { dotBound, input, optional, randTensor } from './helpers.js';
+import type { Rng } from '../rng.js';
+
+/** Resolves stride/padding/dilation/groups/flip of a conv op for `rank` spatial dims. */
+export function convGeometry(params: Params, kernel: number[], rank: number): ConvGeometry {
+  const stride = perDim(params.stride, rank);
+  const dilation = perDim(params.dilation, rank);
+  return {
+    stride,
+    dilation,
+    pads: resolvePadding(params.padding, rank, kernel, dilation, stride),
+    groups: params.groups as number,
+    flip: params.flip as boolean,
+  };
+}
+
+const convParams = (rank: 1 | 2) => [
+  { name: 'stride', schema: rank === 2 ? intOrPair(1) : intOrSingle(1), default: 1, doc: 'step between windows (int or [sh, sw])' },
+  {
+    name: 'padding',
+    schema: rank === 2 ? padding2dSchema : padding1dSchema,
+    default: 0,
+    doc: rank === 2 ? 'zero padding: int, [ph, pw], [top, bottom, left, right], "valid" or "same" (stride 1)' : 'zero padding: int, [begin, end], "valid" or "same" (stride 1)',
+  },
+  { name: 'dilation', schema: rank === 2 ? intOrPair(1) : intOrSingle(1), default: 1, doc: 'spacing between kernel taps' },
+  { name: 'groups', schema: intSchema(1), default: 1, doc: 'channel groups (C and O divisible by groups)' },
+  { name: 'flip', schema: { type: 'boolean' }, default: false, doc: 'rotate the kernel 180° (true convolution) instead of cross-correlation' },
+];
+
+function genConv(rng: Rng, rank: 1 | 2): { inputs: Inputs; params: Params } {
+  const groups = rng.pick([1, 1, 2]);
+  const C = groups * rng.int(1, 2);
+  const O = groups * rng.int(1, 2);
+  const k = rank === 2 ? [rng.int(1, 3), rng.int(1, 3)] : [rng.int(1, 3)];
+  const dilation = rank === 2 ? [rng.int(1, 2), rng.int(1, 2)] : [rng.int(1, 2)];
+  const useSame = rng.next() < 0.2;
+  const stride = useSame ? (rank === 2 ? [1, 1] : [1]) : rank === 2 ? [rng.int(1, 2), rng.int(1, 2)] : [rng.int(1, 2)];
+  const padding = useSame ? 'same' : rank === 2 ? [rng.int(0, 2), rng.int(0, 1), rng.int(0, 1), rng.int(0, 2)] : [rng.int(0, 2), rng.int(0, 1)];
+  const spatial = k.map((kk, i) => dilation[i] * (kk - 1) + 1 + rng.int(0, 4));
+  const N = rng.int(1, 2);
+  const inputs: Inputs = {
+    x: randTensor(rng, [N, C, ...spatial]),
+    weight: randTensor(rng, [O, C / groups, ...k], 2),
+  };
+  if (rng.next() < 0.7) inputs.bias = randTensor(rng, [O], 2);
+  return { inputs, params: { stride, padding, dilation, groups, flip: rng.next() < 0.2 } };
+}
+
+const convTerms = (inputs: Inputs) => inputs.weight.shape.slice(1).reduce((a, b) => a * b, 1);
+
+export const conv2d: OpDef = {
+  name: 'conv2d',
+  family: 'convolution',
+  summary: '2-D convolution (cross-correlation; flip for true convolution), NCHW',
+  inputs: [input('x', '[N, C, H, W]', [4]), input('weight', '[O, C/groups, kh, kw]', [4]), optional('bias', '[O]', [1])],
+  params: convParams(2),
+  outputs: [{ name: 'y', doc: '[N, O, H_out, W_out]' }],
+  reference: (i, p) => ({ y: conv2dRef(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 2)) }),
+  errorBound(i, p, o, u) {
+    return dotBound(this, i, p, o, u, convTerms(i));
+  },
+  generate: (rng) => genConv(rng, 2),
+};
+
+export const conv1d: OpDef = {
+  name: 'conv1d',
+  family: 'convolution',
+  summary: '1-D convolution (cross-correlation; flip for true convolution), NCL',
+  inputs: [input('x', '[N, C, L]', [3]), input('weight', '[O, C/groups, k]', [3]), optional('bias', '[O]', [1])],
+  params: convParams(1),
+  outputs: [{ name: 'y', doc: '[N, O, L_out]' }],
+  reference: (i, p) => ({ y: conv1dRef(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 1)) }),
+  errorBound(i, p, o, u) {
+    return dotBound(this, i, p, o, u, convTerms(i));
+  },
+  generate: (rng) => genConv(rng, 1),
+};
+
+export const convolve: OpDef = {
+  name: 'convolve',
+  family: 'convolution',
+  summary: 'textbook convolution of two 1-D or 2-D signals (full / same / valid), like scipy.signal.convolve2d',
+  inputs: [input('a', 'signal, 1-D or 2-D', [1, 2]), input('b', 'kernel, same rank as a', [1, 2])],
+  params: [
+    { name: 'mode', schema: { enum: ['full', 'same', 'valid'] }, default: 'full', doc: 'output extent' },
+    { name: 'flip', schema: { type: 'boolean' }, default: true, doc: 'true: convolution; false: correlation' },
+  ],
+  outputs: [{ name: 'y', doc: 'full: (n+k−1)×(m+l−1); same: a’s size; valid: (n−k+1)×(m−l+1)' }],
+  reference: (i, p) => ({ y: convolveRef(i.a, i.b, p.mode as ConvolveMode, p.flip as boolean) }),
+  errorBound(i, p, o, u) {
+    return dotBound(this, i, p, o, u, i.b.shape.reduce((a, b) => a * b, 1));
+  },
+  generate(rng) {
+    const two = rng.next() < 0.6;
+    const a = two ? [rng.int(2, 5), rng.int(2, 5)] : [rng.int(2, 7)];
+    const b = a.map((n) => rng.int(1, n));
+    return { inputs: { a: randTensor(rng, a), b: randTensor(rng, b, 2) }, params: { mode: rng.pick(['full', 'same', 'valid']), flip: rng.next() < 0.7 } };
+  },
+};
+
+register(conv1d, conv2d, convolve);

@@ -1,0 +1,82 @@
+/** Registry entries: crossEntropy, mseLoss. */
+import { register, type OpDef } from '../registry.js';
+import { crossEntropyRef, mseLossRef, type Reduction } from '../reference/loss.js';
+import { reductionSchema } from '../params.js';
+import { input, randIndexTensor, randTensor } from './helpers.js';
+import { flat } from '../reference/common.js';
+import { fromData, numel } from '../tensor.js';
+
+const reduction = { name: 'reduction', schema: reductionSchema, default: 'mean', doc: '"mean", "sum" or "none"' };
+
+export const crossEntropy: OpDef = {
+  name: 'crossEntropy',
+  family: 'loss',
+  summary: 'cross-entropy of logits against class indices or probabilities, with label smoothing',
+  inputs: [input('logits', '[N, C]', [2]), input('target', 'int64 class indices [N], or probabilities [N, C]', [1, 2], { kind: 'floatOrIndex' })],
+  params: [
+    reduction,
+    { name: 'labelSmoothing', schema: { type: 'number', minimum: 0, maximum: 1, title: 'a number in [0, 1]' }, default: 0, doc: 'ε: target mixed with the uniform distribution' },
+    { name: 'ignoreIndex', schema: { type: 'integer' }, default: -100, doc: 'class index whose samples are ignored (PyTorch −100)' },
+  ],
+  outputs: [{ name: 'loss', doc: 'scalar [] for mean/sum, [N] for none' }],
+  reference: (i, p) => ({
+    loss: crossEntropyRef(i.logits, i.target, p.reduction as Reduction, p.labelSmoothing as number, p.ignoreIndex as number),
+  }),
+  errorBound(i, p, o, u) {
+    const [N, C] = i.logits.shape;
+    let m = 0;
+    for (const v of flat(i.logits)) m = Math.max(m, Math.abs(v));
+    const y = flat(o.loss);
+    const out = y.map((v) => (N * C + 8) * u * (Math.abs(v) + 2 * m + 1));
+    return { loss: fromData(out, o.loss.shape) };
+  },
+  generate(rng) {
+    const [N, C] = [rng.int(1, 4), rng.int(2, 5)];
+    const probs = rng.next() < 0.3;
+    let target;
+    if (probs) {
+      const t = randTensor(rng, [N, C], 1).data.map(Math.abs);
+      for (let n = 0; n < N; n++) {
+        let s = 0;
+        for (let c = 0; c < C; c++) s += t[n * C + c];
+        for (let c = 0; c < C; c++) t[n * C + c] = s === 0 ? 1 / C : t[n * C + c] / s;
+      }
+      target = fromData(t, [N, C]);
+    } else target = randIndexTensor(rng, [N], 0, C - 1);
+    return {
+      inputs: { logits: randTensor(rng, [N, C], 4), target },
+      params: { reduction: rng.pick(['mean', 'sum', 'none']), labelSmoothing: rng.pick([0, 0, 0.1]) },
+    };
+  },
+};
+
+export const mseLoss: OpDef = {
+  name: 'mseLoss',
+  family: 'loss',
+  summary: 'mean squared error',
+  inputs: [input('input', 'any shape'), input('target', 'shape of input')],
+  params: [reduction],
+  outputs: [{ name: 'loss', doc: 'scalar [] for mean/sum, shape of input for none' }],
+  reference: (i, p) => ({ loss: mseLossRef(i.input, i.target, p.reduction as Reduction) }),
+  errorBound(i, p, o, u) {
+    // (a−b) rounds relative to |a|+|b|; squaring doubles it; summing n terms adds γₙ.
+    const a = flat(i.input);
+    const b = flat(i.target);
+    const per = a.map((v, k) => {
+      const d = Math.abs(v - b[k]);
+      return u * (2 * (Math.abs(v) + Math.abs(b[k])) * d + 2 * d * d) + 1e-300;
+    });
+    if (p.reduction === 'none') return { loss: fromData(per, o.loss.shape) };
+    let s = 0;
+    for (const v of per) s += v;
+    const n = numel(i.input.shape);
+    const scale = p.reduction === 'mean' ? 1 / n : 1;
+    return { loss: fromData([s * scale + (n + 2) * u * Math.abs(flat(o.loss)[0])], []) };
+  },
+  generate(rng) {
+    const shape = [rng.int(1, 3), rng.int(1, 4)];
+    return { inputs: { input: randTensor(rng, shape), target: randTensor(rng, shape) }, params: { reduction: rng.pick(['mean', 'sum', 'none']) } };
+  },
+};
+
+register(crossEntropy, mseLoss);

@@ -1,0 +1,168 @@
+/**
+ * Exact reference: convolution family (conv1d/conv2d as cross-correlation or true convolution,
+ * the textbook `convolve`, and `linear`).
+ *
+ * All sums of products are accumulated exactly (ExactSum) and rounded once, so for inputs whose
+ * products are exact in float64 (every float32 input) each output is the correctly rounded value
+ * of the exact result.
+ */
+import { ExactSum } from '../exact.js';
+import { invalidInputs, invalidParams } from '../errors.js';
+import type { Arr } from '../tensor.js';
+import { fromData, numel, shapeString } from '../tensor.js';
+import { convOutSize, type Pads } from '../params.js';
+
+export interface ConvGeometry {
+  stride: number[];
+  dilation: number[];
+  pads: Pads;
+  groups: number;
+  /** Rotate the kernel by 180° first (true convolution). */
+  flip: boolean;
+}
+
+import { flat } from './common.js';
+
+/** Views a [N,C,L] array as [N,C,1,L] (same data). */
+export function as2d(a: Arr): Arr {
+  return fromData(flat(a), [a.shape[0], a.shape[1], 1, a.shape[2]]);
+}
+
+/** Validates shapes of x, weight, bias for conv; returns [N, C, O, perGroupIn, perGroupOut]. */
+export function checkConvShapes(x: Arr, w: Arr, b: Arr | undefined, groups: number): void {
+  const C = x.shape[1];
+  const O = w.shape[0];
+  if (C % groups !== 0) throw invalidParams('/params/groups', `groups = ${groups} must divide the ${C} input channels of x`);
+  if (O % groups !== 0) throw invalidParams('/params/groups', `groups = ${groups} must divide the ${O} output channels (weight.shape[0])`);
+  if (w.shape[1] * groups !== C) {
+    throw invalidInputs(
+      '/inputs/weight/shape/1',
+      `weight has ${w.shape[1]} input channels per group but x has C = ${C} channels and groups = ${groups} (need C/groups = ${C / groups})`,
+    );
+  }
+  if (b && (b.shape.length !== 1 || b.shape[0] !== O)) {
+    throw invalidInputs('/inputs/bias/shape', `bias must have shape [${O}] (one per output channel), got ${shapeString(b.shape)}`);
+  }
+}
+
+/**
+ * 2-D convolution, NCHW, weight [O, C/g, kh, kw], bias [O]:
+ *
+ *   y[n,o,i,j] = b[o] + Σ_{c<C/g} Σ_{p<kh} Σ_{q<kw} x[n, g·C/g + c, i·s_h − P_h⁻ + p·d_h, j·s_w − P_w⁻ + q·d_w] · w̃[o,c,p,q]
+ *
+ * with g = ⌊o/(O/g)⌋, reads outside the input counting as 0, w̃ = w (cross-correlation, what CNN
+ * libraries call convolution) or w̃[o,c,p,q] = w[o,c,kh−1−p,kw−1−q] when `flip` (true convolution),
+ * and H_out = ⌊(H + P_h⁻ + P_h⁺ − d_h(kh−1) − 1)/s_h⌋ + 1.
+ */
+export function conv2dRef(x: Arr, w: Arr, b: Arr | undefined, geo: ConvGeometry): Arr {
+  const [N, C, H, W] = x.shape;
+  const [O, Cg, kh, kw] = w.shape;
+  const { stride, dilation, pads, groups, flip } = geo;
+  checkConvShapes(x, w, b, groups);
+  const Ho = convOutSize(H, kh, stride[0], dilation[0], pads.begin[0], pads.end[0]);
+  const Wo = convOutSize(W, kw, stride[1], dilation[1], pads.begin[1], pads.end[1]);
+  if (Ho < 1 || Wo < 1) {
+    throw invalidInputs(
+      '/inputs/weight/shape',
+      `the dilated kernel (${dilation[0] * (kh - 1) + 1}×${dilation[1] * (kw - 1) + 1}) is larger than the padded input ` +
+        `(${H + pads.begin[0] + pads.end[0]}×${W + pads.begin[1] + pads.end[1]})`,
+    );
+  }
+  const xd = flat(x);
+  const wd = flat(w);
+  const bd = b ? flat(b) : undefined;
+  const out = new Float64Array(N * O * Ho * Wo);
+  const Og = O / groups;
+  const acc = new ExactSum();
+  let t = 0;
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < O; o++) {
+      const g = Math.floor(o / Og);
+      for (let i = 0; i < Ho; i++) {
+        for (let j = 0; j < Wo; j++) {
+          acc.reset();
+          if (bd) acc.add(bd[o]);
+          for (let c = 0; c < Cg; c++) {
+            const xBase = (n * C + g * Cg + c) * H;
+            const wBase = (o * Cg + c) * kh;
+            for (let p = 0; p < kh; p++) {
+              const h = i * stride[0] - pads.begin[0] + p * dilation[0];
+              if (h < 0 || h >= H) continue;
+              const pp = flip ? kh - 1 - p : p;
+              for (let q = 0; q < kw; q++) {
+                const v = j * stride[1] - pads.begin[1] + q * dilation[1];
+                if (v < 0 || v >= W) continue;
+                const qq = flip ? kw - 1 - q : q;
+                acc.addProduct(xd[(xBase + h) * W + v], wd[(wBase + pp) * kw + qq]);
+              }
+            }
+          }
+          out[t++] = acc.value();
+        }
+      }
+    }
+  }
+  return fromData(out, [N, O, Ho, Wo]);
+}
+
+/** 1-D convolution, NCL: conv2d on [N,C,1,L] with a [O,C/g,1,k] kernel. */
+export function conv1dRef(x: Arr, w: Arr, b: Arr | undefined, geo: ConvGeometry): Arr {
+  const y = conv2dRef(as2d(x), as2d(w), b, {
+    ...geo,
+    stride: [1, geo.stride[0]],
+    dilation: [1, geo.dilation[0]],
+    pads: { begin: [0, geo.pads.begin[0]], end: [0, geo.pads.end[0]] },
+  });
+  return fromData(y.data, [y.shape[0], y.shape[1], y.shape[3]]);
+}
+
+export type ConvolveMode = 'full' | 'same' | 'valid';
+
+/**
+ * The textbook (signal-processing) convolution of a (n×m) with b (k×l), 1-D or 2-D:
+ *
+ *   full:  c[x,y] = Σ_u Σ_v a[u,v] · b[x−u, y−v],  size (n+k−1)×(m+l−1)
+ *   same:  the centre crop of `full` to a's size, starting at (⌊(k−1)/2⌋, ⌊(l−1)/2⌋)
+ *   valid: the part of `full` where b lies wholly inside a, size (n−k+1)×(m−l+1); needs a ≥ b
+ *
+ * (1-based in the notes: c_xy = Σ_u Σ_v a_uv b_(x−u+1, y−v+1).) With flip false, b is not rotated:
+ * correlation, c[x,y] = Σ a[u,v] · b[u−x+k−1, v−y+l−1].
+ */
+export function convolveRef(a: Arr, b: Arr, mode: ConvolveMode, flip: boolean): Arr {
+  if (a.shape.length !== b.shape.length) {
+    throw invalidInputs('/inputs/b/shape', `a and b must have the same rank, got ${shapeString(a.shape)} and ${shapeString(b.shape)}`);
+  }
+  const one = a.shape.length === 1;
+  const [n, m] = one ? [1, a.shape[0]] : [a.shape[0], a.shape[1]];
+  const [k, l] = one ? [1, b.shape[0]] : [b.shape[0], b.shape[1]];
+  if (n * m === 0 || k * l === 0) throw invalidInputs(numel(a.shape) === 0 ? '/inputs/a/shape' : '/inputs/b/shape', 'convolve needs non-empty a and b');
+  let rows: number, cols: number, r0: number, c0: number;
+  if (mode === 'full') [rows, cols, r0, c0] = [n + k - 1, m + l - 1, 0, 0];
+  else if (mode === 'same') [rows, cols, r0, c0] = [n, m, Math.floor((k - 1) / 2), Math.floor((l - 1) / 2)];
+  else {
+    if (k > n || l > m) {
+      throw invalidParams('/params/mode', `mode "valid" needs a at least as large as b in every dimension, got ${shapeString(a.shape)} and ${shapeString(b.shape)}`);
+    }
+    [rows, cols, r0, c0] = [n - k + 1, m - l + 1, k - 1, l - 1];
+  }
+  const ad = flat(a);
+  const bd = flat(b);
+  const out = new Float64Array(rows * cols);
+  const acc = new ExactSum();
+  for (let x = 0; x < rows; x++) {
+    for (let y = 0; y < cols; y++) {
+      const fx = x + r0; // index into the full output
+      const fy = y + c0;
+      acc.reset();
+      for (let u = Math.max(0, fx - k + 1); u <= Math.min(n - 1, fx); u++) {
+        for (let v = Math.max(0, fy - l + 1); v <= Math.min(m - 1, fy); v++) {
+          const bi = flip ? fx - u : k - 1 - (fx - u);
+          const bj = flip ? fy - v : l - 1 - (fy - v);
+          acc.addProduct(ad[u * m + v], bd[bi * l + bj]);
+        }
+      }
+      out[x * cols + y] = acc.value();
+    }
+  }
+  return fromData(out, one ? [cols] : [rows, cols]);
+}

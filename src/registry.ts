@@ -1,0 +1,206 @@
+/**
+ * The op registry: every op is declared once, here, and everything else — `eval`, `check`,
+ * fixtures, tests, the CLI's `ops` listing — is driven from these declarations.
+ */
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { OracleError, ptr } from './errors.js';
+import type { Arr, DType, Tensor } from './tensor.js';
+import { shapeString } from './tensor.js';
+import type { Rng } from './rng.js';
+
+export type JSONSchema = Record<string, unknown>;
+export type Params = Record<string, unknown>;
+export type Inputs = Record<string, Arr>;
+export type Outputs = Record<string, Arr>;
+
+export interface InputSpec {
+  name: string;
+  /** `float`: any dtype, read as real numbers; `index`: int64/int32 only; `mask`: 0/1 values. */
+  kind?: 'float' | 'index' | 'mask' | 'floatOrIndex';
+  optional?: boolean;
+  /** Allowed ranks; absent = any. */
+  ranks?: number[];
+  doc: string;
+}
+
+export interface ParamSpec {
+  name: string;
+  schema: JSONSchema;
+  /** Absent: the param is required unless `optional` is set. */
+  default?: unknown;
+  optional?: boolean;
+  doc: string;
+}
+
+export interface OutputSpec {
+  name: string;
+  dtype?: 'float64' | 'int64';
+  /** Only produced for some params (e.g. `indices` with returnIndices). */
+  conditional?: boolean;
+  doc: string;
+}
+
+export type Precision = 'float64' | 'float32';
+
+export interface GeneratedCase {
+  inputs: Inputs;
+  params: Params;
+  tags?: string[];
+}
+
+export interface OpDef {
+  name: string;
+  family: string;
+  summary: string;
+  inputs: InputSpec[];
+  params: ParamSpec[];
+  outputs: OutputSpec[];
+  /** The exact float64 reference. Params arrive validated with defaults filled in. */
+  reference(inputs: Inputs, params: Params): Outputs;
+  /** An accelerated implementation (float32), where one exists. */
+  accelerated?(inputs: Inputs, params: Params): Outputs | Promise<Outputs>;
+  /**
+   * The largest error a correct implementation at precision `u` (unit roundoff) may make, per
+   * element of each output. Absent: `ulps` of the output's magnitude.
+   */
+  errorBound?(inputs: Inputs, params: Params, outputs: Outputs, u: number): Outputs;
+  /** Rounding-error allowance in units of u·|y|, for ops without an errorBound function. */
+  ulps?: number;
+  /** Seeded random case generator (small shapes, readable values). */
+  generate?(rng: Rng): GeneratedCase;
+}
+
+const registry = new Map<string, OpDef>();
+const validators = new Map<string, ValidateFunction>();
+const ajv = new Ajv2020({ allErrors: false, useDefaults: false, strict: false });
+
+export function register(...ops: OpDef[]): void {
+  for (const op of ops) {
+    if (registry.has(op.name)) throw new Error(`op ${op.name} registered twice`);
+    registry.set(op.name, op);
+  }
+}
+
+export function getOp(name: string): OpDef {
+  const op = registry.get(name);
+  if (!op) {
+    const near = [...registry.keys()].filter((k) => k.toLowerCase() === name.toLowerCase());
+    const hint = near.length ? ` (did you mean ${near[0]}?)` : '';
+    throw new OracleError('UNKNOWN_OP', `unknown op ${JSON.stringify(name)}${hint}; \`cnn-oracle ops\` lists them`, '/op');
+  }
+  return op;
+}
+
+export function hasOp(name: string): boolean {
+  return registry.has(name);
+}
+
+export function allOps(): OpDef[] {
+  return [...registry.values()];
+}
+
+/** The JSON Schema of an op's `params` object. */
+export function paramsSchema(op: OpDef): JSONSchema {
+  const properties: Record<string, JSONSchema> = {};
+  for (const p of op.params) properties[p.name] = { ...p.schema, description: p.doc, ...(p.default !== undefined ? { default: p.default } : {}) };
+  return {
+    type: 'object',
+    properties,
+    required: op.params.filter((p) => p.default === undefined && !p.optional).map((p) => p.name),
+    additionalProperties: false,
+  };
+}
+
+function paramValidator(op: OpDef): ValidateFunction {
+  const known = validators.get(op.name);
+  if (known) return known;
+  const v = ajv.compile(paramsSchema(op));
+  validators.set(op.name, v);
+  return v;
+}
+
+function ajvMessage(op: OpDef, e: ErrorObject): { path: string; message: string } {
+  const base = '/params' + e.instancePath;
+  const name = e.instancePath.split('/')[1];
+  if (e.keyword === 'required') {
+    const missing = (e.params as { missingProperty: string }).missingProperty;
+    return { path: base + '/' + missing, message: `${op.name}: param ${missing} is required` };
+  }
+  if (e.keyword === 'additionalProperties') {
+    const extra = (e.params as { additionalProperty: string }).additionalProperty;
+    const known = op.params.map((p) => p.name).join(', ') || 'none';
+    return { path: base + '/' + extra, message: `${op.name}: unknown param ${extra} (params: ${known})` };
+  }
+  const spec = op.params.find((p) => p.name === name);
+  const expected = spec ? describeSchema(spec.schema) : e.message;
+  return { path: base, message: `${op.name}: param ${e.instancePath.slice(1).replace(/\//g, '.')} must be ${expected}` };
+}
+
+/** A short English description of a param schema, for error messages. */
+export function describeSchema(s: JSONSchema): string {
+  if (typeof s.description === 'string' && s.title) return String(s.title);
+  if (s.title) return String(s.title);
+  if (Array.isArray(s.enum)) return 'one of ' + (s.enum as unknown[]).map((x) => JSON.stringify(x)).join(', ');
+  if (s.type === 'integer') return s.minimum !== undefined ? `an integer ≥ ${String(s.minimum)}` : 'an integer';
+  if (s.type === 'number') return 'a number' + (s.minimum !== undefined ? ` ≥ ${String(s.minimum)}` : '');
+  if (s.type === 'boolean') return 'true or false';
+  return 'valid';
+}
+
+/** Validates params against the op's schema and fills in defaults. Throws OracleError. */
+export function resolveParams(op: OpDef, params: unknown): Params {
+  const given = params ?? {};
+  if (typeof given !== 'object' || Array.isArray(given)) {
+    throw new OracleError('INVALID_PARAMS', `${op.name}: params must be an object`, '/params');
+  }
+  const v = paramValidator(op);
+  if (!v(given)) {
+    const { path, message } = ajvMessage(op, v.errors![0]);
+    throw new OracleError('INVALID_PARAMS', message, path);
+  }
+  const out: Params = {};
+  for (const p of op.params) {
+    const val = (given as Params)[p.name];
+    out[p.name] = val !== undefined ? structuredClone(val) : structuredClone(p.default);
+  }
+  return out;
+}
+
+const INDEX_DTYPES: DType[] = ['int64', 'int32'];
+
+/** Checks presence, dtype kind and rank of each input. Throws OracleError naming `/inputs/NAME`. */
+export function resolveInputs(op: OpDef, inputs: Record<string, Tensor | undefined>): Inputs {
+  const out: Inputs = {};
+  for (const name of Object.keys(inputs)) {
+    if (!op.inputs.some((s) => s.name === name)) {
+      const known = op.inputs.map((s) => s.name).join(', ');
+      throw new OracleError('INVALID_INPUTS', `${op.name}: unknown input ${name} (inputs: ${known})`, ptr('inputs', name));
+    }
+  }
+  for (const spec of op.inputs) {
+    const t = inputs[spec.name];
+    if (!t) {
+      if (spec.optional) continue;
+      throw new OracleError('INVALID_INPUTS', `${op.name}: input ${spec.name} is required`, ptr('inputs', spec.name));
+    }
+    const path = ptr('inputs', spec.name);
+    if (spec.kind === 'index' && !INDEX_DTYPES.includes(t.dtype)) {
+      throw new OracleError('INVALID_INPUTS', `${op.name}: input ${spec.name} must have dtype int64 or int32, got ${t.dtype}`, path + '/dtype');
+    }
+    if (spec.ranks && !spec.ranks.includes(t.array.shape.length)) {
+      throw new OracleError(
+        'INVALID_INPUTS',
+        `${op.name}: input ${spec.name} must have rank ${spec.ranks.join(' or ')}, got shape ${shapeString(t.array.shape)}`,
+        path + '/shape',
+      );
+    }
+    out[spec.name] = t.array;
+  }
+  return out;
+}
+
+/** Runs an op's reference on validated inputs and params. */
+export function runReference(op: OpDef, inputs: Inputs, params: Params): Outputs {
+  return op.reference(inputs, params);
+}
