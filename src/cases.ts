@@ -2,6 +2,7 @@
  * Reading case files and running cases: the engine behind `eval` and `check` (shared/spec/cases.md).
  */
 import { readFileSync } from 'node:fs';
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { OracleError, ptr } from './errors.js';
 import { getOp, resolveInputs, resolveParams, type OpDef, type Outputs, type Precision } from './registry.js';
 import { validateCase } from './schemas.js';
@@ -49,11 +50,12 @@ function positionToLineCol(text: string, pos: number): string {
   return `line ${line}, column ${col}`;
 }
 
+/** Why and where JSON.parse failed, located by jsonc-parser's error-tolerant scanner. */
 function jsonError(text: string, e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  const m = /position (\d+)/.exec(msg);
-  const clean = msg.replace(/^JSON\.parse: /, '').replace(/ in JSON at position \d+.*$/, '').replace(/\s*\(line \d+ column \d+\)$/, '');
-  return m ? `${clean} at ${positionToLineCol(text, Number(m[1]))}` : clean;
+  const errors: ParseError[] = [];
+  parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  if (errors.length) return `${printParseErrorCode(errors[0].error).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()} at ${positionToLineCol(text, errors[0].offset)}`;
+  return e instanceof Error ? e.message : String(e);
 }
 
 /**

@@ -57,11 +57,11 @@ export function buildProgram(): Command {
   program
     .command('eval')
     .description('run each case on a backend and print one JSON line of outputs per case')
-    .argument('<file>', 'a case, an array of cases, or JSON Lines; - for standard input')
+    .argument('<files...>', 'case files: a case, an array of cases, or JSON Lines; - for standard input')
     .addOption(backendOption())
     .option('-o, --out <file>', 'write the JSON Lines there instead of standard output')
-    .action(async (file: string, opts: { backend: Backend; out?: string }) => {
-      const cases = loadOrExit(file);
+    .action(async (files: string[], opts: { backend: Backend; out?: string }) => {
+      const cases = files.flatMap(loadOrExit);
       const out = openOut(opts.out);
       let errors = 0;
       for (const rc of cases) {
@@ -76,11 +76,11 @@ export function buildProgram(): Command {
   program
     .command('check')
     .description('run each case and compare with its expected outputs; exit 0 only when all pass')
-    .argument('<file>', 'a case, an array of cases, or JSON Lines; - for standard input')
+    .argument('<files...>', 'case files: a case, an array of cases, or JSON Lines; - for standard input')
     .addOption(backendOption())
     .option('-q, --quiet', 'print only failures and the summary')
-    .action(async (file: string, opts: { backend: Backend; quiet?: boolean }) => {
-      const cases = loadOrExit(file);
+    .action(async (files: string[], opts: { backend: Backend; quiet?: boolean }) => {
+      const cases = files.flatMap(loadOrExit);
       let passed = 0;
       let failed = 0;
       for (const rc of cases) {

@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { buildFixtures } from '../src/fixtures.js';
+import { validateEvalResult } from '../src/schemas.js';
+import { VERSION } from '../src/version.js';
+
+const CLI = join(__dirname, '..', 'dist', 'src', 'cli.js');
+const cli = (args: string[], input?: string) => {
+  const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+const tmp = mkdtempSync(join(tmpdir(), 'cnn-oracle-'));
+const write = (name: string, text: string) => {
+  const p = join(tmp, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+const sobel = {
+  id: 'sobel',
+  op: 'convolve',
+  inputs: { a: { shape: [3, 3], data: [1, 2, 3, 4, 5, 6, 7, 8, 9] }, b: { shape: [3, 3], data: [-1, -2, -1, 0, 0, 0, 1, 2, 1] } },
+  params: { mode: 'same' },
+};
+
+describe('cnn-oracle eval', () => {
+  it('evaluates one case and prints one JSON line (schema-valid)', () => {
+    const r = cli(['eval', write('one.json', JSON.stringify(sobel))]);
+    expect(r.code).toBe(0);
+    const line = JSON.parse(r.out);
+    expect(validateEvalResult(line)).toBe(true);
+    expect(line).toEqual({ id: 'sobel', op: 'convolve', outputs: { y: { shape: [3, 3], dtype: 'float64', data: [-13, -20, -17, -18, -24, -18, 13, 20, 17] } } });
+  });
+
+  it('reads arrays, JSON Lines and standard input, in input order, ignoring expected/tolerance', () => {
+    const two = [{ ...sobel, id: 'a' }, { ...sobel, id: 'b', expected: { y: { shape: [1], data: [0] } }, tolerance: { rtol: 1 } }];
+    const arr = cli(['eval', write('arr.json', JSON.stringify(two))]);
+    expect(arr.out.trim().split('\n').map((l) => JSON.parse(l).id)).toEqual(['a', 'b']);
+    const jsonl = cli(['eval', write('c.jsonl', two.map((c) => JSON.stringify(c)).join('\n'))]);
+    expect(jsonl.out).toBe(arr.out);
+    const stdin = cli(['eval', '-'], two.map((c) => JSON.stringify(c)).join('\n'));
+    expect(stdin.out).toBe(arr.out);
+  });
+
+  it('reports a case that cannot run as an error line and exits 1, going on with the rest', () => {
+    const bad = { id: 'bad', op: 'conv2d', inputs: { x: { shape: [1, 1, 3, 3], data: new Array(9).fill(1) }, weight: { shape: [1, 1, 2, 2], data: [1, 1, 1, 1] } }, params: { stride: [1, 0] } };
+    const r = cli(['eval', write('bad.json', JSON.stringify([bad, sobel]))]);
+    expect(r.code).toBe(1);
+    const [first, second] = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(first.error).toEqual({ code: 'INVALID_PARAMS', message: expect.stringContaining('stride'), path: '/params/stride' });
+    expect(validateEvalResult(first)).toBe(true);
+    expect(second.outputs.y.data[0]).toBe(-13);
+  });
+
+  it.each([
+    [{ op: 'conv3d' }, 'UNKNOWN_OP', '/op'],
+    [{ id: 'x' }, 'INVALID_CASE', '/op'],
+    [{ op: 'relu', input: {} }, 'INVALID_CASE', '/input'],
+    [{ op: 'relu', inputs: { x: { shape: [2], data: [1] } } }, 'INVALID_TENSOR', '/inputs/x/data'],
+    [{ op: 'relu', inputs: { x: { shape: [2], data: [1, 'one'] } } }, 'INVALID_CASE', '/inputs/x/data/1'],
+    [{ op: 'relu', inputs: {} }, 'INVALID_INPUTS', '/inputs/x'],
+    [{ op: 'softmax', inputs: { x: { shape: [2], data: [1, 2] } }, params: { dim: 'last' } }, 'INVALID_PARAMS', '/params/dim'],
+  ])('%j → %s at %s', (c, code, path) => {
+    const r = cli(['eval', '-'], JSON.stringify(c));
+    expect(r.code).toBe(1);
+    const line = JSON.parse(r.out);
+    expect(line.error.code).toBe(code);
+    expect(line.error.path).toBe(path);
+    expect(r.err).toBe('');
+  });
+
+  it('exits 2 with one line and no stack trace for unreadable or malformed files', () => {
+    for (const [args, input, msg] of [
+      [['eval', join(tmp, 'missing.json')], undefined, 'cannot read: no such file'],
+      [['eval', write('broken.json', '{"op": "relu",\n "inputs": }')], undefined, 'not valid JSON'],
+      [['eval', '-'], '', 'empty'],
+      [['check', write('broken2.json', '[1, 2')], undefined, 'not valid JSON'],
+    ] as [string[], string | undefined, string][]) {
+      const r = cli(args, input);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(msg);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).not.toMatch(/at .*\.js:\d+/);
+    }
+    expect(cli(['eval', write('broken3.json', '{"op": "relu",\n "inputs": }')]).err).toContain('line 2');
+  });
+
+  it('a bad line of a JSON Lines file is that case’s error only', () => {
+    const r = cli(['eval', write('mixed.jsonl', `${JSON.stringify(sobel)}\n{oops\n`)]);
+    expect(r.code).toBe(1);
+    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0].outputs).toBeDefined();
+    expect(lines[1].error.code).toBe('INVALID_JSON');
+  });
+
+  it('writes -0 as -0.0 and non-finite values as strings', () => {
+    const r = cli(['eval', '-'], JSON.stringify({ op: 'leakyRelu', inputs: { x: { shape: [3], data: ['-0', 'Infinity', 'NaN'] } } }));
+    expect(r.out).toContain('"data":[-0.0,"Infinity","NaN"]');
+  });
+
+  it('--out writes to a file; --help and --version exit 0; usage errors exit 2', () => {
+    const out = join(tmp, 'out.jsonl');
+    expect(cli(['eval', write('o.json', JSON.stringify(sobel)), '--out', out]).code).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8')).id).toBe('sobel');
+    expect(cli(['--version']).out.trim()).toBe(VERSION);
+    expect(cli(['--help']).code).toBe(0);
+    expect(cli(['eval']).code).toBe(2);
+    expect(cli(['eval', 'x.json', '--backend', 'gpu']).code).toBe(2);
+  });
+});
+
+describe('cnn-oracle check', () => {
+  it('passes the committed fixtures, printing N passed, M failed', () => {
+    const files: string[] = [];
+    const walk = (d: string) => readdirSync(d).forEach((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : f.endsWith('.jsonl') && files.push(join(d, f))));
+    walk(join(__dirname, '..', 'fixtures'));
+    expect(files.length).toBeGreaterThan(10);
+    const r = cli(['check', '--quiet', ...files]);
+    expect(r.out).toMatch(/^\d+ passed, 0 failed$/m);
+    expect(r.code).toBe(0);
+  });
+
+  it('fails a wrong expected value with an assert_close-style report', () => {
+    const c = { ...sobel, expected: { y: { shape: [3, 3], data: [-13, -20, -17, -18, -24.5, -18, 13, 20, 17] } } };
+    const r = cli(['check', write('wrong.json', JSON.stringify(c))]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('FAIL sobel (convolve): y: mismatched elements: 1 / 9 (11.1%)');
+    expect(r.out).toContain('greatest absolute difference: 0.5 at index (1, 1)');
+    expect(r.out).toMatch(/0 passed, 1 failed\n$/);
+  });
+
+  it('uses the case tolerance when given, and reports shape mismatches', () => {
+    const near = { ...sobel, expected: { y: { shape: [3, 3], data: [-13, -20, -17, -18, -24.001, -18, 13, 20, 17] } }, tolerance: { rtol: 1e-3, atol: 0 } };
+    expect(cli(['check', write('near.json', JSON.stringify(near))]).code).toBe(0);
+    const shape = { ...sobel, expected: { y: { shape: [9], data: [-13, -20, -17, -18, -24, -18, 13, 20, 17] } } };
+    expect(cli(['check', write('shape.json', JSON.stringify(shape))]).out).toContain('shape [3, 3] differs from the expected [9]');
+  });
+});
+
+describe('fixtures', () => {
+  it('are exactly what the committed generator produces (reproducible)', () => {
+    for (const [rel, text] of buildFixtures()) expect(readFileSync(join(__dirname, '..', 'fixtures', rel), 'utf8'), rel).toBe(text);
+  });
+
+  it('the package version matches package.json', () => {
+    expect(JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version).toBe(VERSION);
+  });
+});
