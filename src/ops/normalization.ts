@@ -1,0 +1,198 @@
+/** Registry entries: batchNorm, layerNorm, instanceNorm, groupNorm, localResponseNorm. */
+import { register, type Inputs, type OpDef, type Outputs, type Params } from '../registry.js';
+import { batchNormRef, groupNormRef, instanceNormRef, layerNormRef, localResponseNormRef, type BatchNormOptions } from '../reference/normalization.js';
+import { input, optional, randTensor, relativeBound } from './helpers.js';
+import { flat } from '../reference/common.js';
+import { fromData, type Arr } from '../tensor.js';
+import type { Rng } from '../rng.js';
+
+const eps = { name: 'eps', schema: { type: 'number', minimum: 0 }, default: 1e-5, doc: 'added to the variance' };
+
+/**
+ * The error of y = (x − μ)/√(σ² + ε)·γ + β at precision u: x − μ loses u·(|x| + |μ|), which the
+ * scale 1/σ amplifies; the statistics over n values add about n·u. Bounded per element by
+ *   (n + 10)·u·(|y| + max|γ|·(|x| + max|x|)/√(min σ² + ε) + max|β|).
+ */
+function normBound(x: Arr, y: Arr, gamma: Arr | undefined, beta: Arr | undefined, n: number, minVar: number, e: number, u: number): Arr {
+  const xd = flat(x);
+  const yd = flat(y);
+  let mx = 0;
+  for (const v of xd) mx = Math.max(mx, Math.abs(v));
+  const g = gamma ? Math.max(...flat(gamma).map(Math.abs)) : 1;
+  const b = beta ? Math.max(...flat(beta).map(Math.abs)) : 0;
+  const s = Math.sqrt(minVar + e) || Number.MIN_VALUE;
+  return fromData(
+    yd.map((v, i) => (n + 10) * u * (Math.abs(v) + (g * (Math.abs(xd[i]) + mx)) / s + b)),
+    y.shape,
+  );
+}
+
+/** The smallest biased variance over groups of `size` consecutive values of x viewed flat. */
+function minGroupVar(xd: Float64Array, groups: number, size: number, stride: (g: number, k: number) => number): number {
+  let m = Infinity;
+  for (let g = 0; g < groups; g++) {
+    let s = 0;
+    for (let k = 0; k < size; k++) s += xd[stride(g, k)];
+    const mean = s / size;
+    let v = 0;
+    for (let k = 0; k < size; k++) v += (xd[stride(g, k)] - mean) ** 2;
+    m = Math.min(m, v / size);
+  }
+  return m;
+}
+
+function genNorm(rng: Rng, rank: number): Inputs {
+  const shape = [rng.int(2, 3), rng.int(1, 3), ...Array.from({ length: rank - 2 }, () => rng.int(1, 3))];
+  return { x: randTensor(rng, shape) };
+}
+
+export const batchNorm: OpDef = {
+  name: 'batchNorm',
+  family: 'normalization',
+  summary: 'batch normalisation, inference (running stats) or training (batch stats + running-stat update)',
+  inputs: [
+    input('x', '[N, C], [N, C, L] or [N, C, H, W]', [2, 3, 4, 5]),
+    optional('weight', 'γ [C]', [1]),
+    optional('bias', 'β [C]', [1]),
+    optional('runningMean', '[C] (required in inference)', [1]),
+    optional('runningVar', '[C] (required in inference)', [1]),
+  ],
+  params: [
+    { name: 'training', schema: { type: 'boolean' }, default: false, doc: 'use batch statistics and update the running ones' },
+    { name: 'momentum', schema: { type: 'number', minimum: 0, maximum: 1, title: 'a number in [0, 1]' }, default: 0.1, doc: 'PyTorch momentum: new = (1−m)·old + m·batch (Keras/ONNX μ is 1 − m)' },
+    eps,
+    { name: 'runningVarEstimator', schema: { enum: ['unbiased', 'biased'] }, default: 'unbiased', doc: 'variance stored in runningVar: unbiased (PyTorch) or biased (ONNX/Keras)' },
+  ],
+  outputs: [
+    { name: 'y', doc: 'shape of x' },
+    { name: 'batchMean', conditional: true, doc: '[C], training only' },
+    { name: 'batchVar', conditional: true, doc: '[C] biased, training only' },
+    { name: 'runningMean', conditional: true, doc: '[C] updated, training with running stats given' },
+    { name: 'runningVar', conditional: true, doc: '[C] updated, training with running stats given' },
+  ],
+  reference(i, p) {
+    const r = batchNormRef(i.x, i.weight, i.bias, i.runningMean, i.runningVar, p as unknown as BatchNormOptions);
+    const out: Outputs = {};
+    for (const [k, v] of Object.entries(r)) if (v) out[k] = v;
+    return out;
+  },
+  errorBound(i, p, o, u) {
+    const [N, C] = i.x.shape;
+    const inner = i.x.shape.slice(2).reduce((a, b) => a * b, 1);
+    const xd = flat(i.x);
+    const res = relativeBound(o, N * inner + 10, u);
+    const minVar = p.training ? minGroupVar(xd, C, N * inner, (c, k) => (Math.floor(k / inner) * C + c) * inner + (k % inner)) : Math.min(...flat(i.runningVar));
+    res.y = normBound(i.x, o.y, i.weight, i.bias, p.training ? N * inner : 4, minVar, p.eps as number, u);
+    if (!p.training) {
+      const rm = flat(i.runningMean).map(Math.abs);
+      res.y = fromData(flat(res.y).map((v, t) => v + 4 * u * rm[Math.floor(t / inner) % C] / Math.sqrt(minVar + (p.eps as number))), o.y.shape);
+    }
+    return res;
+  },
+  generate(rng) {
+    const inputs = genNorm(rng, rng.pick([2, 3, 4]));
+    const C = inputs.x.shape[1];
+    const training = rng.next() < 0.6;
+    if (rng.next() < 0.7) {
+      inputs.weight = randTensor(rng, [C], 2);
+      inputs.bias = randTensor(rng, [C], 2);
+    }
+    if (!training || rng.next() < 0.7) {
+      inputs.runningMean = randTensor(rng, [C], 1);
+      inputs.runningVar = fromData(randTensor(rng, [C], 2).data.map((v) => Math.abs(v) + 0.5), [C]);
+    }
+    return { inputs, params: { training, momentum: rng.pick([0.1, 0.01, 0.5]), eps: rng.pick([1e-5, 1e-3, 0]), runningVarEstimator: rng.pick(['unbiased', 'biased']) } };
+  },
+};
+
+export const layerNorm: OpDef = {
+  name: 'layerNorm',
+  family: 'normalization',
+  summary: 'layer normalisation over the trailing dims normalizedShape',
+  inputs: [input('x', 'any shape ending in normalizedShape'), optional('weight', 'γ, shape normalizedShape'), optional('bias', 'β, shape normalizedShape')],
+  params: [
+    { name: 'normalizedShape', schema: { title: 'a positive integer or an array of them', oneOf: [{ type: 'integer', minimum: 1 }, { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 1 }] }, doc: 'trailing dims to normalise over (required)' },
+    eps,
+  ],
+  outputs: [{ name: 'y', doc: 'shape of x' }],
+  reference: (i, p) => ({ y: layerNormRef(i.x, i.weight, i.bias, typeof p.normalizedShape === 'number' ? [p.normalizedShape] : (p.normalizedShape as number[]), p.eps as number) }),
+  errorBound(i, p, o, u) {
+    const ns = typeof p.normalizedShape === 'number' ? [p.normalizedShape] : (p.normalizedShape as number[]);
+    const size = ns.reduce((a, b) => a * b, 1);
+    const xd = flat(i.x);
+    const groups = xd.length / size;
+    return { y: normBound(i.x, o.y, i.weight, i.bias, size, minGroupVar(xd, groups, size, (g, k) => g * size + k), p.eps as number, u) };
+  },
+  generate(rng) {
+    const { x } = genNorm(rng, rng.pick([2, 3, 4]));
+    const r = rng.int(1, x.shape.length - 1);
+    const ns = x.shape.slice(x.shape.length - r);
+    const inputs: Inputs = { x };
+    if (rng.next() < 0.6) {
+      inputs.weight = randTensor(rng, ns, 2);
+      inputs.bias = randTensor(rng, ns, 2);
+    }
+    return { inputs, params: { normalizedShape: ns, eps: rng.pick([1e-5, 1e-3]) } };
+  },
+};
+
+const groupedBound = (groupsOf: (i: Inputs, p: Params) => number) =>
+  function (i: Inputs, p: Params, o: Outputs, u: number): Outputs {
+    const [N, C] = i.x.shape;
+    const inner = i.x.shape.slice(2).reduce((a, b) => a * b, 1);
+    const G = groupsOf(i, p);
+    const size = (C / G) * inner;
+    return { y: normBound(i.x, o.y, i.weight, i.bias, size, minGroupVar(flat(i.x), N * G, size, (g, k) => g * size + k), p.eps as number, u) };
+  };
+
+export const instanceNorm: OpDef = {
+  name: 'instanceNorm',
+  family: 'normalization',
+  summary: 'instance normalisation: statistics per (n, c) over the spatial dims',
+  inputs: [input('x', '[N, C, …spatial]', [3, 4, 5]), optional('weight', 'γ [C]', [1]), optional('bias', 'β [C]', [1])],
+  params: [eps],
+  outputs: [{ name: 'y', doc: 'shape of x' }],
+  reference: (i, p) => ({ y: instanceNormRef(i.x, i.weight, i.bias, p.eps as number) }),
+  errorBound: groupedBound((i) => i.x.shape[1]),
+  generate: (rng) => ({ inputs: { x: randTensor(rng, [rng.int(1, 2), rng.int(1, 3), rng.int(2, 3), rng.int(1, 3)]) }, params: { eps: 1e-5 } }),
+};
+
+export const groupNorm: OpDef = {
+  name: 'groupNorm',
+  family: 'normalization',
+  summary: 'group normalisation: statistics per (n, group of C/G channels), affine per channel',
+  inputs: [input('x', '[N, C, …]', [2, 3, 4, 5]), optional('weight', 'γ [C]', [1]), optional('bias', 'β [C]', [1])],
+  params: [{ name: 'numGroups', schema: { type: 'integer', minimum: 1 }, doc: 'G, dividing C (required)' }, eps],
+  outputs: [{ name: 'y', doc: 'shape of x' }],
+  reference: (i, p) => ({ y: groupNormRef(i.x, i.weight, i.bias, p.numGroups as number, p.eps as number) }),
+  errorBound: groupedBound((_i, p) => p.numGroups as number),
+  generate(rng) {
+    const G = rng.int(1, 2);
+    const C = G * rng.int(1, 2);
+    const inputs: Inputs = { x: randTensor(rng, [rng.int(1, 2), C, rng.int(1, 3), rng.int(2, 3)]) };
+    if (rng.next() < 0.6) {
+      inputs.weight = randTensor(rng, [C], 2);
+      inputs.bias = randTensor(rng, [C], 2);
+    }
+    return { inputs, params: { numGroups: G, eps: 1e-5 } };
+  },
+};
+
+export const localResponseNorm: OpDef = {
+  name: 'localResponseNorm',
+  family: 'normalization',
+  summary: 'local response normalisation across channels (α divided by size, PyTorch)',
+  inputs: [input('x', '[N, C, …]', [3, 4, 5])],
+  params: [
+    { name: 'size', schema: { type: 'integer', minimum: 1 }, doc: 'channels in the window (required)' },
+    { name: 'alpha', schema: { type: 'number' }, default: 1e-4, doc: 'scale (divided by size)' },
+    { name: 'beta', schema: { type: 'number' }, default: 0.75, doc: 'exponent' },
+    { name: 'k', schema: { type: 'number' }, default: 1, doc: 'additive constant' },
+  ],
+  outputs: [{ name: 'y', doc: 'shape of x' }],
+  reference: (i, p) => ({ y: localResponseNormRef(i.x, p.size as number, p.alpha as number, p.beta as number, p.k as number) }),
+  errorBound: (i, p, o, u) => relativeBound(o, (p.size as number) + 12, u),
+  generate: (rng) => ({ inputs: { x: randTensor(rng, [1, rng.int(1, 5), rng.int(1, 3), rng.int(1, 3)]) }, params: { size: rng.int(1, 5), alpha: rng.pick([1e-4, 0.1, 1]), beta: 0.75, k: rng.pick([1, 2]) } }),
+};
+
+register(batchNorm, layerNorm, instanceNorm, groupNorm, localResponseNorm);

@@ -1,0 +1,188 @@
+/** Registry entries: max/avg/sum/Lp/adaptive/global pooling. */
+import { register, type Inputs, type OpDef, type Params } from '../registry.js';
+import { adaptivePool2dRef, avgPool2dRef, lpPool2dRef, maxPool2dRef, sumPool2dRef, type PoolGeometry } from '../reference/pooling.js';
+import { as2d } from '../reference/conv.js';
+import { intOrPair, intOrSingle, poolPadding1dSchema, poolPadding2dSchema, perDim, resolvePadding } from '../params.js';
+import { dotBound, input, randTensor, relativeBound } from './helpers.js';
+import { fromData, type Arr } from '../tensor.js';
+import type { Rng } from '../rng.js';
+
+/** Kernel, stride (default: the kernel), padding, dilation, ceil mode of a 1-D or 2-D pool. */
+export function poolGeometry(p: Params, rank: 1 | 2): PoolGeometry {
+  const kernel = perDim(p.kernelSize, rank);
+  const stride = p.stride === undefined || p.stride === null ? kernel.slice() : perDim(p.stride, rank);
+  const dilation = p.dilation === undefined ? new Array<number>(rank).fill(1) : perDim(p.dilation, rank);
+  const pads = resolvePadding(p.padding, rank, kernel, dilation, null);
+  const g = { kernel, stride, dilation, pads, ceilMode: Boolean(p.ceilMode) };
+  if (rank === 2) return g;
+  return { kernel: [1, kernel[0]], stride: [1, stride[0]], dilation: [1, dilation[0]], pads: { begin: [0, pads.begin[0]], end: [0, pads.end[0]] }, ceilMode: g.ceilMode };
+}
+
+/** Runs a 2-D pooling function on 1-D input viewed as [N, C, 1, L]. */
+const as1d = (a: Arr): Arr => fromData(a.data, [a.shape[0], a.shape[1], a.shape[3]]);
+const viewFor = (x: Arr, rank: 1 | 2): Arr => (rank === 1 ? as2d(x) : x);
+const back = (y: Arr, rank: 1 | 2): Arr => (rank === 1 ? as1d(y) : y);
+
+const kernelParam = (rank: 1 | 2) => ({ name: 'kernelSize', schema: rank === 2 ? intOrPair(1) : intOrSingle(1), doc: 'window size (required)' });
+const strideParam = (rank: 1 | 2) => ({ name: 'stride', schema: rank === 2 ? intOrPair(1) : intOrSingle(1), optional: true, doc: 'step (default: kernelSize)' });
+const paddingParam = (rank: 1 | 2) => ({
+  name: 'padding',
+  schema: rank === 2 ? poolPadding2dSchema : poolPadding1dSchema,
+  default: 0,
+  doc: rank === 2 ? 'int, [ph, pw] or [top, bottom, left, right]; at most half the (dilated) kernel' : 'int or [begin, end]',
+});
+const ceilParam = { name: 'ceilMode', schema: { type: 'boolean' }, default: false, doc: 'round the output size up (the last window must start inside the input or the left padding)' };
+
+function genPool(rng: Rng, rank: 1 | 2, dilation: boolean): { inputs: Inputs; params: Params } {
+  const k = rank === 2 ? [rng.int(1, 3), rng.int(1, 3)] : [rng.int(1, 3)];
+  const d = dilation ? k.map(() => rng.int(1, 2)) : k.map(() => 1);
+  const eff = k.map((kk, i) => d[i] * (kk - 1) + 1);
+  const pad = eff.map((e) => rng.int(0, Math.floor(e / 2)));
+  const stride = k.map(() => rng.int(1, 3));
+  const spatial = eff.map((e) => e + rng.int(0, 4));
+  const params: Params = { kernelSize: k, stride, padding: rank === 2 ? [pad[0], pad[0], pad[1], pad[1]] : [pad[0], pad[0]], ceilMode: rng.next() < 0.4 };
+  if (dilation) params.dilation = d;
+  return { inputs: { x: randTensor(rng, [rng.int(1, 2), rng.int(1, 2), ...spatial]) }, params };
+}
+
+const maxPool = (rank: 1 | 2): OpDef => ({
+  name: `maxPool${rank}d`,
+  family: 'pooling',
+  summary: `${rank}-D max pooling (padding never read, NaN propagates, first max wins ties)`,
+  inputs: [input('x', rank === 2 ? '[N, C, H, W]' : '[N, C, L]', [rank + 2])],
+  params: [
+    kernelParam(rank),
+    strideParam(rank),
+    paddingParam(rank),
+    { name: 'dilation', schema: rank === 2 ? intOrPair(1) : intOrSingle(1), default: 1, doc: 'spacing between window taps' },
+    ceilParam,
+    { name: 'returnIndices', schema: { type: 'boolean' }, default: false, doc: 'also return the argmax indices (h·W + w within each plane)' },
+  ],
+  outputs: [
+    { name: 'y', doc: 'pooled values' },
+    { name: 'indices', dtype: 'int64', conditional: true, doc: 'flat index within each (n, c) plane, with returnIndices' },
+  ],
+  reference(i, p): Record<string, Arr> {
+    const r = maxPool2dRef(viewFor(i.x, rank), poolGeometry(p, rank));
+    return p.returnIndices ? { y: back(r.y, rank), indices: back(r.indices, rank) } : { y: back(r.y, rank) };
+  },
+  ulps: 0,
+  generate: (rng) => {
+    const g = genPool(rng, rank, true);
+    g.params.returnIndices = rng.next() < 0.5;
+    return g;
+  },
+});
+
+const avgPool = (rank: 1 | 2): OpDef => ({
+  name: `avgPool${rank}d`,
+  family: 'pooling',
+  summary: `${rank}-D average pooling (countIncludePad, divisorOverride, ceilMode as PyTorch)`,
+  inputs: [input('x', rank === 2 ? '[N, C, H, W]' : '[N, C, L]', [rank + 2])],
+  params: [
+    kernelParam(rank),
+    strideParam(rank),
+    paddingParam(rank),
+    ceilParam,
+    { name: 'countIncludePad', schema: { type: 'boolean' }, default: true, doc: 'divide by the window clipped to the padded input (true) or by its valid cells' },
+    { name: 'divisorOverride', schema: { type: 'integer', minimum: 1 }, optional: true, doc: 'divide by this instead' },
+  ],
+  outputs: [{ name: 'y', doc: 'pooled values' }],
+  reference: (i, p) => ({
+    y: back(avgPool2dRef(viewFor(i.x, rank), poolGeometry(p, rank), { countIncludePad: p.countIncludePad as boolean, divisorOverride: p.divisorOverride as number | undefined }), rank),
+  }),
+  errorBound(i, p, o, u) {
+    return dotBound(this, i, p, o, u, perDim(p.kernelSize, rank).reduce((a, b) => a * b, 1) + 1);
+  },
+  generate: (rng) => {
+    const g = genPool(rng, rank, false);
+    g.params.countIncludePad = rng.next() < 0.5;
+    if (rng.next() < 0.15) g.params.divisorOverride = rng.int(1, 5);
+    return g;
+  },
+});
+
+export const sumPool2d: OpDef = {
+  name: 'sumPool2d',
+  family: 'pooling',
+  summary: 'sum over each window (zero padding)',
+  inputs: [input('x', '[N, C, H, W]', [4])],
+  params: [kernelParam(2), strideParam(2), paddingParam(2), ceilParam],
+  outputs: [{ name: 'y', doc: 'window sums' }],
+  reference: (i, p) => ({ y: sumPool2dRef(i.x, poolGeometry(p, 2)) }),
+  errorBound(i, p, o, u) {
+    return dotBound(this, i, p, o, u, perDim(p.kernelSize, 2).reduce((a, b) => a * b, 1));
+  },
+  generate: (rng) => genPool(rng, 2, false),
+};
+
+export const lpPool2d: OpDef = {
+  name: 'lpPool2d',
+  family: 'pooling',
+  summary: 'power-average pooling (Σ x^p)^(1/p), PyTorch’s definition: no abs, no padding',
+  inputs: [input('x', '[N, C, H, W]', [4])],
+  params: [{ name: 'normType', schema: { type: 'number', exclusiveMinimum: 0, title: 'a positive number' }, doc: 'p (required)' }, kernelParam(2), strideParam(2), ceilParam],
+  outputs: [{ name: 'y', doc: 'pooled values' }],
+  reference: (i, p) => ({ y: lpPool2dRef(i.x, p.normType as number, poolGeometry({ ...p, padding: 0 }, 2)) }),
+  errorBound(i, p, o, u) {
+    const k = perDim(p.kernelSize, 2);
+    return relativeBound(o, 4 * (k[0] * k[1] + 8), u);
+  },
+  generate: (rng) => {
+    const g = genPool(rng, 2, false);
+    delete g.params.padding;
+    g.inputs.x = fromData(g.inputs.x.data.map(Math.abs), g.inputs.x.shape);
+    return { inputs: g.inputs, params: { ...g.params, normType: rng.pick([1, 2, 3]) } };
+  },
+};
+
+const adaptive = (kind: 'avg' | 'max'): OpDef => ({
+  name: kind === 'avg' ? 'adaptiveAvgPool2d' : 'adaptiveMaxPool2d',
+  family: 'pooling',
+  summary: `adaptive ${kind} pooling to a fixed output size (bins ⌊o·in/out⌋ … ⌈(o+1)·in/out⌉)`,
+  inputs: [input('x', '[N, C, H, W]', [4])],
+  params: [{ name: 'outputSize', schema: intOrPair(1), doc: 'output [h, w] (required)' }],
+  outputs: [{ name: 'y', doc: '[N, C, h, w]' }],
+  reference(i, p) {
+    const [h, w] = perDim(p.outputSize, 2);
+    return { y: adaptivePool2dRef(i.x, h, w, kind).y };
+  },
+  ...(kind === 'avg'
+    ? {
+        errorBound(this: OpDef, i: Inputs, p: Params, o: Record<string, Arr>, u: number) {
+          const [h, w] = perDim(p.outputSize, 2);
+          return dotBound(this, i, p, o, u, (Math.ceil(i.x.shape[2] / h) + 1) * (Math.ceil(i.x.shape[3] / w) + 1) + 1);
+        },
+      }
+    : { ulps: 0 }),
+  generate: (rng) => ({ inputs: { x: randTensor(rng, [1, rng.int(1, 2), rng.int(1, 7), rng.int(1, 7)]) }, params: { outputSize: [rng.int(1, 4), rng.int(1, 4)] } }),
+});
+
+const globalPool = (kind: 'avg' | 'max'): OpDef => ({
+  name: kind === 'avg' ? 'globalAvgPool2d' : 'globalMaxPool2d',
+  family: 'pooling',
+  summary: `${kind === 'avg' ? 'mean' : 'max'} over each whole (n, c) plane`,
+  inputs: [input('x', '[N, C, H, W]', [4])],
+  params: [],
+  outputs: [{ name: 'y', doc: '[N, C, 1, 1]' }],
+  reference: (i) => ({ y: adaptivePool2dRef(i.x, 1, 1, kind).y }),
+  ...(kind === 'avg'
+    ? {
+        errorBound(this: OpDef, i: Inputs, p: Params, o: Record<string, Arr>, u: number) {
+          return dotBound(this, i, p, o, u, i.x.shape[2] * i.x.shape[3] + 1);
+        },
+      }
+    : { ulps: 0 }),
+  generate: (rng) => ({ inputs: { x: randTensor(rng, [rng.int(1, 2), rng.int(1, 3), rng.int(1, 5), rng.int(1, 5)]) }, params: {} }),
+});
+
+export const maxPool1d = maxPool(1);
+export const maxPool2d = maxPool(2);
+export const avgPool1d = avgPool(1);
+export const avgPool2d = avgPool(2);
+export const adaptiveAvgPool2d = adaptive('avg');
+export const adaptiveMaxPool2d = adaptive('max');
+export const globalAvgPool2d = globalPool('avg');
+export const globalMaxPool2d = globalPool('max');
+
+register(maxPool1d, maxPool2d, avgPool1d, avgPool2d, sumPool2d, lpPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d, globalAvgPool2d, globalMaxPool2d);

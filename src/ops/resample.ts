@@ -1,0 +1,82 @@
+/** Registry entries: maxUnpool2d, upsample2d. */
+import { register, type OpDef } from '../registry.js';
+import { maxUnpool2dRef, unpoolDefaultSize, upsample2dRef, upsampleSize } from '../reference/resample.js';
+import { maxPool2dRef } from '../reference/pooling.js';
+import { intOrPair, poolPadding2dSchema } from '../params.js';
+import { invalidParams } from '../errors.js';
+import { dotBound, input, randTensor } from './helpers.js';
+import { poolGeometry } from './pooling.js';
+
+export const maxUnpool2d: OpDef = {
+  name: 'maxUnpool2d',
+  family: 'resampling',
+  summary: 'max unpooling: put each value back where its index says, zeros elsewhere',
+  inputs: [input('x', '[N, C, H, W] pooled values', [4]), input('indices', 'int64 [N, C, H, W], h·W + w within each output plane', [4], { kind: 'index' })],
+  params: [
+    { name: 'kernelSize', schema: intOrPair(1), doc: 'the pooling window (required)' },
+    { name: 'stride', schema: intOrPair(1), optional: true, doc: 'default: kernelSize' },
+    { name: 'padding', schema: poolPadding2dSchema, default: 0, doc: 'the pooling padding' },
+    {
+      name: 'outputSize',
+      schema: { title: '[h, w] or [N, C, h, w]', type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 2, maxItems: 4 },
+      optional: true,
+      doc: 'output [h, w] (or a full shape); default (in − 1)·s − 2p + k',
+    },
+  ],
+  outputs: [{ name: 'y', doc: '[N, C, h, w]' }],
+  reference(i, p) {
+    const g = poolGeometry(p, 2);
+    const def = [0, 1].map((a) => unpoolDefaultSize(i.x.shape[2 + a], g.kernel[a], g.stride[a], g.pads.begin[a], g.pads.end[a]));
+    let out = def;
+    if (p.outputSize !== undefined) {
+      const os = p.outputSize as number[];
+      if (os.length !== 2 && os.length !== 4) throw invalidParams('/params/outputSize', 'outputSize must be [h, w] or [N, C, h, w]');
+      out = os.slice(-2);
+      for (let a = 0; a < 2; a++) {
+        if (out[a] < def[a] - g.stride[a] || out[a] > def[a] + g.stride[a]) {
+          throw invalidParams('/params/outputSize', `outputSize ${out[a]} must lie within ${def[a]} ± ${g.stride[a]} (the default size ± the stride)`);
+        }
+      }
+    }
+    return { y: maxUnpool2dRef(i.x, i.indices, out[0], out[1]) };
+  },
+  ulps: 0,
+  generate(rng) {
+    const k = rng.int(1, 3);
+    const x = randTensor(rng, [1, rng.int(1, 2), k * rng.int(1, 3), k * rng.int(1, 3)]);
+    const pooled = maxPool2dRef(x, { kernel: [k, k], stride: [k, k], dilation: [1, 1], pads: { begin: [0, 0], end: [0, 0] }, ceilMode: false });
+    return { inputs: { x: pooled.y, indices: pooled.indices }, params: { kernelSize: k } };
+  },
+};
+
+export const upsample2d: OpDef = {
+  name: 'upsample2d',
+  family: 'resampling',
+  summary: 'nearest or bilinear upsampling by scaleFactor or to size (PyTorch interpolate)',
+  inputs: [input('x', '[N, C, H, W]', [4])],
+  params: [
+    { name: 'mode', schema: { enum: ['nearest', 'bilinear'] }, default: 'nearest', doc: '"nearest" or "bilinear"' },
+    { name: 'scaleFactor', schema: { title: 'a positive number or [sh, sw]', oneOf: [{ type: 'number', exclusiveMinimum: 0 }, { type: 'array', items: { type: 'number', exclusiveMinimum: 0 }, minItems: 2, maxItems: 2 }] }, optional: true, doc: 'output = ⌊in · scaleFactor⌋' },
+    { name: 'size', schema: intOrPair(1), optional: true, doc: 'output [h, w] (instead of scaleFactor)' },
+    { name: 'alignCorners', schema: { type: 'boolean' }, default: false, doc: 'bilinear: map corner pixel centres onto each other' },
+  ],
+  outputs: [{ name: 'y', doc: '[N, C, h, w]' }],
+  reference(i, p) {
+    if (p.mode === 'nearest' && p.alignCorners) throw invalidParams('/params/alignCorners', 'alignCorners can only be set with mode "bilinear"');
+    const { out, scale } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
+    return { y: upsample2dRef(i.x, out[0], out[1], p.mode as 'nearest' | 'bilinear', p.alignCorners as boolean, scale) };
+  },
+  errorBound(i, p, o, u) {
+    return dotBound(this, i, p, o, u, 8);
+  },
+  generate(rng) {
+    const bil = rng.next() < 0.6;
+    const params: Record<string, unknown> = { mode: bil ? 'bilinear' : 'nearest' };
+    if (rng.next() < 0.5) params.scaleFactor = rng.pick([2, 3, 1.5]);
+    else params.size = [rng.int(1, 6), rng.int(1, 6)];
+    if (bil) params.alignCorners = rng.next() < 0.5;
+    return { inputs: { x: randTensor(rng, [1, rng.int(1, 2), rng.int(1, 3), rng.int(1, 3)]) }, params };
+  },
+};
+
+register(maxUnpool2d, upsample2d);

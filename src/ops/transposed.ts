@@ -1,0 +1,68 @@
+/** Registry entries: convTranspose1d, convTranspose2d. */
+import { register, type Inputs, type OpDef, type Params } from '../registry.js';
+import { convTranspose1dRef, convTranspose2dRef, type TransposedGeometry } from '../reference/transposed.js';
+import { intOrPair, intOrSingle, intSchema, perDim, poolPadding1dSchema, poolPadding2dSchema, resolvePadding } from '../params.js';
+import { dotBound, input, optional, randTensor } from './helpers.js';
+import type { Rng } from '../rng.js';
+
+export function transposedGeometry(p: Params, rank: number, kernel: number[]): TransposedGeometry {
+  const dilation = perDim(p.dilation, rank);
+  return {
+    stride: perDim(p.stride, rank),
+    dilation,
+    pads: resolvePadding(p.padding, rank, kernel, dilation, null),
+    outputPadding: perDim(p.outputPadding, rank),
+    groups: p.groups as number,
+  };
+}
+
+const params = (rank: 1 | 2) => {
+  const pair = rank === 2 ? intOrPair : intOrSingle;
+  return [
+    { name: 'stride', schema: pair(1), default: 1, doc: 'upsampling step' },
+    { name: 'padding', schema: rank === 2 ? poolPadding2dSchema : poolPadding1dSchema, default: 0, doc: 'cropped from each end of the output (int, pair, or per side)' },
+    { name: 'outputPadding', schema: pair(0), default: 0, doc: 'extra rows/cols at the high end; < stride or < dilation' },
+    { name: 'dilation', schema: pair(1), default: 1, doc: 'spacing between kernel taps' },
+    { name: 'groups', schema: intSchema(1), default: 1, doc: 'channel groups' },
+  ];
+};
+
+function genTransposed(rng: Rng, rank: 1 | 2): { inputs: Inputs; params: Params } {
+  const G = rng.pick([1, 1, 2]);
+  const C = G * rng.int(1, 2);
+  const Og = rng.int(1, 2);
+  const k = Array.from({ length: rank }, () => rng.int(1, 3));
+  const stride = k.map(() => rng.int(1, 3));
+  const dilation = k.map(() => rng.int(1, 2));
+  const outputPadding = stride.map((s, i) => rng.int(0, Math.max(s, dilation[i]) - 1));
+  const padding = k.map((kk, i) => rng.int(0, Math.floor((dilation[i] * (kk - 1)) / 2)));
+  const spatial = k.map(() => rng.int(1, 4));
+  const inputs: Inputs = { x: randTensor(rng, [rng.int(1, 2), C, ...spatial]), weight: randTensor(rng, [C, Og, ...k], 2) };
+  if (rng.next() < 0.6) inputs.bias = randTensor(rng, [Og * G], 2);
+  return { inputs, params: { stride, padding, outputPadding, dilation, groups: G } };
+}
+
+const transposed = (rank: 1 | 2): OpDef => ({
+  name: `convTranspose${rank}d`,
+  family: 'convolution',
+  summary: `${rank}-D transposed convolution (the adjoint of conv${rank}d), scatter form`,
+  inputs: [
+    input('x', rank === 2 ? '[N, C, H, W]' : '[N, C, L]', [rank + 2]),
+    input('weight', rank === 2 ? '[C, O/groups, kh, kw]' : '[C, O/groups, k]', [rank + 2]),
+    optional('bias', '[O]', [1]),
+  ],
+  params: params(rank),
+  outputs: [{ name: 'y', doc: 'out = (in−1)·s − P⁻ − P⁺ + d·(k−1) + outputPadding + 1' }],
+  reference(i, p) {
+    const g = transposedGeometry(p, rank, i.weight.shape.slice(2));
+    return { y: rank === 2 ? convTranspose2dRef(i.x, i.weight, i.bias, g) : convTranspose1dRef(i.x, i.weight, i.bias, g) };
+  },
+  errorBound(i, p, o, u) {
+    return dotBound(this, i, p, o, u, i.weight.shape[0] * i.weight.shape.slice(2).reduce((a, b) => a * b, 1));
+  },
+  generate: (rng) => genTransposed(rng, rank),
+});
+
+export const convTranspose1d = transposed(1);
+export const convTranspose2d = transposed(2);
+register(convTranspose1d, convTranspose2d);

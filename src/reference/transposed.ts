@@ -1,0 +1,98 @@
+/** Exact reference: transposed convolution (1-D and 2-D), written as the scatter of the definition. */
+import { ExactSum } from '../exact.js';
+import { invalidInputs, invalidParams } from '../errors.js';
+import type { Arr } from '../tensor.js';
+import { fromData, shapeString } from '../tensor.js';
+import type { Pads } from '../params.js';
+import { flat } from './common.js';
+import { as2d } from './conv.js';
+
+export interface TransposedGeometry {
+  stride: number[];
+  dilation: number[];
+  pads: Pads;
+  outputPadding: number[];
+  groups: number;
+}
+
+const AXES = ['height', 'width'];
+
+/** out = (in − 1)·s − P⁻ − P⁺ + d·(k − 1) + outputPadding + 1 */
+export function transposedOutSize(inSize: number, k: number, s: number, d: number, pb: number, pe: number, op: number): number {
+  return (inSize - 1) * s - pb - pe + d * (k - 1) + op + 1;
+}
+
+/**
+ * Transposed convolution, x [N, C, H, W], weight [C, O/g, kh, kw], bias [O]. Each input value is
+ * scattered through the kernel:
+ *
+ *   for every n, c, i, j, m < O/g, p < kh, q < kw:
+ *     y[n, g·O/g + m, i·s_h − P_h⁻ + p·d_h, j·s_w − P_w⁻ + q·d_w] += x[n,c,i,j] · w[c,m,p,q]
+ *
+ * with g = ⌊c/(C/g)⌋, contributions that land outside the output dropped, and then the bias added.
+ * Every output accumulates its contributions exactly and is rounded once. outputPadding only
+ * extends the high end of each axis; it must be smaller than the stride or the dilation.
+ */
+export function convTranspose2dRef(x: Arr, w: Arr, b: Arr | undefined, g: TransposedGeometry): Arr {
+  const [N, C, H, W] = x.shape;
+  const [wc, Og, kh, kw] = w.shape;
+  const G = g.groups;
+  if (wc !== C) throw invalidInputs('/inputs/weight/shape/0', `weight.shape[0] must equal the ${C} input channels of x (weight is [C, O/groups, kh, kw]), got ${wc}`);
+  if (C % G !== 0) throw invalidParams('/params/groups', `groups = ${G} must divide the ${C} input channels of x`);
+  const O = Og * G;
+  if (b && (b.shape.length !== 1 || b.shape[0] !== O)) throw invalidInputs('/inputs/bias/shape', `bias must have shape [${O}], got ${shapeString(b.shape)}`);
+  const k = [kh, kw];
+  for (let a = 0; a < 2; a++) {
+    if (g.outputPadding[a] >= g.stride[a] && g.outputPadding[a] >= g.dilation[a]) {
+      throw invalidParams('/params/outputPadding', `outputPadding ${g.outputPadding[a]} along the ${AXES[a]} must be smaller than the stride (${g.stride[a]}) or the dilation (${g.dilation[a]})`);
+    }
+  }
+  const ins = [H, W];
+  const outs = [0, 1].map((a) => transposedOutSize(ins[a], k[a], g.stride[a], g.dilation[a], g.pads.begin[a], g.pads.end[a], g.outputPadding[a]));
+  if (outs[0] < 1 || outs[1] < 1) throw invalidParams('/params/padding', `the padding leaves an empty output (${outs[0]}×${outs[1]})`);
+  const [Ho, Wo] = outs;
+  const xd = flat(x);
+  const wd = flat(w);
+  const bd = b ? flat(b) : undefined;
+  const acc: (ExactSum | undefined)[] = new Array(N * O * Ho * Wo);
+  const Cg = C / G;
+  for (let n = 0; n < N; n++)
+    for (let c = 0; c < C; c++) {
+      const grp = Math.floor(c / Cg);
+      for (let i = 0; i < H; i++)
+        for (let j = 0; j < W; j++) {
+          const v = xd[((n * C + c) * H + i) * W + j];
+          for (let m = 0; m < Og; m++)
+            for (let p = 0; p < kh; p++) {
+              const oh = i * g.stride[0] - g.pads.begin[0] + p * g.dilation[0];
+              if (oh < 0 || oh >= Ho) continue;
+              for (let q = 0; q < kw; q++) {
+                const ow = j * g.stride[1] - g.pads.begin[1] + q * g.dilation[1];
+                if (ow < 0 || ow >= Wo) continue;
+                const at = ((n * O + grp * Og + m) * Ho + oh) * Wo + ow;
+                (acc[at] ??= new ExactSum()).addProduct(v, wd[((c * Og + m) * kh + p) * kw + q]);
+              }
+            }
+        }
+    }
+  const y = new Float64Array(acc.length);
+  for (let t = 0; t < acc.length; t++) {
+    const o = Math.floor(t / (Ho * Wo)) % O;
+    const a = acc[t];
+    if (bd) (acc[t] = a ?? new ExactSum()).add(bd[o]);
+    y[t] = acc[t]?.value() ?? 0;
+  }
+  return fromData(y, [N, O, Ho, Wo]);
+}
+
+/** 1-D transposed convolution: the 2-D one on [N, C, 1, L]. */
+export function convTranspose1dRef(x: Arr, w: Arr, b: Arr | undefined, g: TransposedGeometry): Arr {
+  const y = convTranspose2dRef(as2d(x), as2d(w), b, {
+    stride: [1, g.stride[0]],
+    dilation: [1, g.dilation[0]],
+    pads: { begin: [0, g.pads.begin[0]], end: [0, g.pads.end[0]] },
+    outputPadding: [0, g.outputPadding[0]],
+    groups: g.groups,
+  });
+  return fromData(y.data, [y.shape[0], y.shape[1], y.shape[3]]);
+}
