@@ -41,11 +41,12 @@ export const gamma = (n: number, u: number): number => (n * u) / (1 - n * u);
 /**
  * The bound of a sum-of-products op (conv, linear, transposed conv): γ_{n+1}·(op applied to |inputs|),
  * where n is the largest number of products in one output (plus one for the bias), plus one ulp of
- * the result for the final rounding.
+ * the result for the final rounding. `absOf` limits the |·| to the inputs that carry values (not
+ * coordinates).
  */
-export function dotBound(op: OpDef, inputs: Inputs, params: Record<string, unknown>, outputs: Outputs, u: number, terms: number): Outputs {
+export function dotBound(op: OpDef, inputs: Inputs, params: Record<string, unknown>, outputs: Outputs, u: number, terms: number, absOf?: string[]): Outputs {
   const absIn: Inputs = {};
-  for (const [k, v] of Object.entries(inputs)) absIn[k] = absArr(v);
+  for (const [k, v] of Object.entries(inputs)) absIn[k] = !absOf || absOf.includes(k) ? absArr(v) : v;
   const mag = op.reference(absIn, params);
   const res: Outputs = {};
   const g = gamma(terms + 1, u);

@@ -7,3 +7,4 @@ import './normalization.js';
 import './dense.js';
 import './activation.js';
 import './loss.js';
+import './detection.js';

@@ -1,0 +1,195 @@
+/** Registry entries: boxIou, generalizedBoxIou, boxConvert, nms, batchedNms, roiPool, roiAlign. */
+import { register, type OpDef, type Params } from '../registry.js';
+import {
+  BOX_FORMATS,
+  batchedNmsRef,
+  boxConvertRef,
+  boxIouRef,
+  generalizedBoxIouRef,
+  nmsRef,
+  roiAlignRef,
+  roiPoolRef,
+  type BoxFormat,
+  type NmsOptions,
+} from '../reference/detection.js';
+import { intOrPair, perDim } from '../params.js';
+import { dotBound, input, randTensor, relativeBound } from './helpers.js';
+import { fromData, type Arr } from '../tensor.js';
+import type { Rng } from '../rng.js';
+
+const boxFormat = { name: 'boxFormat', schema: { enum: [...BOX_FORMATS] }, default: 'xyxy', doc: 'xyxy, xywh, cxcywh or yxyx' };
+const pixelInclusive = { name: 'pixelInclusive', schema: { type: 'boolean' }, default: false, doc: 'legacy +1 widths and heights (pixel-inclusive corners)' };
+
+/** Random xyxy boxes on a small integer grid (so IoU ties and exact thresholds happen). */
+function randBoxes(rng: Rng, n: number, size = 10): Arr {
+  const d = new Float64Array(4 * n);
+  for (let i = 0; i < n; i++) {
+    const x1 = rng.int(-2, size - 2);
+    const y1 = rng.int(-2, size - 2);
+    d.set([x1, y1, x1 + rng.int(1, 6), y1 + rng.int(1, 6)], 4 * i);
+  }
+  return fromData(d, [n, 4]);
+}
+
+/** Distinct scores (multiples of 1/16), so the greedy order has no ties. */
+function randScores(rng: Rng, n: number): Arr {
+  const pool = Array.from({ length: 4 * n + 4 }, (_, i) => i / 16);
+  const s: number[] = [];
+  for (let i = 0; i < n; i++) s.push(pool.splice(rng.int(0, pool.length - 1), 1)[0]);
+  return fromData(s, [n]);
+}
+
+const nmsOptions = (p: Params): NmsOptions => ({
+  iouThreshold: p.iouThreshold as number,
+  boxFormat: p.boxFormat as BoxFormat,
+  scoreThreshold: p.scoreThreshold as number | undefined,
+  maxOutput: p.maxOutput as number | undefined,
+  pixelInclusive: p.pixelInclusive as boolean,
+});
+
+export const boxIou: OpDef = {
+  name: 'boxIou',
+  family: 'detection',
+  summary: 'pairwise intersection over union of two box sets',
+  inputs: [input('boxes1', '[N, 4]', [2]), input('boxes2', '[M, 4]', [2])],
+  params: [boxFormat, pixelInclusive],
+  outputs: [{ name: 'iou', doc: '[N, M]; 0 where both boxes are empty' }],
+  reference: (i, p) => ({ iou: boxIouRef(i.boxes1, i.boxes2, p.boxFormat as BoxFormat, p.pixelInclusive as boolean) }),
+  errorBound: (i, p, o, u) => relativeBound(o, 8, u, 8 * u),
+  generate: (rng) => ({ inputs: { boxes1: randBoxes(rng, rng.int(1, 4)), boxes2: randBoxes(rng, rng.int(1, 4)) }, params: { pixelInclusive: rng.next() < 0.2 } }),
+};
+
+export const generalizedBoxIou: OpDef = {
+  name: 'generalizedBoxIou',
+  family: 'detection',
+  summary: 'pairwise generalised IoU: IoU − (hull − union)/hull',
+  inputs: [input('boxes1', '[N, 4]', [2]), input('boxes2', '[M, 4]', [2])],
+  params: [boxFormat],
+  outputs: [{ name: 'giou', doc: '[N, M] in [−1, 1]' }],
+  reference: (i, p) => ({ giou: generalizedBoxIouRef(i.boxes1, i.boxes2, p.boxFormat as BoxFormat) }),
+  errorBound: (i, p, o, u) => relativeBound(o, 12, u, 12 * u),
+  generate: (rng) => ({ inputs: { boxes1: randBoxes(rng, rng.int(1, 4)), boxes2: randBoxes(rng, rng.int(1, 4)) }, params: {} }),
+};
+
+export const boxConvert: OpDef = {
+  name: 'boxConvert',
+  family: 'detection',
+  summary: 'convert boxes between xyxy, xywh, cxcywh and yxyx',
+  inputs: [input('boxes', '[N, 4]', [2])],
+  params: [
+    { name: 'inFormat', schema: { enum: [...BOX_FORMATS] }, doc: 'format of the input (required)' },
+    { name: 'outFormat', schema: { enum: [...BOX_FORMATS] }, doc: 'format of the output (required)' },
+  ],
+  outputs: [{ name: 'boxes', doc: '[N, 4]' }],
+  reference: (i, p) => ({ boxes: boxConvertRef(i.boxes, p.inFormat as BoxFormat, p.outFormat as BoxFormat) }),
+  errorBound: (i, p, o, u) => {
+    const m = Math.max(1, ...Array.from(i.boxes.data).map(Math.abs));
+    return relativeBound(o, 4, u, 4 * u * m);
+  },
+  generate: (rng) => ({ inputs: { boxes: randBoxes(rng, rng.int(1, 4)) }, params: { inFormat: rng.pick([...BOX_FORMATS]), outFormat: rng.pick([...BOX_FORMATS]) } }),
+};
+
+const nmsParams = [
+  { name: 'iouThreshold', schema: { type: 'number' }, doc: 'suppress when IoU > threshold (strict; required)' },
+  boxFormat,
+  { name: 'scoreThreshold', schema: { type: 'number' }, optional: true, doc: 'drop boxes with score ≤ this first' },
+  { name: 'maxOutput', schema: { type: 'integer', minimum: 0 }, optional: true, doc: 'keep at most this many' },
+  pixelInclusive,
+];
+
+export const nms: OpDef = {
+  name: 'nms',
+  family: 'detection',
+  summary: 'greedy non-maximum suppression (IoU > threshold suppresses; ties: lower index first)',
+  inputs: [input('boxes', '[N, 4]', [2]), input('scores', '[N]', [1])],
+  params: nmsParams,
+  outputs: [{ name: 'keep', dtype: 'int64', doc: 'kept indices by decreasing score' }],
+  reference(i, p) {
+    const keep = nmsRef(i.boxes, i.scores, nmsOptions(p));
+    return { keep: fromData(keep, [keep.length]) };
+  },
+  ulps: 0,
+  generate(rng) {
+    const n = rng.int(1, 7);
+    return { inputs: { boxes: randBoxes(rng, n, 6), scores: randScores(rng, n) }, params: { iouThreshold: rng.pick([0, 0.1, 0.3, 0.5, 0.7]) } };
+  },
+};
+
+export const batchedNms: OpDef = {
+  name: 'batchedNms',
+  family: 'detection',
+  summary: 'class-aware NMS, done per class (negative coordinates fine)',
+  inputs: [input('boxes', '[N, 4]', [2]), input('scores', '[N]', [1]), input('classes', 'int64 [N]', [1], { kind: 'index' })],
+  params: nmsParams,
+  outputs: [{ name: 'keep', dtype: 'int64', doc: 'kept indices by decreasing score' }],
+  reference(i, p) {
+    const keep = batchedNmsRef(i.boxes, i.scores, i.classes, nmsOptions(p));
+    return { keep: fromData(keep, [keep.length]) };
+  },
+  ulps: 0,
+  generate(rng) {
+    const n = rng.int(1, 8);
+    return {
+      inputs: { boxes: randBoxes(rng, n, 6), scores: randScores(rng, n), classes: fromData(Array.from({ length: n }, () => rng.int(0, 2)), [n]) },
+      params: { iouThreshold: rng.pick([0.1, 0.3, 0.5]) },
+    };
+  },
+};
+
+const roiInputs = [input('x', '[N, C, H, W]', [4]), input('boxes', '[K, 5]: batch index, x1, y1, x2, y2', [2])];
+const outputSize = { name: 'outputSize', schema: intOrPair(1), doc: 'pooled [h, w] (required)' };
+const spatialScale = { name: 'spatialScale', schema: { type: 'number', exclusiveMinimum: 0 }, default: 1, doc: 'box coordinates × scale = feature-map coordinates' };
+
+function genRois(rng: Rng): { x: Arr; boxes: Arr } {
+  const [N, C, H, W] = [rng.int(1, 2), rng.int(1, 2), rng.int(3, 7), rng.int(3, 7)];
+  const K = rng.int(1, 3);
+  const b = new Float64Array(5 * K);
+  for (let k = 0; k < K; k++) {
+    const x1 = rng.int(-2, W - 1) + rng.pick([0, 0.25, 0.5]);
+    const y1 = rng.int(-2, H - 1) + rng.pick([0, 0.25, 0.5]);
+    b.set([rng.int(0, N - 1), x1, y1, x1 + rng.int(0, 5) + rng.pick([0, 0.5, 0.75]), y1 + rng.int(0, 5) + rng.pick([0, 0.5])], 5 * k);
+  }
+  return { x: randTensor(rng, [N, C, H, W]), boxes: fromData(b, [K, 5]) };
+}
+
+export const roiPool: OpDef = {
+  name: 'roiPool',
+  family: 'detection',
+  summary: 'RoI max pooling (torchvision: round half away from zero, +1 size, empty bin → 0)',
+  inputs: roiInputs,
+  params: [outputSize, spatialScale],
+  outputs: [{ name: 'y', doc: '[K, C, h, w]' }],
+  reference(i, p) {
+    const [ph, pw] = perDim(p.outputSize, 2);
+    return { y: roiPoolRef(i.x, i.boxes, ph, pw, p.spatialScale as number).y };
+  },
+  ulps: 0,
+  generate: (rng) => ({ inputs: genRois(rng), params: { outputSize: [rng.int(1, 3), rng.int(1, 3)], spatialScale: rng.pick([1, 0.5]) } }),
+};
+
+export const roiAlign: OpDef = {
+  name: 'roiAlign',
+  family: 'detection',
+  summary: 'RoIAlign (torchvision CPU kernel): bilinear samples averaged per bin',
+  inputs: roiInputs,
+  params: [
+    outputSize,
+    spatialScale,
+    { name: 'samplingRatio', schema: { type: 'integer' }, default: -1, doc: 'samples per bin side; ≤ 0: adaptive ⌈roi/pooled⌉' },
+    { name: 'aligned', schema: { type: 'boolean' }, default: false, doc: 'half-pixel offset (ONNX half_pixel); false is the legacy behaviour' },
+  ],
+  outputs: [{ name: 'y', doc: '[K, C, h, w]' }],
+  reference(i, p) {
+    const [ph, pw] = perDim(p.outputSize, 2);
+    return { y: roiAlignRef(i.x, i.boxes, { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean }) };
+  },
+  errorBound(i, p, o, u) {
+    return dotBound(this, i, p, o, u, 64, ['x']);
+  },
+  generate: (rng) => ({
+    inputs: genRois(rng),
+    params: { outputSize: [rng.int(1, 3), rng.int(1, 3)], spatialScale: rng.pick([1, 0.5]), samplingRatio: rng.pick([-1, 1, 2]), aligned: rng.next() < 0.5 },
+  }),
+};
+
+register(boxIou, generalizedBoxIou, boxConvert, nms, batchedNms, roiPool, roiAlign);
