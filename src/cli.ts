@@ -5,7 +5,8 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
-import { checkRaw, evaluateRaw, FileError, readCaseFile, type Backend } from './cases.js';
+import { checkRaw, evaluateRaw, FileError, prepareCase, readCaseFile, type Backend } from './cases.js';
+import { gradCheck } from './gradcheck.js';
 import { allOps, getOp, paramsSchema } from './registry.js';
 import { schemaByName } from './schemas.js';
 import { OracleError } from './errors.js';
@@ -99,6 +100,42 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('gradcheck')
+    .description('check backward cases against central differences of the forward reference')
+    .argument('<files...>', 'case files of backward ops (inputs include dy); - for standard input')
+    .option('--tol <x>', 'largest relative error that passes', '1e-5')
+    .action((files: string[], opts: { tol: string }) => {
+      const tol = Number(opts.tol);
+      if (!(tol > 0)) fail(`--tol must be a positive number, got ${JSON.stringify(opts.tol)}`);
+      let passed = 0;
+      let failed = 0;
+      for (const rc of files.flatMap(loadOrExit)) {
+        try {
+          if (rc.error) throw rc.error;
+          const c = prepareCase(rc.value, rc.index);
+          if (!c.op.backward) throw new OracleError('INVALID_CASE', `${c.op.name} is not a backward op (try ${c.op.name}Backward)`, '/op');
+          const entries = gradCheck(c.op, c.inputs, c.params);
+          const bad = entries.filter((e) => e.maxRelError > tol);
+          const words = entries.map((e) => `${e.output} ${e.maxRelError.toExponential(1)}${e.kinks ? ` (${e.kinks} kink${e.kinks > 1 ? 's' : ''} skipped)` : ''}`).join(', ');
+          if (bad.length) {
+            failed++;
+            const e = bad[0];
+            process.stdout.write(`FAIL ${c.id}: ${e.output} relative error ${e.maxRelError.toExponential(2)} at (${e.index.join(', ')}): analytic ${e.analytic}, numeric ${e.numeric}\n`);
+          } else {
+            passed++;
+            process.stdout.write(`PASS ${c.id}: ${words}\n`);
+          }
+        } catch (e) {
+          failed++;
+          const err = e instanceof OracleError ? e : new OracleError('INTERNAL', String((e as Error).message));
+          process.stdout.write(`FAIL ${rc.where}: error ${err.code}${err.path ? ' at ' + err.path : ''}: ${err.message}\n`);
+        }
+      }
+      process.stdout.write(`${passed} passed, ${failed} failed\n`);
+      process.exitCode = failed ? EXIT.failed : EXIT.ok;
+    });
+
+  program
     .command('ops')
     .description('list the op catalogue, or describe one op')
     .argument('[op]', 'an op name')
@@ -181,6 +218,11 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // A reader that goes away (`cnn-oracle eval … | head`) ends the run quietly.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    fail(`cannot write to standard output: ${e.message}`, EXIT.failed);
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -12,3 +12,5 @@ export { conv1dRef, conv2dRef, convolveRef } from './reference/conv.js';
 export { linearRef, flattenRef, dropoutRef } from './reference/dense.js';
 export { reluRef, leakyReluRef, sigmoidRef, tanhRef, softmaxRef } from './reference/activation.js';
 export { crossEntropyRef, mseLossRef } from './reference/loss.js';
+export { gradCheck, type GradCheckEntry, type GradCheckOptions } from './gradcheck.js';
+export { caseWithExpected, buildFixtures } from './fixtures.js';

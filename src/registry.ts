@@ -69,6 +69,9 @@ export interface OpDef {
   ulps?: number;
   /** Seeded random case generator (small shapes, readable values). */
   generate?(rng: Rng): GeneratedCase;
+  /** Backward ops: the forward op, which forward input each `d<input>` output differentiates, and
+   *  the params the forward must run with for the gradient to match (e.g. training statistics). */
+  backward?: { forward: string; gradOf: Record<string, string>; forwardParams?: (p: Params) => Params };
 }
 
 const registry = new Map<string, OpDef>();

@@ -140,6 +140,24 @@ describe('cnn-oracle check', () => {
   });
 });
 
+describe('cnn-oracle gradcheck', () => {
+  it('passes correct backward cases and names a forward op given by mistake', () => {
+    const r = cli(['gradcheck', join(__dirname, '..', 'fixtures', 'backward', 'conv2dBackward.jsonl')]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^PASS conv2dBackward\/random-0: dx \S+, dweight \S+, dbias \S+$/m);
+    const bad = cli(['gradcheck', '-'], JSON.stringify(sobel));
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain('convolve is not a backward op');
+  });
+
+  it('fails a backward case whose op output is wrong for its inputs (dy of the wrong shape)', () => {
+    const c = { op: 'reluBackward', inputs: { x: { shape: [2], data: [1, -1] }, dy: { shape: [3], data: [1, 1, 1] } } };
+    const r = cli(['gradcheck', '-'], JSON.stringify(c));
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('/inputs/dy/shape');
+  });
+});
+
 describe('fixtures', () => {
   it('are exactly what the committed generator produces (reproducible)', () => {
     for (const [rel, text] of buildFixtures()) expect(readFileSync(join(__dirname, '..', 'fixtures', rel), 'utf8'), rel).toBe(text);

@@ -8,3 +8,4 @@ import './dense.js';
 import './activation.js';
 import './loss.js';
 import './detection.js';
+import './backward.js';

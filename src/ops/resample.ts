@@ -1,11 +1,28 @@
 /** Registry entries: maxUnpool2d, upsample2d. */
-import { register, type OpDef } from '../registry.js';
+import { register, type OpDef, type Params } from '../registry.js';
+import type { Arr } from '../tensor.js';
 import { maxUnpool2dRef, unpoolDefaultSize, upsample2dRef, upsampleSize } from '../reference/resample.js';
 import { maxPool2dRef } from '../reference/pooling.js';
 import { intOrPair, poolPadding2dSchema } from '../params.js';
 import { invalidParams } from '../errors.js';
 import { dotBound, input, randTensor } from './helpers.js';
 import { poolGeometry } from './pooling.js';
+
+/** Output size of maxUnpool2d: the default (in − 1)·s − P⁻ − P⁺ + k, or outputSize within ±stride of it. */
+export function unpoolOutSize(x: Arr, p: Params): [number, number] {
+  const g = poolGeometry(p, 2);
+  const def = [0, 1].map((a) => unpoolDefaultSize(x.shape[2 + a], g.kernel[a], g.stride[a], g.pads.begin[a], g.pads.end[a]));
+  if (p.outputSize === undefined) return [def[0], def[1]];
+  const os = p.outputSize as number[];
+  if (os.length !== 2 && os.length !== 4) throw invalidParams('/params/outputSize', 'outputSize must be [h, w] or [N, C, h, w]');
+  const out = os.slice(-2);
+  for (let a = 0; a < 2; a++) {
+    if (out[a] < def[a] - g.stride[a] || out[a] > def[a] + g.stride[a]) {
+      throw invalidParams('/params/outputSize', `outputSize ${out[a]} must lie within ${def[a]} ± ${g.stride[a]} (the default size ± the stride)`);
+    }
+  }
+  return [out[0], out[1]];
+}
 
 export const maxUnpool2d: OpDef = {
   name: 'maxUnpool2d',
@@ -25,20 +42,8 @@ export const maxUnpool2d: OpDef = {
   ],
   outputs: [{ name: 'y', doc: '[N, C, h, w]' }],
   reference(i, p) {
-    const g = poolGeometry(p, 2);
-    const def = [0, 1].map((a) => unpoolDefaultSize(i.x.shape[2 + a], g.kernel[a], g.stride[a], g.pads.begin[a], g.pads.end[a]));
-    let out = def;
-    if (p.outputSize !== undefined) {
-      const os = p.outputSize as number[];
-      if (os.length !== 2 && os.length !== 4) throw invalidParams('/params/outputSize', 'outputSize must be [h, w] or [N, C, h, w]');
-      out = os.slice(-2);
-      for (let a = 0; a < 2; a++) {
-        if (out[a] < def[a] - g.stride[a] || out[a] > def[a] + g.stride[a]) {
-          throw invalidParams('/params/outputSize', `outputSize ${out[a]} must lie within ${def[a]} ± ${g.stride[a]} (the default size ± the stride)`);
-        }
-      }
-    }
-    return { y: maxUnpool2dRef(i.x, i.indices, out[0], out[1]) };
+    const [h, w] = unpoolOutSize(i.x, p);
+    return { y: maxUnpool2dRef(i.x, i.indices, h, w) };
   },
   ulps: 0,
   generate(rng) {

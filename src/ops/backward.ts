@@ -1,0 +1,249 @@
+/**
+ * Registry entries of the backward passes: each is derived from its forward op's declaration —
+ * inputs = the forward inputs plus `dy`, params = the forward params, outputs = `d<input>`.
+ */
+import { getOp, register, resolveParams, type Inputs, type OpDef, type Outputs, type Params } from '../registry.js';
+import * as B from '../reference/backward.js';
+import { sigmoidRef, tanhRef } from '../reference/activation.js';
+import { upsampleSize } from '../reference/resample.js';
+import type { Reduction } from '../reference/loss.js';
+import { perDim } from '../params.js';
+import { flat } from '../reference/common.js';
+import { fromData, numel, type Arr } from '../tensor.js';
+import { input, randTensor } from './helpers.js';
+import { convGeometry } from './conv.js';
+import { transposedGeometry } from './transposed.js';
+import { poolGeometry } from './pooling.js';
+import { unpoolOutSize } from './resample.js';
+
+
+/**
+ * Error of a backward output at precision u: the gradients are sums of products of dy with forward
+ * quantities, so K·u·(|g| + max|g|) with K growing with the number of terms.
+ */
+function gradBound(o: Outputs, u: number, terms: number): Outputs {
+  const res: Outputs = {};
+  for (const [k, a] of Object.entries(o)) {
+    const d = flat(a);
+    let m = 0;
+    for (const v of d) m = Math.max(m, Math.abs(v));
+    res[k] = fromData(d.map((v) => (terms + 16) * u * (Math.abs(v) + m)), a.shape);
+  }
+  return res;
+}
+
+interface BackwardSpec {
+  forward: string;
+  /** Output name → forward input it differentiates. */
+  gradOf: Record<string, string>;
+  reference(inputs: Inputs, params: Params): Outputs;
+  /** Params the forward must run with (gradient checking, case generation). */
+  forwardParams?: (p: Params) => Params;
+  summary?: string;
+}
+
+function backwardOf(spec: BackwardSpec): OpDef {
+  const fwd = getOp(spec.forward);
+  const outName = fwd.outputs[0].name;
+  return {
+    name: `${spec.forward}Backward`,
+    family: 'backward',
+    summary: spec.summary ?? `gradients of ${spec.forward} (${Object.keys(spec.gradOf).join(', ')})`,
+    inputs: [...fwd.inputs, input('dy', `gradient of the loss w.r.t. the forward output ${outName} (its shape)`)],
+    params: fwd.params,
+    outputs: Object.entries(spec.gradOf).map(([name, of]) => ({ name, doc: `∂L/∂${of}, shape of ${of}` })),
+    reference: spec.reference,
+    errorBound: (i, p, o, u) => gradBound(o, u, numel(i.dy.shape) + Math.max(...Object.values(spec.gradOf).map((k) => (i[k] ? numel(i[k].shape) : 0)))),
+    backward: { forward: spec.forward, gradOf: spec.gradOf, forwardParams: spec.forwardParams },
+    generate(rng) {
+      const g = fwd.generate!(rng);
+      const params = spec.forwardParams ? spec.forwardParams(g.params) : g.params;
+      const out = fwd.reference(g.inputs, resolveParams(fwd, params));
+      return { inputs: { ...g.inputs, dy: randTensor(rng, out[outName].shape, 2) }, params, tags: g.tags };
+    },
+  };
+}
+
+const convOut = (r: { dx: Arr; dweight: Arr; dbias: Arr }): Outputs => ({ dx: r.dx, dweight: r.dweight, dbias: r.dbias });
+const as2d = (a: Arr): Arr => fromData(flat(a), [a.shape[0], a.shape[1], 1, a.shape[2]]);
+const as1d = (a: Arr): Arr => fromData(a.data, [a.shape[0], a.shape[1], a.shape[3]]);
+
+const conv2dBackward = backwardOf({
+  forward: 'conv2d',
+  gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
+  reference: (i, p) => convOut(B.conv2dBackwardRef(i.x, i.weight, i.bias, i.dy, convGeometry(p, i.weight.shape.slice(2), 2))),
+});
+
+const conv1dBackward = backwardOf({
+  forward: 'conv1d',
+  gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
+  reference(i, p) {
+    const g = convGeometry(p, i.weight.shape.slice(2), 1);
+    const r = B.conv2dBackwardRef(as2d(i.x), as2d(i.weight), i.bias, as2d(i.dy), {
+      ...g,
+      stride: [1, g.stride[0]],
+      dilation: [1, g.dilation[0]],
+      pads: { begin: [0, g.pads.begin[0]], end: [0, g.pads.end[0]] },
+    });
+    return { dx: as1d(r.dx), dweight: as1d(r.dweight), dbias: r.dbias };
+  },
+});
+
+const convTranspose2dBackward = backwardOf({
+  forward: 'convTranspose2d',
+  gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
+  reference: (i, p) => convOut(B.convTranspose2dBackwardRef(i.x, i.weight, i.dy, transposedGeometry(p, 2, i.weight.shape.slice(2)))),
+});
+
+const linearBackward = backwardOf({
+  forward: 'linear',
+  gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
+  reference: (i) => convOut(B.linearBackwardRef(i.x, i.weight, i.dy)),
+});
+
+const maxPool2dBackward = backwardOf({
+  forward: 'maxPool2d',
+  gradOf: { dx: 'x' },
+  reference: (i, p) => ({ dx: B.maxPool2dBackwardRef(i.x, i.dy, poolGeometry(p, 2)) }),
+});
+
+const avgPool2dBackward = backwardOf({
+  forward: 'avgPool2d',
+  gradOf: { dx: 'x' },
+  reference: (i, p) => ({
+    dx: B.avgPool2dBackwardRef(i.x, i.dy, poolGeometry(p, 2), { countIncludePad: p.countIncludePad as boolean, divisorOverride: p.divisorOverride as number | undefined }),
+  }),
+});
+
+const adaptiveAvgPool2dBackward = backwardOf({
+  forward: 'adaptiveAvgPool2d',
+  gradOf: { dx: 'x' },
+  reference(i, p) {
+    const [h, w] = perDim(p.outputSize, 2);
+    return { dx: B.adaptiveAvgPool2dBackwardRef(i.x, i.dy, h, w) };
+  },
+});
+
+/** dweight/dbias of a normalisation, shaped like γ (all ones / zeros when γ, β are absent). */
+function normOut(x: Arr, r: { dx: Float64Array; dgamma: Float64Array; dbeta: Float64Array }, affineShape: number[]): Outputs {
+  return { dx: fromData(r.dx, x.shape), dweight: fromData(r.dgamma, affineShape), dbias: fromData(r.dbeta, affineShape) };
+}
+
+const batchNormBackward = backwardOf({
+  forward: 'batchNorm',
+  gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
+  summary: 'gradients of batchNorm through the batch statistics (training mode): dx, dweight, dbias',
+  forwardParams: (p) => ({ ...p, training: true }),
+  reference(i, p) {
+    const [N, C] = i.x.shape;
+    const inner = numel(i.x.shape.slice(2));
+    const g = B.checkDy(i.dy, i.x.shape);
+    const r = B.normBackward(flat(i.x), g, C, N * inner, (c, k) => (Math.floor(k / inner) * C + c) * inner + (k % inner), p.eps as number, i.weight && flat(i.weight), (t) => Math.floor(t / inner) % C, C);
+    return normOut(i.x, r, [C]);
+  },
+});
+
+const layerNormBackward = backwardOf({
+  forward: 'layerNorm',
+  gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
+  reference(i, p) {
+    const ns = typeof p.normalizedShape === 'number' ? [p.normalizedShape] : (p.normalizedShape as number[]);
+    getOp('layerNorm').reference({ x: i.x, ...(i.weight ? { weight: i.weight } : {}), ...(i.bias ? { bias: i.bias } : {}) }, p); // validates shapes
+    const size = numel(ns);
+    const g = B.checkDy(i.dy, i.x.shape);
+    const r = B.normBackward(flat(i.x), g, numel(i.x.shape) / size, size, (grp, k) => grp * size + k, p.eps as number, i.weight && flat(i.weight), (t) => t % size, size);
+    return normOut(i.x, r, ns);
+  },
+});
+
+const groupNormBackward = backwardOf({
+  forward: 'groupNorm',
+  gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
+  reference(i, p) {
+    getOp('groupNorm').reference({ x: i.x, ...(i.weight ? { weight: i.weight } : {}), ...(i.bias ? { bias: i.bias } : {}) }, p); // validates shapes
+    const [N, C] = i.x.shape;
+    const G = p.numGroups as number;
+    const inner = numel(i.x.shape.slice(2));
+    const size = (C / G) * inner;
+    const g = B.checkDy(i.dy, i.x.shape);
+    const r = B.normBackward(flat(i.x), g, N * G, size, (grp, k) => grp * size + k, p.eps as number, i.weight && flat(i.weight), (t) => Math.floor(t / inner) % C, C);
+    return normOut(i.x, r, [C]);
+  },
+});
+
+const reluBackward = backwardOf({ forward: 'relu', gradOf: { dx: 'x' }, reference: (i) => ({ dx: B.reluBackwardRef(i.x, i.dy) }) });
+const leakyReluBackward = backwardOf({ forward: 'leakyRelu', gradOf: { dx: 'x' }, reference: (i, p) => ({ dx: B.leakyReluBackwardRef(i.x, i.dy, p.negativeSlope as number) }) });
+const sigmoidBackward = backwardOf({ forward: 'sigmoid', gradOf: { dx: 'x' }, reference: (i) => ({ dx: B.sigmoidBackwardRef(i.x, sigmoidRef(i.x), i.dy) }) });
+const tanhBackward = backwardOf({ forward: 'tanh', gradOf: { dx: 'x' }, reference: (i) => ({ dx: B.tanhBackwardRef(i.x, tanhRef(i.x), i.dy) }) });
+const softmaxBackward = backwardOf({ forward: 'softmax', gradOf: { dx: 'x' }, reference: (i, p) => ({ dx: B.softmaxBackwardRef(i.x, i.dy, p.dim as number) }) });
+
+const crossEntropyBackward = backwardOf({
+  forward: 'crossEntropy',
+  gradOf: { dlogits: 'logits' },
+  reference: (i, p) => ({
+    dlogits: B.crossEntropyBackwardRef(i.logits, i.target, i.dy, p.reduction as Reduction, p.labelSmoothing as number, p.ignoreIndex as number),
+  }),
+});
+
+const roiPoolBackward = backwardOf({
+  forward: 'roiPool',
+  gradOf: { dx: 'x' },
+  reference(i, p) {
+    const [ph, pw] = perDim(p.outputSize, 2);
+    return { dx: B.roiPoolBackwardRef(i.x, i.boxes, i.dy, ph, pw, p.spatialScale as number) };
+  },
+});
+
+const roiAlignBackward = backwardOf({
+  forward: 'roiAlign',
+  gradOf: { dx: 'x' },
+  reference(i, p) {
+    const [ph, pw] = perDim(p.outputSize, 2);
+    getOp('roiAlign').reference({ x: i.x, boxes: i.boxes }, p); // validates boxes and batch indices
+    return { dx: B.roiAlignBackwardRef(i.x, i.boxes, i.dy, { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean }) };
+  },
+});
+
+const upsample2dBackward = backwardOf({
+  forward: 'upsample2d',
+  gradOf: { dx: 'x' },
+  reference(i, p) {
+    getOp('upsample2d').reference({ x: i.x }, p); // validates the params
+    const { out, scale } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
+    return { dx: B.upsample2dBackwardRef(i.x, i.dy, out[0], out[1], p.mode as 'nearest' | 'bilinear', p.alignCorners as boolean, scale) };
+  },
+});
+
+const maxUnpool2dBackward = backwardOf({
+  forward: 'maxUnpool2d',
+  gradOf: { dx: 'x' },
+  reference(i, p) {
+    getOp('maxUnpool2d').reference({ x: i.x, indices: i.indices }, p); // validates indices and size
+    const [h, w] = unpoolOutSize(i.x, p);
+    return { dx: B.maxUnpool2dBackwardRef(i.x, i.indices, i.dy, h, w) };
+  },
+});
+
+export const BACKWARD_OPS = [
+  conv1dBackward,
+  conv2dBackward,
+  convTranspose2dBackward,
+  linearBackward,
+  maxPool2dBackward,
+  avgPool2dBackward,
+  adaptiveAvgPool2dBackward,
+  batchNormBackward,
+  layerNormBackward,
+  groupNormBackward,
+  reluBackward,
+  leakyReluBackward,
+  sigmoidBackward,
+  tanhBackward,
+  softmaxBackward,
+  crossEntropyBackward,
+  roiAlignBackward,
+  roiPoolBackward,
+  upsample2dBackward,
+  maxUnpool2dBackward,
+];
+register(...BACKWARD_OPS);
