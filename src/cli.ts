@@ -7,6 +7,11 @@ import { Command, CommanderError, Option } from 'commander';
 import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
 import { checkRaw, evaluateRaw, FileError, prepareCase, readCaseFile, type Backend } from './cases.js';
 import { gradCheck } from './gradcheck.js';
+import { assignmentSchema, collectCases, defaultAssignment, defaultAssignmentJSON, loadAssignment, type Assignment } from './grading/assignment.js';
+import { grade } from './grading/grade.js';
+import { gradeAll, gradebook } from './grading/batch.js';
+import { resolveSubmissionFile, type SubmissionSpec } from './grading/process.js';
+import { FORMATS, render, type Format } from './grading/report.js';
 import { allOps, getOp, paramsSchema } from './registry.js';
 import { schemaByName } from './schemas.js';
 import { OracleError } from './errors.js';
@@ -36,6 +41,14 @@ function openOut(file: string | undefined): { write: (s: string) => void; close:
 
 const backendOption = () =>
   new Option('-b, --backend <backend>', 'which implementation runs the ops').choices(['reference', 'accelerated']).default('reference');
+
+function assignmentOrExit(file: string | undefined): Assignment {
+  try {
+    return file ? loadAssignment(file) : defaultAssignment();
+  } catch (e) {
+    fail((e as Error).message);
+  }
+}
 
 function loadOrExit(file: string) {
   try {
@@ -133,6 +146,80 @@ export function buildProgram(): Command {
       }
       process.stdout.write(`${passed} passed, ${failed} failed\n`);
       process.exitCode = failed ? EXIT.failed : EXIT.ok;
+    });
+
+  program
+    .command('grade')
+    .description('grade a submission (JS/TS module, or any program with --command) against an assignment')
+    .argument('[submission]', 'a .js/.ts/.mjs file or a folder (package.json main or index.*); the working folder with --command')
+    .option('-a, --assignment <file>', 'assignment file (default: the built-in assignment of every op)')
+    .option('-c, --command <cmd>', 'run this program and talk the line protocol to it (any language)')
+    .option('--adapter <file>', 'instructor adapter module mapping catalogue calls onto the student’s functions')
+    .option('-s, --student <id>', 'student id (seeds the random cases)', 'student')
+    .addOption(new Option('-f, --format <format>', 'results format').choices([...FORMATS]).default('text'))
+    .option('-o, --out <file>', 'write the results there instead of standard output')
+    .action(async (submission: string | undefined, opts: { assignment?: string; command?: string; adapter?: string; student: string; format: Format; out?: string }) => {
+      const a = assignmentOrExit(opts.assignment);
+      let spec: SubmissionSpec;
+      try {
+        if (opts.command) spec = { kind: 'command', command: opts.command, cwd: submission ?? process.cwd() };
+        else if (!submission) fail('give a submission file or folder, or --command');
+        else spec = { kind: 'js', file: resolveSubmissionFile(submission), adapter: opts.adapter };
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      const result = await grade(spec, a, { student: opts.student });
+      const text = render(result, opts.format);
+      if (opts.out) writeFileSync(opts.out, text);
+      else process.stdout.write(text);
+      process.exitCode = result.graderErrors.length ? EXIT.failed : EXIT.ok;
+    });
+
+  program
+    .command('grade-all')
+    .description('grade every submission in a folder (one entry per student), in parallel, into a CSV gradebook')
+    .argument('<dir>', 'folder of submissions: each file or sub-folder is one student')
+    .option('-a, --assignment <file>', 'assignment file (default: the built-in assignment)')
+    .requiredOption('--csv <file>', 'gradebook to write')
+    .option('-j, --jobs <n>', 'submissions graded at once', '2')
+    .option('-c, --command <cmd>', 'run this program in each submission folder (any language)')
+    .option('--adapter <file>', 'instructor adapter module')
+    .addOption(new Option('-f, --format <format>', 'also write each student’s results in this format').choices([...FORMATS]))
+    .option('--out-dir <dir>', 'folder for the per-student results (with --format)')
+    .action(async (dir: string, opts: { assignment?: string; csv: string; jobs: string; command?: string; adapter?: string; format?: Format; outDir?: string }) => {
+      const a = assignmentOrExit(opts.assignment);
+      const jobs = Number(opts.jobs);
+      if (!Number.isInteger(jobs) || jobs < 1) fail(`--jobs must be a positive integer, got ${JSON.stringify(opts.jobs)}`);
+      if (opts.format && !opts.outDir) fail('--format needs --out-dir');
+      let rows;
+      try {
+        rows = await gradeAll(dir, a, { jobs, command: opts.command, adapter: opts.adapter, format: opts.format, outDir: opts.outDir, progress: process.stderr.isTTY ? true : false });
+      } catch (e) {
+        fail(`${dir}: ${(e as Error).message}`);
+      }
+      writeFileSync(opts.csv, gradebook(rows, a));
+      const failed = rows.filter((r) => r.error).length;
+      process.stderr.write(`graded ${rows.length - failed} of ${rows.length} submissions; gradebook: ${opts.csv}\n`);
+      for (const r of rows) if (r.error) process.stderr.write(`  ${r.student}: ${r.error}\n`);
+    });
+
+  program
+    .command('assignment')
+    .description('print the built-in assignment, the assignment JSON Schema, or check an assignment file')
+    .argument('[file]', 'an assignment file to check')
+    .option('--default', 'print the built-in assignment (every op)')
+    .option('--schema', 'print the JSON Schema of assignment files')
+    .action((file: string | undefined, opts: { default?: boolean; schema?: boolean }) => {
+      if (opts.schema) return void process.stdout.write(JSON.stringify(assignmentSchema, null, 2) + '\n');
+      if (opts.default || !file) return void process.stdout.write(JSON.stringify(defaultAssignmentJSON(), null, 2) + '\n');
+      const a = assignmentOrExit(file);
+      let cases = 0;
+      try {
+        for (const t of a.tests) cases += collectCases(a, t, 'check').length;
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      process.stdout.write(`${file}: ${a.tests.length} tests, ${a.tests.reduce((s, t) => s + t.points, 0)} points, ${cases} cases for one student\n`);
     });
 
   program

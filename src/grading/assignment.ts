@@ -1,0 +1,294 @@
+/**
+ * Assignments: which ops are graded, on which cases, for how many points, with which time limit,
+ * tolerance, visibility and feedback. Validated by a JSON Schema; the built-in default covers
+ * every op of the registry with the bundled fixtures, the mistake triggers and per-student random
+ * cases.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { globSync } from 'tinyglobby';
+import { allOps, getOp, resolveParams, type Inputs, type OpDef, type Outputs, type Params } from '../registry.js';
+import { parseCases, prepareCase } from '../cases.js';
+import { OracleError } from '../errors.js';
+import { fromData } from '../tensor.js';
+import { Rng } from '../rng.js';
+import { MISTAKES } from './mistakes.js';
+import type { TolerancePolicy } from './ladder.js';
+
+/** The package root (where fixtures/ lives), from dist/src/grading or src/grading. */
+export const PACKAGE_ROOT = (() => {
+  let d = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
+  return d;
+})();
+
+export const VISIBILITIES = ['visible', 'hidden', 'after_due_date', 'after_published'] as const;
+export type Visibility = (typeof VISIBILITIES)[number];
+
+export interface Feedback {
+  showInputs: boolean;
+  showExpected: boolean;
+  diagnose: boolean;
+  shrink: boolean;
+}
+
+export interface TestSpec {
+  name: string;
+  op: string;
+  points: number;
+  cases: string[];
+  random: number;
+  mistakes: boolean;
+  visibility: Visibility;
+  timeLimitMs: number;
+  tolerance: TolerancePolicy;
+  partialCredit: boolean;
+  properties: ('deterministic' | 'inputsUnchanged')[];
+  feedback: Feedback;
+}
+
+export interface Assignment {
+  name: string;
+  id: string;
+  memoryLimitMb: number;
+  tests: TestSpec[];
+  /** Folder the case paths were resolved against. */
+  baseDir: string;
+  /** Folders holding the assignment's case files (hidden from submissions). */
+  caseDirs: string[];
+}
+
+const toleranceSchema = {
+  oneOf: [
+    { const: 'bound', description: 'the op’s error bound at `precision` (default)' },
+    {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      properties: { rtol: { type: 'number', minimum: 0 }, atol: { type: 'number', minimum: 0 }, ulp: { type: 'number', minimum: 0 } },
+    },
+  ],
+};
+
+const feedbackSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    showInputs: { type: 'boolean', description: 'print the inputs of a failing case' },
+    showExpected: { type: 'boolean', description: 'print the expected output of a failing case' },
+    diagnose: { type: 'boolean', description: 'name a known mistake when the outputs match one' },
+    shrink: { type: 'boolean', description: 'shrink failing random cases to a small reproducer' },
+  },
+};
+
+const common = {
+  precision: { enum: ['float32', 'float64'], description: 'precision the default tolerance allows for (default float32: no correct float32 code fails)' },
+  tolerance: toleranceSchema,
+  timeLimitMs: { type: 'integer', minimum: 1, description: 'per case' },
+  partialCredit: { type: 'boolean', description: 'share of cases passed (true) or all-or-nothing' },
+  visibility: { enum: [...VISIBILITIES] },
+  feedback: feedbackSchema,
+};
+
+export const assignmentSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://cnn-oracle.dev/schemas/assignment.json',
+  title: 'Assignment',
+  type: 'object',
+  required: ['name', 'tests'],
+  additionalProperties: false,
+  properties: {
+    $schema: { type: 'string' },
+    name: { type: 'string' },
+    id: { type: 'string', description: 'seeds the per-student random cases (default: name)' },
+    memoryLimitMb: { type: 'integer', minimum: 16 },
+    ...common,
+    tests: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['op'],
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string' },
+          op: { type: 'string' },
+          points: { type: 'number', minimum: 0 },
+          cases: { type: 'array', items: { type: 'string' }, description: 'case files or globs, relative to the assignment; cnn-oracle:fixtures/… for the bundled fixtures' },
+          random: { type: 'integer', minimum: 0, description: 'seeded random cases per student' },
+          mistakes: { type: 'boolean', description: 'add the trigger cases of the known-mistake catalogue' },
+          properties: { type: 'array', items: { enum: ['deterministic', 'inputsUnchanged'] } },
+          ...common,
+        },
+      },
+    },
+  },
+} as const;
+
+const validate = new Ajv2020({ strict: false, allErrors: false }).compile(assignmentSchema);
+
+type Raw = Record<string, unknown>;
+
+/** Parses and validates an assignment; errors name the JSON path. */
+export function parseAssignment(raw: unknown, baseDir: string): Assignment {
+  if (!validate(raw)) {
+    const e = validate.errors![0];
+    const extra = (e.params as { additionalProperty?: string; missingProperty?: string }).additionalProperty ?? (e.params as { missingProperty?: string }).missingProperty;
+    throw new OracleError('INVALID_CASE', `assignment ${e.instancePath || '(top level)'}${extra ? ' ' + JSON.stringify(extra) : ''}: ${e.message}`, e.instancePath);
+  }
+  const a = raw as unknown as Raw;
+  const top = (k: string) => a[k];
+  const tests: TestSpec[] = (a.tests as Raw[]).map((t, i) => {
+    const pick = <T>(k: string, dflt: T): T => (t[k] ?? top(k) ?? dflt) as T;
+    let op: OpDef;
+    try {
+      op = getOp(t.op as string);
+    } catch (e) {
+      throw new OracleError('UNKNOWN_OP', `assignment /tests/${i}/op: ${(e as Error).message}`, `/tests/${i}/op`);
+    }
+    const tol = pick<unknown>('tolerance', 'bound');
+    const precision = pick<'float32' | 'float64'>('precision', 'float32');
+    return {
+      name: (t.name as string) ?? op.name,
+      op: op.name,
+      points: (t.points as number) ?? 1,
+      cases: (t.cases as string[]) ?? [],
+      random: (t.random as number) ?? 0,
+      mistakes: (t.mistakes as boolean) ?? false,
+      visibility: pick<Visibility>('visibility', 'visible'),
+      timeLimitMs: pick('timeLimitMs', 2000),
+      tolerance: tol === 'bound' ? { kind: 'bound', precision } : { kind: 'fixed', ...(tol as object) },
+      partialCredit: pick('partialCredit', true),
+      properties: (t.properties as TestSpec['properties']) ?? ['inputsUnchanged'],
+      feedback: { showInputs: true, showExpected: true, diagnose: true, shrink: true, ...((top('feedback') as object) ?? {}), ...((t.feedback as object) ?? {}) },
+    };
+  });
+  const names = new Set<string>();
+  tests.forEach((t, i) => {
+    if (names.has(t.name)) throw new OracleError('INVALID_CASE', `assignment /tests/${i}/name: two tests are named ${JSON.stringify(t.name)}`, `/tests/${i}/name`);
+    names.add(t.name);
+    if (!t.cases.length && !t.random && !t.mistakes) throw new OracleError('INVALID_CASE', `assignment /tests/${i}: test ${t.name} has no cases, random cases or mistake triggers`, `/tests/${i}`);
+  });
+  const assignment: Assignment = {
+    name: a.name as string,
+    id: (a.id as string) ?? (a.name as string),
+    memoryLimitMb: (a.memoryLimitMb as number) ?? 512,
+    tests,
+    baseDir,
+    caseDirs: [],
+  };
+  assignment.caseDirs = [...new Set(tests.flatMap((t) => caseFiles(assignment, t).map((f) => dirname(f))))];
+  return assignment;
+}
+
+export function loadAssignment(file: string): Assignment {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new OracleError('INVALID_CASE', `${file}: cannot read the assignment (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new OracleError('INVALID_JSON', `${file}: not valid JSON (${(e as Error).message})`);
+  }
+  return parseAssignment(raw, dirname(resolve(file)));
+}
+
+/** Case files of a test, globs expanded (sorted, so grading order is stable). */
+export function caseFiles(a: Assignment, t: TestSpec): string[] {
+  const out: string[] = [];
+  for (const pattern of t.cases) {
+    const bundled = pattern.startsWith('cnn-oracle:');
+    const base = bundled ? PACKAGE_ROOT : a.baseDir;
+    const pat = bundled ? pattern.slice('cnn-oracle:'.length) : pattern;
+    const files = globSync(pat, { cwd: base, absolute: true, expandDirectories: false }).sort();
+    if (!files.length) throw new OracleError('INVALID_CASE', `assignment test ${t.name}: no case file matches ${JSON.stringify(pattern)} (relative to ${base})`);
+    out.push(...files);
+  }
+  return out;
+}
+
+export interface GradingCase {
+  id: string;
+  op: OpDef;
+  inputs: Inputs;
+  /** Params as written (sent to the submission with defaults filled in). */
+  params: Params;
+  expected: Outputs;
+  random: boolean;
+  /** For random cases: how to make a variant (shrinking). */
+  note?: string;
+  tags: string[];
+}
+
+function withExpected(op: OpDef, id: string, inputs: Inputs, params: Params, extra: Partial<GradingCase>): GradingCase {
+  const full = resolveParams(op, params);
+  return { id, op, inputs, params: full, expected: op.reference(inputs, full), random: false, tags: [], ...extra };
+}
+
+/** Every case of a test for one student: files, mistake triggers, then seeded random cases. */
+export function collectCases(a: Assignment, t: TestSpec, student: string): GradingCase[] {
+  const op = getOp(t.op);
+  const cases: GradingCase[] = [];
+  for (const file of caseFiles(a, t)) {
+    const rel = relative(a.baseDir, file);
+    const raws = parseCases(readFileSync(file, 'utf8'), file);
+    for (const rc of raws) {
+      if (rc.error) throw new OracleError('INVALID_CASE', `${rel} ${rc.where}: ${rc.error.message}`);
+      if ((rc.value as { op?: string })?.op !== t.op) continue;
+      try {
+        const p = prepareCase(rc.value, rc.index);
+        cases.push(withExpected(op, p.id, p.inputs, p.raw.params ?? {}, { tags: p.raw.tags ?? [], note: p.raw.note }));
+      } catch (e) {
+        const err = e as OracleError;
+        throw new OracleError('INVALID_CASE', `${rel} ${rc.where}${err.path ? ' at ' + err.path : ''}: ${err.message}`);
+      }
+    }
+  }
+  if (t.mistakes) {
+    for (const m of MISTAKES.filter((k) => k.op === t.op)) {
+      const inputs = Object.fromEntries(Object.entries(m.trigger.inputs).map(([k, v]) => [k, fromData(v.data, v.shape)]));
+      cases.push(withExpected(op, `mistake:${m.id}`, inputs, m.trigger.params, { tags: ['mistake-trigger'] }));
+    }
+  }
+  if (t.random) {
+    if (!op.generate) throw new OracleError('INVALID_CASE', `assignment test ${t.name}: ${op.name} has no random case generator`);
+    const rng = new Rng(`${a.id}/${student}/${t.name}`);
+    for (let k = 0; k < t.random; k++) {
+      const g = op.generate(rng);
+      cases.push(withExpected(op, `random-${k}`, g.inputs, g.params, { random: true, tags: ['random', ...(g.tags ?? [])] }));
+    }
+  }
+  if (!cases.length) throw new OracleError('INVALID_CASE', `assignment test ${t.name}: its case files hold no ${t.op} case`);
+  return cases;
+}
+
+/** The built-in assignment: every op of the registry, its bundled fixtures, mistake triggers, 2 random cases per student. */
+export function defaultAssignmentJSON(): Raw {
+  return {
+    name: 'cnn-oracle: every operator',
+    id: 'cnn-oracle-default',
+    precision: 'float32',
+    timeLimitMs: 2000,
+    memoryLimitMb: 512,
+    partialCredit: true,
+    visibility: 'visible',
+    tests: allOps().map((op) => ({
+      op: op.name,
+      points: 1,
+      cases: [`cnn-oracle:fixtures/${op.family}/${op.name}.jsonl`],
+      ...(op.generate ? { random: 2 } : {}),
+      ...(MISTAKES.some((m) => m.op === op.name) ? { mistakes: true } : {}),
+    })),
+  };
+}
+
+export function defaultAssignment(): Assignment {
+  return parseAssignment(defaultAssignmentJSON(), PACKAGE_ROOT);
+}
+

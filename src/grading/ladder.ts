@@ -1,0 +1,125 @@
+/**
+ * The check ladder: exists → returns → shape → dtype → finite → values → properties.
+ * The first rung that fails is reported, with one message of its own.
+ */
+import type { OpDef, Outputs, Precision } from '../registry.js';
+import { defaultAllowance } from '../cases.js';
+import { compareArrays, describeMismatch, toleranceAllowance, unravel, type Mismatch, type Tolerance } from '../compare.js';
+import { decodeTensor, shapeString, type Arr, type TensorJSON } from '../tensor.js';
+import { flat } from '../reference/common.js';
+import type { Outcome } from './process.js';
+
+export const RUNGS = ['exists', 'returns', 'shape', 'dtype', 'finite', 'values', 'properties'] as const;
+export type Rung = (typeof RUNGS)[number];
+
+/** How values are compared: the op's error bound at a precision (default), or fixed tolerances. */
+export type TolerancePolicy = { kind: 'bound'; precision: Precision } | ({ kind: 'fixed' } & Tolerance);
+
+export interface CaseCheck {
+  passed: boolean;
+  /** The first rung that failed (absent when passed). */
+  rung?: Rung;
+  message?: string;
+  mismatch?: Record<string, Mismatch>;
+  /** The outputs received, decoded (when they could be). */
+  got?: Record<string, Arr>;
+}
+
+/** Per-element allowance of each output under a policy. */
+export function allowances(op: OpDef, inputs: Outputs, params: Record<string, unknown>, expected: Outputs, policy: TolerancePolicy): Record<string, (i: number, e: number) => number> {
+  const res: Record<string, (i: number, e: number) => number> = {};
+  if (policy.kind === 'fixed') {
+    for (const k of Object.keys(expected)) res[k] = toleranceAllowance(policy);
+  } else {
+    const a = defaultAllowance(op, inputs, params, expected, policy.precision);
+    for (const k of Object.keys(expected)) {
+      const d = flat(a[k]);
+      const y = flat(expected[k]);
+      // at float32 the output itself is rounded once more
+      const extra = policy.precision === 'float32' ? 2 ** -24 : 0;
+      res[k] = (i) => d[i] + extra * Math.abs(y[i]);
+    }
+  }
+  for (const o of op.outputs) if (o.dtype === 'int64' && res[o.name]) res[o.name] = () => 0;
+  return res;
+}
+
+const fmt = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(6)).toString() : String(x));
+
+/**
+ * Climbs the ladder for one case. `expected` are the reference outputs; `outcome` is what the
+ * submission process answered.
+ */
+export function climb(op: OpDef, inputs: Outputs, params: Record<string, unknown>, expected: Outputs, outcome: Outcome, policy: TolerancePolicy): CaseCheck {
+  if (!outcome.ok) {
+    const what = outcome.kind === 'timeout' ? 'timed out' : outcome.kind === 'memory' ? 'ran out of memory' : 'crashed';
+    return { passed: false, rung: 'returns', message: `${op.name} ${what}: ${outcome.message}` };
+  }
+  const r = outcome.response;
+  if (r.error !== undefined || !r.outputs) {
+    const err = typeof r.error === 'string' ? r.error : JSON.stringify(r.error ?? 'no outputs');
+    if (r.errorKind === 'missing' || r.errorKind === 'load') return { passed: false, rung: 'exists', message: err };
+    return { passed: false, rung: 'returns', message: `${op.name} did not return a result: ${err}` };
+  }
+  const got: Record<string, Arr> = {};
+  const dtypes: Record<string, string> = {};
+  for (const name of Object.keys(expected)) {
+    const t = r.outputs[name] as TensorJSON | undefined;
+    if (!t) return { passed: false, rung: 'shape', message: `no output named ${name} (got ${Object.keys(r.outputs).join(', ') || 'none'})` };
+    try {
+      const d = decodeTensor({ ...t, dtype: t.dtype === 'bool' || t.dtype === 'int32' || t.dtype === 'int64' ? 'float64' : t.dtype ?? 'float64' });
+      got[name] = d.array;
+      dtypes[name] = t.dtype ?? 'float64';
+    } catch (e) {
+      return { passed: false, rung: 'shape', message: `output ${name} is not a valid tensor: ${(e as Error).message}` };
+    }
+  }
+  for (const [name, e] of Object.entries(expected)) {
+    const g = got[name];
+    if (g.shape.length !== e.shape.length || g.shape.some((d, i) => d !== e.shape[i])) {
+      return { passed: false, rung: 'shape', message: `${name} has shape ${shapeString(g.shape)}, expected ${shapeString(e.shape)}`, got };
+    }
+  }
+  for (const o of op.outputs) {
+    const g = got[o.name];
+    if (!g) continue;
+    if (o.dtype === 'int64') {
+      const bad = flat(g).findIndex((v) => !Number.isInteger(v));
+      if (bad >= 0) return { passed: false, rung: 'dtype', message: `${o.name} holds indices and must be integers (int64), but element ${bad} is ${flat(g)[bad]}`, got };
+    } else if (dtypes[o.name] === 'bool') {
+      return { passed: false, rung: 'dtype', message: `${o.name} came back as bool; a float tensor was expected`, got };
+    }
+  }
+  for (const [name, e] of Object.entries(expected)) {
+    const g = flat(got[name]);
+    const ed = flat(e);
+    for (let i = 0; i < ed.length; i++) {
+      const ef = Number.isFinite(ed[i]);
+      const gf = Number.isFinite(g[i]);
+      if (ef && !gf) return { passed: false, rung: 'finite', message: `${name} is ${fmt(g[i])} at index (${unravel(i, e.shape).join(', ')}) where a finite value (${fmt(ed[i])}) was expected`, got };
+      if (!ef && (gf || (Number.isNaN(ed[i]) !== Number.isNaN(g[i])))) {
+        return { passed: false, rung: 'finite', message: `${name} is ${fmt(g[i])} at index (${unravel(i, e.shape).join(', ')}) but ${fmt(ed[i])} was expected` , got };
+      }
+    }
+  }
+  const allowed = allowances(op, inputs, params, expected, policy);
+  const mismatch: Record<string, Mismatch> = {};
+  const problems: string[] = [];
+  for (const [name, e] of Object.entries(expected)) {
+    const m = compareArrays(got[name], e, allowed[name]);
+    mismatch[name] = m;
+    if (!m.ok) problems.push(describeMismatch(name, m));
+  }
+  if (problems.length) return { passed: false, rung: 'values', message: problems.join('\n'), mismatch, got };
+  if (r.mutatedInputs?.length) {
+    return { passed: false, rung: 'properties', message: `${op.name} changed its input${r.mutatedInputs.length > 1 ? 's' : ''} ${r.mutatedInputs.join(', ')} in place; an operator must not modify its inputs`, mismatch, got };
+  }
+  return { passed: true, mismatch, got };
+}
+
+/** Whether two answers agree exactly (the `deterministic` property). */
+export function sameOutputs(a: Record<string, Arr>, b: Record<string, Arr>): boolean {
+  return Object.keys(a).every((k) => b[k] && a[k].data.length === b[k].data.length && a[k].data.every((v, i) => Object.is(v, b[k].data[i]) || (Number.isNaN(v) && Number.isNaN(b[k].data[i]))));
+}
+
+export const asOutputs = (o: Record<string, TensorJSON>): Outputs => Object.fromEntries(Object.entries(o).map(([k, t]) => [k, decodeTensor(t).array]));
