@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { checkRaw, evaluateRaw, FileError, prepareCase, readCaseFile, type Backend } from './cases.js';
 import { gradCheck } from './gradcheck.js';
 import { assignmentSchema, collectCases, defaultAssignment, defaultAssignmentJSON, loadAssignment, type Assignment } from './grading/assignment.js';
@@ -155,16 +156,17 @@ export function buildProgram(): Command {
     .option('-a, --assignment <file>', 'assignment file (default: the built-in assignment of every op)')
     .option('-c, --command <cmd>', 'run this program and talk the line protocol to it (any language)')
     .option('--adapter <file>', 'instructor adapter module mapping catalogue calls onto the student’s functions')
+    .option('--allow-read <path...>', 'more files or folders a JS submission may read (its own folder always)')
     .option('-s, --student <id>', 'student id (seeds the random cases)', 'student')
     .addOption(new Option('-f, --format <format>', 'results format').choices([...FORMATS]).default('text'))
     .option('-o, --out <file>', 'write the results there instead of standard output')
-    .action(async (submission: string | undefined, opts: { assignment?: string; command?: string; adapter?: string; student: string; format: Format; out?: string }) => {
+    .action(async (submission: string | undefined, opts: { assignment?: string; command?: string; adapter?: string; allowRead?: string[]; student: string; format: Format; out?: string }) => {
       const a = assignmentOrExit(opts.assignment);
       let spec: SubmissionSpec;
       try {
         if (opts.command) spec = { kind: 'command', command: opts.command, cwd: submission ?? process.cwd() };
         else if (!submission) fail('give a submission file or folder, or --command');
-        else spec = { kind: 'js', file: resolveSubmissionFile(submission), adapter: opts.adapter };
+        else spec = { kind: 'js', file: resolveSubmissionFile(submission), adapter: opts.adapter && resolvePath(opts.adapter), readable: opts.allowRead?.map((p) => resolvePath(p)) };
       } catch (e) {
         fail((e as Error).message);
       }
@@ -184,16 +186,17 @@ export function buildProgram(): Command {
     .option('-j, --jobs <n>', 'submissions graded at once', '2')
     .option('-c, --command <cmd>', 'run this program in each submission folder (any language)')
     .option('--adapter <file>', 'instructor adapter module')
+    .option('--allow-read <path...>', 'more files or folders JS submissions may read')
     .addOption(new Option('-f, --format <format>', 'also write each student’s results in this format').choices([...FORMATS]))
     .option('--out-dir <dir>', 'folder for the per-student results (with --format)')
-    .action(async (dir: string, opts: { assignment?: string; csv: string; jobs: string; command?: string; adapter?: string; format?: Format; outDir?: string }) => {
+    .action(async (dir: string, opts: { assignment?: string; csv: string; jobs: string; command?: string; adapter?: string; allowRead?: string[]; format?: Format; outDir?: string }) => {
       const a = assignmentOrExit(opts.assignment);
       const jobs = Number(opts.jobs);
       if (!Number.isInteger(jobs) || jobs < 1) fail(`--jobs must be a positive integer, got ${JSON.stringify(opts.jobs)}`);
       if (opts.format && !opts.outDir) fail('--format needs --out-dir');
       let rows;
       try {
-        rows = await gradeAll(dir, a, { jobs, command: opts.command, adapter: opts.adapter, format: opts.format, outDir: opts.outDir, progress: process.stderr.isTTY ? true : false });
+        rows = await gradeAll(dir, a, { jobs, command: opts.command, adapter: opts.adapter && resolvePath(opts.adapter), readable: opts.allowRead?.map((p) => resolvePath(p)), format: opts.format, outDir: opts.outDir, progress: process.stderr.isTTY ? true : false });
       } catch (e) {
         fail(`${dir}: ${(e as Error).message}`);
       }

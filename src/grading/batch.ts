@@ -12,6 +12,7 @@ export interface BatchOptions {
   jobs: number;
   command?: string;
   adapter?: string;
+  readable?: string[];
   format?: Format;
   outDir?: string;
   progress?: boolean;
@@ -44,7 +45,7 @@ export async function gradeAll(dir: string, a: Assignment, opts: BatchOptions): 
       const k = next++;
       const { student, path } = subs[k];
       try {
-        const spec: SubmissionSpec = opts.command ? { kind: 'command', command: opts.command, cwd: path } : { kind: 'js', file: resolveSubmissionFile(path), adapter: opts.adapter };
+        const spec: SubmissionSpec = opts.command ? { kind: 'command', command: opts.command, cwd: path } : { kind: 'js', file: resolveSubmissionFile(path), adapter: opts.adapter, readable: opts.readable };
         const result = await grade(spec, a, { student });
         rows[k] = { student, result };
         if (opts.outDir && opts.format) writeFileSync(join(opts.outDir, `${student}.${opts.format === 'junit' ? 'xml' : opts.format === 'html' ? 'html' : opts.format === 'text' ? 'txt' : 'json'}`), render(result, opts.format));

@@ -67,11 +67,12 @@ export function climb(op: OpDef, inputs: Outputs, params: Record<string, unknown
     const t = r.outputs[name] as TensorJSON | undefined;
     if (!t) return { passed: false, rung: 'shape', message: `no output named ${name} (got ${Object.keys(r.outputs).join(', ') || 'none'})` };
     try {
-      const d = decodeTensor({ ...t, dtype: t.dtype === 'bool' || t.dtype === 'int32' || t.dtype === 'int64' ? 'float64' : t.dtype ?? 'float64' });
+      const d = decodeTensor(t);
       got[name] = d.array;
-      dtypes[name] = t.dtype ?? 'float64';
+      dtypes[name] = d.dtype;
     } catch (e) {
-      return { passed: false, rung: 'shape', message: `output ${name} is not a valid tensor: ${(e as Error).message}` };
+      const isInt = t.dtype === 'int32' || t.dtype === 'int64';
+      return { passed: false, rung: isInt ? 'dtype' : 'shape', message: `output ${name} is not a valid ${isInt ? t.dtype + ' ' : ''}tensor: ${(e as Error).message}` };
     }
   }
   for (const [name, e] of Object.entries(expected)) {

@@ -21,7 +21,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 
 export type SubmissionSpec =
-  | { kind: 'js'; file: string; adapter?: string }
+  | { kind: 'js'; file: string; adapter?: string; /** more files or folders it may read (instructor's choice) */ readable?: string[] }
   | { kind: 'command'; command: string; cwd: string };
 
 export interface Limits {
@@ -65,7 +65,7 @@ export function resolveSubmissionFile(path: string): string {
 /** Folders the JS runner needs to read: its own code and the packages it loads. */
 function runnerReadable(): string[] {
   const pkgDir = (name: string) => dirname(require.resolve(`${name}/package.json`));
-  const dirs = [here, resolve(here, '..')]; // dist/src/grading and dist/src (tensor.js, …)
+  const dirs = [DIST_SRC]; // the runner and the modules it imports (tensor.js, …)
   for (const name of ['ndarray', 'iota-array', 'is-buffer', 'tsx', 'esbuild', 'get-tsconfig', 'resolve-pkg-maps']) {
     try {
       dirs.push(pkgDir(name));
@@ -81,7 +81,14 @@ function runnerReadable(): string[] {
   return dirs;
 }
 
-const RUNNER = join(here, 'runner.js');
+/** The compiled runner and the dist/src folder it loads from (also when the grader runs from src/ under a test runner). */
+const DIST_SRC = (() => {
+  if (existsSync(join(here, 'runner.js'))) return resolve(here, '..');
+  let d = here;
+  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
+  return join(d, 'dist', 'src');
+})();
+const RUNNER = join(DIST_SRC, 'grading', 'runner.js');
 
 /**
  * Distinct folders with those inside another one dropped: Node 20's permission model aborts on
@@ -124,13 +131,13 @@ export class SubmissionProcess {
     const ns = namespacesAvailable();
     if (this.spec.kind === 'js') {
       const subDir = dirname(this.spec.file);
-      const reads = [subDir, this.scratch, ...runnerReadable(), ...(this.spec.adapter ? [dirname(this.spec.adapter)] : [])];
+      const reads = [subDir, this.scratch, ...runnerReadable(), ...(this.spec.adapter ? [dirname(this.spec.adapter)] : []), ...(this.spec.readable ?? [])];
       const tsxLoader = join(dirname(require.resolve('tsx/package.json')), 'dist', 'loader.mjs');
       const nodeArgs = [
         '--no-warnings',
         '--experimental-permission',
         '--allow-worker',
-        ...outermost(reads).map((d) => `--allow-fs-read=${d}${sep}`),
+        ...outermost(reads).map((d) => `--allow-fs-read=${existsSync(d) && statSync(d).isFile() ? d : d + sep}`),
         `--allow-fs-write=${this.scratch}${sep}`,
         `--max-old-space-size=${this.limits.memoryMb}`,
         '--import',

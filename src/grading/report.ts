@@ -13,9 +13,9 @@ export type Format = (typeof FORMATS)[number];
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
 /** A failing case in words: its rung message, diagnosis, and shrunk reproducer. */
-export function caseFeedback(c: CaseResult): string {
+export function caseFeedback(c: CaseResult, withDiagnosis = true): string {
   const lines = [`case ${c.id}: ${c.message ?? 'failed'}`];
-  if (c.diagnosis) lines.push(`  Looks like: ${c.diagnosis.title}. ${c.diagnosis.explanation}`);
+  if (c.diagnosis && withDiagnosis) lines.push(`  Looks like: ${c.diagnosis.title}. ${c.diagnosis.explanation}`);
   if (c.note) lines.push(`  Note: ${c.note}`);
   if (c.shrunk) {
     lines.push('  A smaller input that fails the same way:');
@@ -34,7 +34,7 @@ function testFeedback(t: TestResult): string {
   if (!failed.length) return `All ${t.total} cases passed.`;
   const diag = [...new Set(failed.filter((c) => c.diagnosis).map((c) => c.diagnosis!.title))];
   const head = `${t.passed} of ${t.total} cases passed.` + (diag.length ? ` Looks like: ${diag.join('; ')}.` : '');
-  return [head, ...failed.slice(0, 3).map(caseFeedback), ...(failed.length > 3 ? [`… and ${failed.length - 3} more failing cases`] : [])].join('\n\n');
+  return [head, ...failed.slice(0, 3).map((c) => caseFeedback(c)), ...(failed.length > 3 ? [`… and ${failed.length - 3} more failing cases`] : [])].join('\n\n');
 }
 
 export function toText(r: GradeResult, colour = pc.isColorSupported): string {
@@ -131,6 +131,13 @@ function heatmap(t: TensorJSON | undefined, label: string, scale?: number): { la
   return { label, svg: `<svg xmlns="http://www.w3.org/2000/svg" class="heatmap" width="${W * cell}" height="${H * cell}" viewBox="0 0 ${W * cell} ${H * cell}">${rects.join('')}</svg>` };
 }
 
+function magnitude(t: TensorJSON | undefined): number {
+  if (!t) return 0;
+  let m = 0;
+  for (const v of decodeTensor(t).array.data) if (Number.isFinite(v)) m = Math.max(m, Math.abs(v));
+  return m;
+}
+
 function diffTensor(e: TensorJSON, g: TensorJSON): TensorJSON | undefined {
   if (JSON.stringify(e.shape) !== JSON.stringify(g.shape)) return undefined;
   const a = decodeTensor(e).array.data;
@@ -175,8 +182,10 @@ export function toHtml(r: GradeResult): string {
         const e = name ? c.expected?.[name] : undefined;
         const g = name ? c.got?.[name] : undefined;
         const d = e && g ? diffTensor(e, g) : undefined;
-        const maps = [heatmap(e, `expected ${name}`), heatmap(g, `got ${name}`), d ? heatmap(d, 'got − expected') : undefined].filter(Boolean);
-        return { test: t.name, id: c.id, message: caseFeedback(c), diagnosis: c.diagnosis, maps };
+        // expected and got share one colour scale, so equal colours mean equal values
+        const scale = Math.max(magnitude(e), magnitude(g)) || undefined;
+        const maps = [heatmap(e, `expected ${name}`, scale), heatmap(g, `got ${name}`, scale), d ? heatmap(d, 'got − expected') : undefined].filter(Boolean);
+        return { test: t.name, id: c.id, message: caseFeedback(c, false), diagnosis: c.diagnosis, maps };
       }),
   );
   return Mustache.render(TEMPLATE, {

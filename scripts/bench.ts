@@ -1,0 +1,55 @@
+/**
+ * Benchmarks (npm run bench). Wall-clock figures on this machine, median of several runs:
+ * - grading: the built-in assignment (every op) for one correct submission, and the intro
+ *   assignment for the JS and Python examples, each end to end (child process included);
+ * - reference ops: time per call of the exact reference on the sizes of the benchmark.
+ */
+import { join } from 'node:path';
+import { cpus } from 'node:os';
+import '../src/ops/index.js';
+import { getOp, resolveParams } from '../src/registry.js';
+import { fromData } from '../src/tensor.js';
+import { Rng } from '../src/rng.js';
+import { grade } from '../src/grading/grade.js';
+import { defaultAssignment, loadAssignment, PACKAGE_ROOT } from '../src/grading/assignment.js';
+
+const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+async function time(runs: number, f: () => Promise<unknown> | unknown): Promise<number> {
+  const ts: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await f();
+    ts.push(performance.now() - t0);
+  }
+  return median(ts);
+}
+
+const JS = join(PACKAGE_ROOT, 'examples', 'submissions', 'js');
+const intro = loadAssignment(join(PACKAGE_ROOT, 'examples', 'assignments', 'intro.json'));
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n`);
+
+console.log('grading (median of 3 runs, wall clock)');
+const rows: [string, () => Promise<unknown>][] = [
+  ['built-in assignment (all ops), reference submission', () => grade({ kind: 'js', file: join(JS, 'reference.mjs'), readable: [join(PACKAGE_ROOT, 'package.json'), join(PACKAGE_ROOT, 'node_modules')] }, defaultAssignment())],
+  ['intro assignment, correct JS submission', () => grade({ kind: 'js', file: join(JS, 'correct.js') }, intro)],
+  ['intro assignment, correct Python submission', () => grade({ kind: 'command', command: 'python3 student.py', cwd: join(PACKAGE_ROOT, 'examples', 'submissions', 'python') }, intro)],
+  ['intro assignment, TypeScript submission with a bug (diagnosis + shrinking)', () => grade({ kind: 'js', file: join(JS, 'flipped-kernel.ts') }, intro)],
+];
+for (const [name, f] of rows) console.log(`  ${name.padEnd(78)} ${(await time(3, f) / 1000).toFixed(2)} s`);
+
+console.log('\nexact reference, one call (median of 5)');
+const rng = new Rng('bench');
+const rand = (shape: number[]) => fromData(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.float32()), shape);
+const refCases: [string, string, Record<string, ReturnType<typeof rand>>, Record<string, unknown>, number][] = [
+  ['conv2d 1×16×28×28, 16 filters 3×3, pad 1', 'conv2d', { x: rand([1, 16, 28, 28]), weight: rand([16, 16, 3, 3]) }, { padding: 1 }, 2 * 16 * 28 * 28 * 16 * 9],
+  ['convTranspose2d 1×16×14×14 → 16, 3×3, stride 2', 'convTranspose2d', { x: rand([1, 16, 14, 14]), weight: rand([16, 16, 3, 3]) }, { stride: 2 }, 2 * 16 * 14 * 14 * 16 * 9],
+  ['maxPool2d 1×16×56×56, 2×2', 'maxPool2d', { x: rand([1, 16, 56, 56]) }, { kernelSize: 2 }, 16 * 56 * 56],
+  ['batchNorm training 8×16×28×28', 'batchNorm', { x: rand([8, 16, 28, 28]) }, { training: true }, 8 * 16 * 28 * 28 * 6],
+  ['linear 64×256 → 128', 'linear', { x: rand([64, 256]), weight: rand([128, 256]) }, {}, 2 * 64 * 256 * 128],
+];
+for (const [name, op, inputs, params, flops] of refCases) {
+  const def = getOp(op);
+  const p = resolveParams(def, params);
+  const ms = await time(5, () => def.reference(inputs, p));
+  console.log(`  ${name.padEnd(50)} ${ms.toFixed(1).padStart(8)} ms  ${(flops / ms / 1e6).toFixed(3)} GFLOP/s`);
+}
