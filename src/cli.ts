@@ -4,7 +4,7 @@
  * error and an exit status; no stack traces.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { checkRaw, evaluateRaw, FileError, prepareCase, readCaseFile, type Backend } from './cases.js';
 import { gradCheck } from './gradcheck.js';
@@ -13,6 +13,9 @@ import { grade } from './grading/grade.js';
 import { gradeAll, gradebook } from './grading/batch.js';
 import { resolveSubmissionFile, type SubmissionSpec } from './grading/process.js';
 import { FORMATS, render, type Format } from './grading/report.js';
+import { checkAnswer, getExercise, gradeSheet, isSheet, loadBank, parseAnswer, questionText, solutionText, type Exercise, type Sheet, type VariantChoice } from './exercises/bank.js';
+import type { Answer } from './exercises/kinds.js';
+import { parseModel, summarize, summaryTable } from './exercises/summary.js';
 import { allOps, getOp, paramsSchema } from './registry.js';
 import { schemaByName } from './schemas.js';
 import { OracleError } from './errors.js';
@@ -48,6 +51,24 @@ function assignmentOrExit(file: string | undefined): Assignment {
     return file ? loadAssignment(file) : defaultAssignment();
   } catch (e) {
     fail((e as Error).message);
+  }
+}
+
+function exerciseOrExit(id: string): Exercise {
+  try {
+    return getExercise(id);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+}
+
+/** An exercise answer sheet ({"answers": {...}}), or undefined when the JSON file is something else. */
+function readSheet(file: string): Sheet | undefined {
+  try {
+    const v: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    return isSheet(v) ? v : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -152,7 +173,7 @@ export function buildProgram(): Command {
   program
     .command('grade')
     .description('grade a submission (JS/TS module, or any program with --command) against an assignment')
-    .argument('[submission]', 'a .js/.ts/.mjs file or a folder (package.json main or index.*); the working folder with --command')
+    .argument('[submission]', 'a .js/.ts/.mjs file or a folder (package.json main or index.*); an exercise answer sheet (.json); the working folder with --command')
     .option('-a, --assignment <file>', 'assignment file (default: the built-in assignment of every op)')
     .option('-c, --command <cmd>', 'run this program and talk the line protocol to it (any language)')
     .option('--adapter <file>', 'instructor adapter module mapping catalogue calls onto the student’s functions')
@@ -161,6 +182,14 @@ export function buildProgram(): Command {
     .addOption(new Option('-f, --format <format>', 'results format').choices([...FORMATS]).default('text'))
     .option('-o, --out <file>', 'write the results there instead of standard output')
     .action(async (submission: string | undefined, opts: { assignment?: string; command?: string; adapter?: string; allowRead?: string[]; student: string; format: Format; out?: string }) => {
+      const sheet = submission && /\.json$/i.test(submission) && !opts.command ? readSheet(submission) : undefined;
+      if (sheet) {
+        const result = gradeSheet(sheet, { student: opts.student === 'student' ? undefined : opts.student, file: submission! });
+        const text = render(result, opts.format);
+        if (opts.out) writeFileSync(opts.out, text);
+        else process.stdout.write(text);
+        return;
+      }
       const a = assignmentOrExit(opts.assignment);
       let spec: SubmissionSpec;
       try {
@@ -223,6 +252,67 @@ export function buildProgram(): Command {
         fail((e as Error).message);
       }
       process.stdout.write(`${file}: ${a.tests.length} tests, ${a.tests.reduce((s, t) => s + t.points, 0)} points, ${cases} cases for one student\n`);
+    });
+
+  const exercise = program.command('exercise').description('the worked exercises of the course notes: list, show, check an answer, solve');
+  const variantOpts = (c: Command) => c.option('--seed <s>', 'a numbered variant (0: the notes’ own numbers)').option('--student <id>', 'this student’s variant');
+  exercise
+    .command('list')
+    .description('list the exercises')
+    .option('--json', 'machine-readable')
+    .action((opts: { json?: boolean }) => {
+      const bank = loadBank();
+      if (opts.json) return void process.stdout.write(JSON.stringify(bank.map((e) => ({ id: e.id, kind: e.kind, title: e.title, source: e.source })), null, 2) + '\n');
+      const w = Math.max(...bank.map((e) => e.id.length));
+      for (const e of bank) process.stdout.write(`${e.id.padEnd(w)}  ${e.title}\n`);
+    });
+  variantOpts(exercise.command('show').description('print the question (variant 0, or a seed / student variant)').argument('<id>', 'exercise id')).action((id: string, opts: VariantChoice) => {
+    const e = exerciseOrExit(id);
+    process.stdout.write(`${e.id}: ${e.title}\n\n${questionText(e, opts)}\n`);
+  });
+  variantOpts(
+    exercise
+      .command('check')
+      .description('say whether an answer is right; name the likely mistake when it is wrong')
+      .argument('<id>', 'exercise id')
+      .requiredOption('-a, --answer <value>', 'the answer (5, 32x32x10, [1, 2], none, …) or a JSON file holding it'),
+  ).action((id: string, opts: VariantChoice & { answer: string }) => {
+    const e = exerciseOrExit(id);
+    let answer: Answer;
+    try {
+      answer = existsSync(opts.answer) && statSync(opts.answer).isFile() ? (JSON.parse(readFileSync(opts.answer, 'utf8')) as Answer) : parseAnswer(opts.answer);
+    } catch (err) {
+      fail((err as Error).message);
+    }
+    const r = checkAnswer(e, opts, answer);
+    if (r.correct) process.stdout.write(`right: ${e.id}\n`);
+    else {
+      process.stdout.write(`wrong: ${e.id}\n`);
+      if (r.erratum) process.stdout.write(`  That is the value the notes give, and it is an erratum: ${r.erratum}\n`);
+      else if (r.mistake) process.stdout.write(`  Looks like you ${r.mistake}.\n`);
+      process.stdout.write(`  (tolerance: ${r.tolerance}; \`cnn-oracle exercise solve ${e.id}\` works it out)\n`);
+    }
+    process.exitCode = r.correct ? EXIT.ok : EXIT.failed;
+  });
+  variantOpts(exercise.command('solve').description('print the worked solution step by step').argument('<id>', 'exercise id')).action((id: string, opts: VariantChoice) => {
+    const e = exerciseOrExit(id);
+    process.stdout.write(`${e.id}: ${e.title}\n\n${questionText(e, opts)}\n\n${solutionText(e, opts).map((l, i) => `${i + 1}. ${l}`).join('\n')}\n`);
+  });
+
+  program
+    .command('summary')
+    .description('per-layer table of a sequential model: output shape, activations, parameters, MACs, receptive field')
+    .argument('<model>', 'model JSON (exercises/models/vgg16.json, alexnet.json, lenet5.json)')
+    .option('--json', 'machine-readable')
+    .action((file: string, opts: { json?: boolean }) => {
+      let model;
+      try {
+        model = parseModel(JSON.parse(readFileSync(file, 'utf8')));
+      } catch (e) {
+        fail(`${file}: ${(e as Error).message}`);
+      }
+      if (opts.json) return void process.stdout.write(JSON.stringify(summarize(model), null, 2) + '\n');
+      process.stdout.write(summaryTable(model));
     });
 
   program
