@@ -12,8 +12,8 @@ import { checkConvShapes, type ConvGeometry } from './conv.js';
 import { convOutSize } from '../params.js';
 import type { TransposedGeometry } from './transposed.js';
 import { transposedOutSize } from './transposed.js';
-import { maxPool2dRef, poolShape, type AvgOptions, type PoolGeometry } from './pooling.js';
-import { linearSource, nearestIndex } from './resample.js';
+import { avgWindow, maxPool2dRef, poolShape, type AvgOptions, type PoolGeometry } from './pooling.js';
+import { bilinearTaps, nearestIndex } from './resample.js';
 import { bilinearSample, roiAlignGrid, roiPoolRef, type RoiAlignOptions } from './detection.js';
 import { softmaxRef } from './activation.js';
 import type { Reduction } from './loss.js';
@@ -187,17 +187,9 @@ export function avgPool2dBackwardRef(x: Arr, dy: Arr, geo: PoolGeometry, opts: A
   for (let nc = 0; nc < N * C; nc++)
     for (let i = 0; i < Ho; i++)
       for (let j = 0; j < Wo; j++, t++) {
-        let h0 = i * geo.stride[0] - geo.pads.begin[0];
-        let w0 = j * geo.stride[1] - geo.pads.begin[1];
-        let h1 = Math.min(h0 + geo.kernel[0], H + geo.pads.end[0]);
-        let w1 = Math.min(w0 + geo.kernel[1], W + geo.pads.end[1]);
-        const poolSize = (h1 - h0) * (w1 - w0);
-        h0 = Math.max(h0, 0);
-        w0 = Math.max(w0, 0);
-        h1 = Math.min(h1, H);
-        w1 = Math.min(w1, W);
-        if (h0 >= h1 || w0 >= w1) continue;
-        const divisor = opts.divisorOverride ?? (opts.countIncludePad ? poolSize : (h1 - h0) * (w1 - w0));
+        const win = avgWindow(i, j, H, W, geo, opts);
+        if (!win) continue;
+        const { h0, h1, w0, w1, divisor } = win;
         for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) dx.add(nc * H * W + h * W + w, g[t] / divisor);
       }
   return fromData(dx.values(), x.shape);
@@ -408,18 +400,8 @@ export function upsample2dBackwardRef(x: Arr, dy: Arr, outH: number, outW: numbe
           dx.add(base + nearestIndex(i, H, outH, scale?.[0]) * W + nearestIndex(j, W, outW, scale?.[1]), g[t]);
           continue;
         }
-        const sh = linearSource(i, H, outH, alignCorners, scale?.[0]);
-        const sw = linearSource(j, W, outW, alignCorners, scale?.[1]);
-        const h = Math.floor(sh);
-        const w = Math.floor(sw);
-        const hp = h < H - 1 ? h + 1 : h;
-        const wp = w < W - 1 ? w + 1 : w;
-        const [l1, m1] = [sh - h, sw - w];
-        const [l0, m0] = [1 - l1, 1 - m1];
-        dx.addProduct(base + h * W + w, l0 * m0, g[t]);
-        dx.addProduct(base + h * W + wp, l0 * m1, g[t]);
-        dx.addProduct(base + hp * W + w, l1 * m0, g[t]);
-        dx.addProduct(base + hp * W + wp, l1 * m1, g[t]);
+        const taps = bilinearTaps(i, j, H, W, outH, outW, alignCorners, scale);
+        for (let q = 0; q < 4; q++) dx.addProduct(base + taps.idx[q], taps.w[q], g[t]);
       }
   }
   return fromData(dx.values(), x.shape);

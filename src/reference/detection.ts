@@ -82,17 +82,21 @@ export function iouPair(a: Float64Array, i: number, b: Float64Array, j: number, 
   return union > 0 ? inter / union : union === 0 ? 0 : NaN;
 }
 
-/** Pairwise IoU [N, M]. */
-export function boxIouRef(b1: Arr, b2: Arr, f: BoxFormat, pixelInclusive: boolean): Arr {
+/** An [N, M] matrix of f(box i of b1, box j of b2), both read as xyxy (f gets flat offsets). */
+function pairwise(b1: Arr, b2: Arr, format: BoxFormat, f: (a: Float64Array, p: number, b: Float64Array, q: number) => number): Arr {
   checkBoxes(b1, 'boxes1');
   checkBoxes(b2, 'boxes2');
-  const a = boxesXyxy(b1, f);
-  const b = boxesXyxy(b2, f);
-  const N = b1.shape[0];
-  const M = b2.shape[0];
+  const a = boxesXyxy(b1, format);
+  const b = boxesXyxy(b2, format);
+  const [N, M] = [b1.shape[0], b2.shape[0]];
   const out = new Float64Array(N * M);
-  for (let i = 0; i < N; i++) for (let j = 0; j < M; j++) out[i * M + j] = iouPair(a, 4 * i, b, 4 * j, pixelInclusive ? 1 : 0);
+  for (let i = 0; i < N; i++) for (let j = 0; j < M; j++) out[i * M + j] = f(a, 4 * i, b, 4 * j);
   return fromData(out, [N, M]);
+}
+
+/** Pairwise IoU [N, M]. */
+export function boxIouRef(b1: Arr, b2: Arr, f: BoxFormat, pixelInclusive: boolean): Arr {
+  return pairwise(b1, b2, f, (a, p, b, q) => iouPair(a, p, b, q, pixelInclusive ? 1 : 0));
 }
 
 /**
@@ -100,23 +104,13 @@ export function boxIouRef(b1: Arr, b2: Arr, f: BoxFormat, pixelInclusive: boolea
  * U the union. When C = 0 (both boxes are the same point or line) GIoU = IoU = 0.
  */
 export function generalizedBoxIouRef(b1: Arr, b2: Arr, f: BoxFormat): Arr {
-  checkBoxes(b1, 'boxes1');
-  checkBoxes(b2, 'boxes2');
-  const a = boxesXyxy(b1, f);
-  const b = boxesXyxy(b2, f);
-  const N = b1.shape[0];
-  const M = b2.shape[0];
-  const out = new Float64Array(N * M);
-  for (let i = 0; i < N; i++)
-    for (let j = 0; j < M; j++) {
-      const [p, q] = [4 * i, 4 * j];
-      const inter = side(Math.max(a[p], b[q]), Math.min(a[p + 2], b[q + 2]), 0) * side(Math.max(a[p + 1], b[q + 1]), Math.min(a[p + 3], b[q + 3]), 0);
-      const union = side(a[p], a[p + 2], 0) * side(a[p + 1], a[p + 3], 0) + side(b[q], b[q + 2], 0) * side(b[q + 1], b[q + 3], 0) - inter;
-      const iou = union > 0 ? inter / union : 0;
-      const hull = side(Math.min(a[p], b[q]), Math.max(a[p + 2], b[q + 2]), 0) * side(Math.min(a[p + 1], b[q + 1]), Math.max(a[p + 3], b[q + 3]), 0);
-      out[i * M + j] = hull > 0 ? iou - (hull - union) / hull : iou;
-    }
-  return fromData(out, [N, M]);
+  return pairwise(b1, b2, f, (a, p, b, q) => {
+    const iou = iouPair(a, p, b, q, 0);
+    const inter = side(Math.max(a[p], b[q]), Math.min(a[p + 2], b[q + 2]), 0) * side(Math.max(a[p + 1], b[q + 1]), Math.min(a[p + 3], b[q + 3]), 0);
+    const union = side(a[p], a[p + 2], 0) * side(a[p + 1], a[p + 3], 0) + side(b[q], b[q + 2], 0) * side(b[q + 1], b[q + 3], 0) - inter;
+    const hull = side(Math.min(a[p], b[q]), Math.max(a[p + 2], b[q + 2]), 0) * side(Math.min(a[p + 1], b[q + 1]), Math.max(a[p + 3], b[q + 3]), 0);
+    return hull > 0 ? iou - (hull - union) / hull : iou;
+  });
 }
 
 export interface NmsOptions {

@@ -123,27 +123,35 @@ export function avgPool2dRef(x: Arr, g: PoolGeometry, opts: AvgOptions): Arr {
     const base = nc * H * W;
     for (let i = 0; i < Ho; i++) {
       for (let j = 0; j < Wo; j++) {
-        let h0 = i * g.stride[0] - g.pads.begin[0];
-        let w0 = j * g.stride[1] - g.pads.begin[1];
-        let h1 = Math.min(h0 + g.kernel[0], H + g.pads.end[0]);
-        let w1 = Math.min(w0 + g.kernel[1], W + g.pads.end[1]);
-        const poolSize = (h1 - h0) * (w1 - w0);
-        h0 = Math.max(h0, 0);
-        w0 = Math.max(w0, 0);
-        h1 = Math.min(h1, H);
-        w1 = Math.min(w1, W);
-        if (h0 >= h1 || w0 >= w1) {
+        const win = avgWindow(i, j, H, W, g, opts);
+        if (!win) {
           y[t++] = 0;
           continue;
         }
+        const { h0, h1, w0, w1, divisor } = win;
         acc.reset();
         for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) acc.add(xd[base + h * W + w]);
-        const divisor = opts.divisorOverride ?? (opts.countIncludePad ? poolSize : (h1 - h0) * (w1 - w0));
         y[t++] = acc.value() / divisor;
       }
     }
   }
   return fromData(y, [N, C, Ho, Wo]);
+}
+
+/**
+ * The window of average-pool output (i, j), clipped to the input, and its divisor; undefined when
+ * the window holds no input cell. h₁ is first clipped to the padded extent H + P⁺, which is what
+ * countIncludePad divides by (so a ceil-mode overhang is not counted).
+ */
+export function avgWindow(i: number, j: number, H: number, W: number, g: PoolGeometry, opts: AvgOptions): { h0: number; h1: number; w0: number; w1: number; divisor: number } | undefined {
+  const ph0 = i * g.stride[0] - g.pads.begin[0];
+  const pw0 = j * g.stride[1] - g.pads.begin[1];
+  const ph1 = Math.min(ph0 + g.kernel[0], H + g.pads.end[0]);
+  const pw1 = Math.min(pw0 + g.kernel[1], W + g.pads.end[1]);
+  const [h0, w0, h1, w1] = [Math.max(ph0, 0), Math.max(pw0, 0), Math.min(ph1, H), Math.min(pw1, W)];
+  if (h0 >= h1 || w0 >= w1) return undefined;
+  const divisor = opts.divisorOverride ?? (opts.countIncludePad ? (ph1 - ph0) * (pw1 - pw0) : (h1 - h0) * (w1 - w0));
+  return { h0, h1, w0, w1, divisor };
 }
 
 /** Sum pooling: Σ over the window's valid cells (zero padding), exact. */

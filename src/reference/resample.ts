@@ -85,26 +85,30 @@ export function upsample2dRef(x: Arr, outH: number, outW: number, mode: 'nearest
           y[t++] = xd[base + nearestIndex(i, H, outH, scale?.[0]) * W + nearestIndex(j, W, outW, scale?.[1])];
           continue;
         }
-        const sh = linearSource(i, H, outH, alignCorners, scale?.[0]);
-        const sw = linearSource(j, W, outW, alignCorners, scale?.[1]);
-        const h = Math.floor(sh);
-        const w = Math.floor(sw);
-        const hp = h < H - 1 ? h + 1 : h;
-        const wp = w < W - 1 ? w + 1 : w;
-        const l1 = sh - h;
-        const l0 = 1 - l1;
-        const m1 = sw - w;
-        const m0 = 1 - m1;
+        const taps = bilinearTaps(i, j, H, W, outH, outW, alignCorners, scale);
         acc.reset();
-        acc.addProduct(l0 * m0, xd[base + h * W + w]);
-        acc.addProduct(l0 * m1, xd[base + h * W + wp]);
-        acc.addProduct(l1 * m0, xd[base + hp * W + w]);
-        acc.addProduct(l1 * m1, xd[base + hp * W + wp]);
+        for (let q = 0; q < 4; q++) acc.addProduct(taps.w[q], xd[base + taps.idx[q]]);
         y[t++] = acc.value();
       }
     }
   }
   return fromData(y, [N, C, outH, outW]);
+}
+
+/**
+ * The four source pixels of bilinear output (i, j) within a plane, and their weights
+ * (1−λ)(1−μ), (1−λ)μ, λ(1−μ), λμ.
+ */
+export function bilinearTaps(i: number, j: number, H: number, W: number, outH: number, outW: number, alignCorners: boolean, scale: [number, number] | undefined): { idx: number[]; w: number[] } {
+  const sh = linearSource(i, H, outH, alignCorners, scale?.[0]);
+  const sw = linearSource(j, W, outW, alignCorners, scale?.[1]);
+  const h = Math.floor(sh);
+  const w = Math.floor(sw);
+  const hp = h < H - 1 ? h + 1 : h;
+  const wp = w < W - 1 ? w + 1 : w;
+  const [l1, m1] = [sh - h, sw - w];
+  const [l0, m0] = [1 - l1, 1 - m1];
+  return { idx: [h * W + w, h * W + wp, hp * W + w, hp * W + wp], w: [l0 * m0, l0 * m1, l1 * m0, l1 * m1] };
 }
 
 /** Output size of upsample2d from `size` or `scaleFactor` (⌊in · scale⌋). */
