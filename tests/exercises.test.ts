@@ -30,6 +30,14 @@ const EXPECTED: Record<string, unknown> = {
   'output-size/32x32x3-f5-z2': 32,
   'output-size/alexnet-conv1': [55, 55, 96],
   'output-size/alexnet-conv1-224': [55, 55, 96],
+  // ⌊(6 + 0 + 1 − 3)/2⌋ + 1 = 3 per axis
+  'output-size/asymmetric-padding': [3, 3],
+  // k_eff = 2·(3 − 1) + 1 = 5: (32 + 4 − 5)/1 + 1 = 32
+  'output-size/dilated': 32,
+  // (4 − 1)·2 − 2 + 2 + 1 + 1 = 8: exactly doubles
+  'output-size/transposed-4x4-s2': 8,
+  // (2 − 1)·2 − 2 + 2 + 1 = 3
+  'output-size/transposed-2x2-s2': 3,
   'pool/overlapping-55': 27,
   'pool/parameters': 0,
   'pool/2x2-discarded': 75,
@@ -128,6 +136,10 @@ describe('the exercise bank', () => {
     ['by-hand/iou', 12 / 38, '+1 pixel'],
     ['by-hand/cross-entropy', 0.8861, 'log base 10'],
     ['receptive-field/strided', 10, 'ignored the strides'],
+    ['output-size/dilated', 34, 'ignored the dilation'],
+    ['output-size/dilated', 30, 'padded one side only'],
+    ['output-size/transposed-4x4-s2', 7, 'forgot the output padding'],
+    ['output-size/asymmetric-padding', [3, 3], ''],
     ['stack/3x3x3-receptive-field', 9, 'added the kernel sizes'],
     ['detector/yolo', [7, 7, 28], 'confidence'],
     ['detector/yolo', [7, 7, 25], 'one box per cell'],

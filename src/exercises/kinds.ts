@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { getOp, resolveParams } from '../registry.js';
 import { fromData, type Arr } from '../tensor.js';
 import type { Rng } from '../rng.js';
-import { convOutput, convOutputExact, convParams, poolOutput, receptiveField } from './sizes.js';
+import { convOutput, convOutputExact, convParams, poolOutput, receptiveField, transposedOutput } from './sizes.js';
 import { parseModel, summarize } from './summary.js';
 import { flat } from '../reference/common.js';
 import { PACKAGE_ROOT } from '../grading/assignment.js';
@@ -123,6 +123,26 @@ const convOutputKind: Kind = {
       if (out.in < out.k) out.in = out.k;
     }
     return out;
+  },
+};
+
+const transposedOutputKind: Kind = {
+  name: 'transposedOutput',
+  exact: true,
+  question: (p) => `A transposed convolution takes a ${p.in}×${p.in} input with a ${p.k}×${p.k} kernel, stride ${p.stride}, padding ${p.pad}${p.outputPadding ? `, output padding ${p.outputPadding}` : ''}. What is the output width?`,
+  answer: (p) => transposedOutput(p.in, p.k, p.stride, p.pad, p.outputPadding ?? 0),
+  steps: (p) => [
+    'out = (in − 1)·s − 2p + d·(k − 1) + outputPadding + 1: the inverse of the conv formula.',
+    `(${p.in} − 1)·${p.stride} − 2·${p.pad} + (${p.k} − 1) + ${p.outputPadding ?? 0} + 1 = ${transposedOutput(p.in, p.k, p.stride, p.pad, p.outputPadding ?? 0)}.`,
+  ],
+  mistakes: (p) => [
+    { value: p.in * p.stride, label: 'multiplied by the stride only (the kernel overhang and the padding change the size)' },
+    { value: convOutput(p.in, p.k, p.stride, p.pad), label: 'used the (forward) convolution formula' },
+    ...(p.outputPadding ? [{ value: transposedOutput(p.in, p.k, p.stride, p.pad, 0), label: 'forgot the output padding' }] : []),
+  ],
+  vary: (rng, p) => {
+    const stride = rng.int(1, 3);
+    return { ...p, in: rng.int(2, 32), k: pick(rng, [2, 3, 4, 5]), stride, pad: rng.int(0, 2), outputPadding: p.outputPadding !== undefined ? rng.int(0, stride - 1) : undefined };
   },
 };
 
@@ -568,5 +588,5 @@ const detectorKind: Kind = {
 };
 
 export const KINDS: Record<string, Kind> = Object.fromEntries(
-  [convOutputKind, samePaddingKind, poolKind, convLayerKind, stackKind, rfKind, fcAsConvKind, volumeKind, modelKind, convolveKind, bnKind, poolByHandKind, unpoolKind, transposedKind, roiPoolKind, iouKind, nmsKind, softmaxKind, detectorKind].map((k) => [k.name, k]),
+  [convOutputKind, transposedOutputKind, samePaddingKind, poolKind, convLayerKind, stackKind, rfKind, fcAsConvKind, volumeKind, modelKind, convolveKind, bnKind, poolByHandKind, unpoolKind, transposedKind, roiPoolKind, iouKind, nmsKind, softmaxKind, detectorKind].map((k) => [k.name, k]),
 );
