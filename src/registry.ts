@@ -142,7 +142,6 @@ function ajvMessage(op: OpDef, e: ErrorObject): { path: string; message: string 
 
 /** A short English description of a param schema, for error messages. */
 export function describeSchema(s: JSONSchema): string {
-  if (typeof s.description === 'string' && s.title) return String(s.title);
   if (s.title) return String(s.title);
   if (Array.isArray(s.enum)) return 'one of ' + (s.enum as unknown[]).map((x) => JSON.stringify(x)).join(', ');
   if (s.type === 'integer') return s.minimum !== undefined ? `an integer ≥ ${String(s.minimum)}` : 'an integer';
@@ -201,9 +200,4 @@ export function resolveInputs(op: OpDef, inputs: Record<string, Tensor | undefin
     out[spec.name] = t.array;
   }
   return out;
-}
-
-/** Runs an op's reference on validated inputs and params. */
-export function runReference(op: OpDef, inputs: Inputs, params: Params): Outputs {
-  return op.reference(inputs, params);
 }

@@ -151,7 +151,9 @@ export class SubmissionProcess {
     }
     const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
     if (ns) {
-      const hides = this.hidden.filter((d) => existsSync(d) && !resolve(this.spec.kind === 'command' ? this.spec.cwd : '').startsWith(resolve(d)));
+      // hide each fixture folder, unless the program itself lives inside it
+      const cwd = resolve(this.spec.cwd);
+      const hides = this.hidden.filter((d) => existsSync(d) && cwd !== resolve(d) && !cwd.startsWith(resolve(d) + sep));
       const script = [...hides.map((d) => `mount -t tmpfs -o size=1k none ${q(d)}`), `exec sh -c ${q(this.spec.command)}`].join(' && ');
       return { cmd: 'unshare', args: ['-rmn', 'sh', '-c', script], cwd: this.spec.cwd };
     }

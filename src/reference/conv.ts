@@ -28,7 +28,7 @@ export function as2d(a: Arr): Arr {
   return fromData(flat(a), [a.shape[0], a.shape[1], 1, a.shape[2]]);
 }
 
-/** Validates shapes of x, weight, bias for conv; returns [N, C, O, perGroupIn, perGroupOut]. */
+/** Validates the shapes of x, weight and bias of a conv against each other and the groups. */
 export function checkConvShapes(x: Arr, w: Arr, b: Arr | undefined, groups: number): void {
   const C = x.shape[1];
   const O = w.shape[0];
