@@ -123,6 +123,14 @@ describe('grading submissions end to end (child processes)', () => {
     expect(r.maxPool2d.status).toBe('passed');
   });
 
+  it('a program that cannot start is reported with what it said', async () => {
+    const a = parseAssignment({ name: 'x', tests: [{ op: 'relu', cases: ['cnn-oracle:fixtures/activation/relu.jsonl'] }] }, ROOT);
+    const r = await grade({ kind: 'command', command: 'python3 no-such-file.py', cwd: join(ROOT, 'examples', 'submissions', 'python') }, a);
+    expect(r.tests[0].score).toBe(0);
+    expect(r.tests[0].cases[0].message).toMatch(/exited with status 2 before answering \(its last words on stderr: .*no-such-file\.py/);
+    expect(r.tests[0].cases.at(-1)!.message).toContain('not run: the two previous relu cases crashed');
+  });
+
   it.runIf(namespacesAvailable())('a program has no network', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'net-'));
     writeFileSync(join(dir, 'net.mjs'), `import { createInterface } from 'node:readline';

@@ -190,9 +190,11 @@ export class SubmissionProcess {
       this.child = undefined;
       const why = this.exitNote || (signal ? `was killed by ${signal}` : `exited with status ${code}`);
       const oom = /heap out of memory|JavaScript heap|MemoryError|Cannot allocate memory/i.test(this.log.slice(-5).join(''));
+      const last = this.log.join('').trim().split('\n').filter((l) => l.trim() && !l.startsWith('[stdout]')).pop();
+      const said = last ? ` (its last words on stderr: ${last.trim().slice(0, 200)})` : '';
       for (const [id, r] of this.pending) {
         this.pending.delete(id);
-        r({ ok: false, kind: oom || this.exitNote.startsWith('used') ? 'memory' : 'crash', message: oom ? 'ran out of memory' : `the submission ${why} before answering`, ms: 0 });
+        r({ ok: false, kind: oom || this.exitNote.startsWith('used') ? 'memory' : 'crash', message: oom ? 'ran out of memory' : `the submission ${why} before answering${said}`, ms: 0 });
       }
     });
     child.on('error', (e) => this.addLog(`[grader] could not start the submission: ${e.message}\n`));
