@@ -37,6 +37,36 @@ const rows: [string, () => Promise<unknown>][] = [
 ];
 for (const [name, f] of rows) console.log(`  ${name.padEnd(78)} ${(await time(3, f) / 1000).toFixed(2)} s`);
 
+console.log('\nexact reference vs accelerated (gpu.js), one call; accelerated: first call (compiles) and median of 3 after');
+{
+  const { backendInfo } = await import('../kernels/backend.js');
+  const info = backendInfo();
+  console.log(`  accelerated ran as ${info.kernelClass} (gpu.js ${info.gpuJs}; headless-gl ${info.headlessGL ? 'yes' : 'no'})`);
+  const r2 = new Rng('bench-accelerated');
+  const rnd = (shape: number[]) => fromData(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r2.float32()), shape);
+  const cases: [string, string, Record<string, ReturnType<typeof rnd>>, Record<string, unknown>, number, number][] = [
+    ['conv2d 1×64×56×56, 64 filters 3×3, pad 1', 'conv2d', { x: rnd([1, 64, 56, 56]), weight: rnd([64, 64, 3, 3]) }, { padding: 1 }, 2 * 64 * 56 * 56 * 64 * 9, 1],
+    ['conv2d AlexNet conv1 1×3×227×227, 96 11×11/4', 'conv2d', { x: rnd([1, 3, 227, 227]), weight: rnd([96, 3, 11, 11]) }, { stride: 4 }, 2 * 55 * 55 * 96 * 363, 1],
+    ['convTranspose2d 1×32×28×28 → 32, 3×3/2', 'convTranspose2d', { x: rnd([1, 32, 28, 28]), weight: rnd([32, 32, 3, 3]) }, { stride: 2 }, 2 * 32 * 28 * 28 * 32 * 9, 1],
+    ['maxPool2d 1×64×112×112, 3×3/2', 'maxPool2d', { x: rnd([1, 64, 112, 112]) }, { kernelSize: 3, stride: 2 }, 64 * 55 * 55 * 9, 3],
+    ['avgPool2d 1×64×112×112, 2×2', 'avgPool2d', { x: rnd([1, 64, 112, 112]) }, { kernelSize: 2 }, 64 * 56 * 56 * 4, 3],
+    ['batchNorm training 8×64×28×28', 'batchNorm', { x: rnd([8, 64, 28, 28]) }, { training: true }, 8 * 64 * 28 * 28 * 6, 3],
+    ['linear 64×1024 → 512', 'linear', { x: rnd([64, 1024]), weight: rnd([512, 1024]) }, {}, 2 * 64 * 1024 * 512, 1],
+    ['softmax 256×1000', 'softmax', { x: rnd([256, 1000]) }, {}, 256 * 1000 * 4, 3],
+  ];
+  for (const [name, op, inputs, params, flops, refRuns] of cases) {
+    const def = getOp(op);
+    const p = resolveParams(def, params);
+    const ref = await time(refRuns, () => def.reference(inputs, p));
+    const t0 = performance.now();
+    await def.accelerated!(inputs, p);
+    const first = performance.now() - t0;
+    const acc = await time(3, () => def.accelerated!(inputs, p));
+    const g = (ms: number) => (flops / ms / 1e6).toFixed(2);
+    console.log(`  ${name.padEnd(46)} reference ${ref.toFixed(0).padStart(6)} ms (${g(ref)} GFLOP/s)   accelerated ${acc.toFixed(0).padStart(5)} ms (${g(acc)} GFLOP/s; first call ${first.toFixed(0)} ms)   ×${(ref / acc).toFixed(1)}`);
+  }
+}
+
 console.log('\nexact reference, one call (median of 5)');
 const rng = new Rng('bench');
 const rand = (shape: number[]) => fromData(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.float32()), shape);

@@ -316,6 +316,25 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('backends')
+    .description('say which backends run the ops: the exact reference, and what the accelerated (gpu.js) backend chose')
+    .option('--json', 'machine-readable')
+    .action(async (opts: { json?: boolean }) => {
+      const { backendInfo } = await import('../kernels/backend.js');
+      const info = backendInfo();
+      const ops = allOps().filter((o) => o.accelerated).map((o) => o.name);
+      if (opts.json) return void process.stdout.write(JSON.stringify({ reference: { precision: 'float64', exact: true }, accelerated: { ...info, ops } }, null, 2) + '\n');
+      process.stdout.write(
+        [
+          'reference    exact float64 (every op)',
+          `accelerated  gpu.js ${info.gpuJs}, mode "${info.mode}", ran as ${info.kernelClass} (float32)`,
+          `             headless-gl ${info.headlessGL ? 'available' : 'not available'}${info.display ? ` (DISPLAY=${info.display})` : ' (no DISPLAY)'}, WebAssembly ${info.webAssembly ? 'available' : 'not available'}`,
+          `             ops: ${ops.join(', ')}`,
+        ].join('\n') + '\n',
+      );
+    });
+
+  program
     .command('ops')
     .description('list the op catalogue, or describe one op')
     .argument('[op]', 'an op name')

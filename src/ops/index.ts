@@ -9,3 +9,4 @@ import './activation.js';
 import './loss.js';
 import './detection.js';
 import './backward.js';
+import './accelerated.js';

@@ -1,0 +1,314 @@
+/**
+ * gpu.js implementations of the `accelerated` backend. Each takes the registry's inputs
+ * (float64 ndarrays) and resolved params, validates shapes with the same helpers as the
+ * reference, runs one or two float32 kernels, and returns float64 ndarrays.
+ *
+ * Layout: NCHW tensors go to kernels as `input(data, [W, H, N·C])`, read as `x[n·C + c][h][w]`;
+ * 3-D outputs are [W_out, H_out, N·O]. Loop bounds are kernel constants (never data-dependent),
+ * and loopMaxIterations is raised, so no loop is silently capped at gpu.js's default 1000.
+ */
+import gpujs from 'gpu.js';
+import type { IKernelRunShortcut, KernelFunction } from 'gpu.js';
+import { fromData, type Arr } from '../src/tensor.js';
+import { flat } from '../src/reference/common.js';
+import { checkConvShapes, type ConvGeometry } from '../src/reference/conv.js';
+import { convOutSize } from '../src/params.js';
+import { poolShape, type AvgOptions, type PoolGeometry } from '../src/reference/pooling.js';
+import { transposedOutSize, type TransposedGeometry } from '../src/reference/transposed.js';
+import { invalidInputs } from '../src/errors.js';
+import { kernel, noteRan } from './backend.js';
+
+// the typings declare `input` as a type only; at run time it is a function on the module
+const input = (gpujs as unknown as { input: (v: Float32Array, size: number[]) => unknown }).input;
+type This = { thread: { x: number; y: number; z: number }; constants: Record<string, number> };
+
+const f32 = (a: Arr) => Float32Array.from(flat(a));
+
+/** Flattens a gpu.js result (Float32Array, or nested arrays of them) into a Float64Array. */
+function unnest(r: unknown, n: number): Float64Array {
+  const out = new Float64Array(n);
+  let t = 0;
+  const walk = (v: unknown) => {
+    if (v instanceof Float32Array) {
+      out.set(v, t);
+      t += v.length;
+    } else for (const e of v as unknown[]) walk(e);
+  };
+  walk(r);
+  return out;
+}
+
+function run(k: IKernelRunShortcut, n: number, ...args: unknown[]): Float64Array {
+  const r = (k as unknown as (...a: unknown[]) => unknown)(...args);
+  noteRan(k);
+  return unnest(r, n);
+}
+
+const key = (name: string, c: Record<string, number>) => name + JSON.stringify(c);
+
+/** conv2d: y[n,o,i,j] = b[o] + Σ_c Σ_p Σ_q x[n, g·Cg + c, i·s − P + p·d, j·s − P + q·d]·w̃[o,c,p,q], in float32. */
+export function conv2d(x: Arr, w: Arr, b: Arr | undefined, g: ConvGeometry): Arr {
+  checkConvShapes(x, w, b, g.groups);
+  const [N, C, H, W] = x.shape;
+  const [O, Cg, kh, kw] = w.shape;
+  const Ho = convOutSize(H, kh, g.stride[0], g.dilation[0], g.pads.begin[0], g.pads.end[0]);
+  const Wo = convOutSize(W, kw, g.stride[1], g.dilation[1], g.pads.begin[1], g.pads.end[1]);
+  if (Ho < 1 || Wo < 1) throw invalidInputs('/inputs/weight/shape', 'the dilated kernel is larger than the padded input');
+  const c = { N, C, H, W, O, Cg, Og: O / g.groups, kh, kw, sh: g.stride[0], sw: g.stride[1], dh: g.dilation[0], dw: g.dilation[1], pt: g.pads.begin[0], pl: g.pads.begin[1], flip: g.flip ? 1 : 0 };
+  const k = kernel(key('conv2d', c), function (this: This, xs: number[][][], ws: number[][][], bs: number[]) {
+    const j = this.thread.x;
+    const i = this.thread.y;
+    const z = this.thread.z;
+    const n = Math.floor((z + 0.5) / this.constants.O);
+    const o = z - n * this.constants.O;
+    const grp = Math.floor((o + 0.5) / this.constants.Og);
+    let s = bs[o];
+    for (let cc = 0; cc < this.constants.Cg; cc++) {
+      for (let p = 0; p < this.constants.kh; p++) {
+        const h = i * this.constants.sh - this.constants.pt + p * this.constants.dh;
+        if (h >= 0 && h < this.constants.H) {
+          for (let q = 0; q < this.constants.kw; q++) {
+            const v = j * this.constants.sw - this.constants.pl + q * this.constants.dw;
+            if (v >= 0 && v < this.constants.W) {
+              let pp = p;
+              let qq = q;
+              if (this.constants.flip === 1) {
+                pp = this.constants.kh - 1 - p;
+                qq = this.constants.kw - 1 - q;
+              }
+              s += xs[n * this.constants.C + grp * this.constants.Cg + cc][h][v] * ws[o * this.constants.Cg + cc][pp][qq];
+            }
+          }
+        }
+      }
+    }
+    return s;
+  } as KernelFunction, { output: [Wo, Ho, N * O], constants: c });
+  const bias = b ? f32(b) : new Float32Array(O);
+  return fromData(run(k, N * O * Ho * Wo, input(f32(x), [W, H, N * C]), input(f32(w), [kw, kh, O * Cg]), bias), [N, O, Ho, Wo]);
+}
+
+/** convTranspose2d in gather form: y[n, o, oh, ow] = b[o] + Σ x[n, c, ih, iw]·w[c, m, p, q] over oh = ih·s − P + p·d. */
+export function convTranspose2d(x: Arr, w: Arr, b: Arr | undefined, g: TransposedGeometry): Arr {
+  const [N, C, H, W] = x.shape;
+  const [wc, Og, kh, kw] = w.shape;
+  if (wc !== C) throw invalidInputs('/inputs/weight/shape/0', `weight.shape[0] must equal the ${C} input channels of x`);
+  const O = Og * g.groups;
+  const Ho = transposedOutSize(H, kh, g.stride[0], g.dilation[0], g.pads.begin[0], g.pads.end[0], g.outputPadding[0]);
+  const Wo = transposedOutSize(W, kw, g.stride[1], g.dilation[1], g.pads.begin[1], g.pads.end[1], g.outputPadding[1]);
+  const c = { N, C, H, W, O, Og, Cg: C / g.groups, kh, kw, sh: g.stride[0], sw: g.stride[1], dh: g.dilation[0], dw: g.dilation[1], pt: g.pads.begin[0], pl: g.pads.begin[1] };
+  const k = kernel(key('convTranspose2d', c), function (this: This, xs: number[][][], ws: number[][][], bs: number[]) {
+    const ow = this.thread.x;
+    const oh = this.thread.y;
+    const z = this.thread.z;
+    const n = Math.floor((z + 0.5) / this.constants.O);
+    const o = z - n * this.constants.O;
+    const grp = Math.floor((o + 0.5) / this.constants.Og);
+    const m = o - grp * this.constants.Og;
+    let s = bs[o];
+    for (let cc = 0; cc < this.constants.Cg; cc++) {
+      const ch = grp * this.constants.Cg + cc;
+      for (let p = 0; p < this.constants.kh; p++) {
+        const th = oh + this.constants.pt - p * this.constants.dh;
+        const ih = Math.floor((th + 0.5) / this.constants.sh);
+        if (th >= 0 && ih * this.constants.sh === th && ih < this.constants.H) {
+          for (let q = 0; q < this.constants.kw; q++) {
+            const tw = ow + this.constants.pl - q * this.constants.dw;
+            const iw = Math.floor((tw + 0.5) / this.constants.sw);
+            if (tw >= 0 && iw * this.constants.sw === tw && iw < this.constants.W) {
+              s += xs[n * this.constants.C + ch][ih][iw] * ws[ch * this.constants.Og + m][p][q];
+            }
+          }
+        }
+      }
+    }
+    return s;
+  } as KernelFunction, { output: [Wo, Ho, N * O], constants: c });
+  const bias = b ? f32(b) : new Float32Array(O);
+  return fromData(run(k, N * O * Ho * Wo, input(f32(x), [W, H, N * C]), input(f32(w), [kw, kh, C * Og]), bias), [N, O, Ho, Wo]);
+}
+
+/** linear: y[r, o] = b[o] + Σ_i x[r, i]·w[o, i]. */
+export function linear(x: Arr, w: Arr, b: Arr | undefined): Arr {
+  const inF = x.shape[x.shape.length - 1];
+  const [outF, wIn] = w.shape;
+  if (wIn !== inF) throw invalidInputs('/inputs/weight/shape/1', `weight has ${wIn} input features but x has ${inF}`);
+  const rows = flat(x).length / Math.max(inF, 1);
+  const c = { inF };
+  const k = kernel(key('linear', { ...c, outF, rows }), function (this: This, xs: number[][], ws: number[][], bs: number[]) {
+    let s = bs[this.thread.x];
+    for (let i = 0; i < this.constants.inF; i++) s += xs[this.thread.y][i] * ws[this.thread.x][i];
+    return s;
+  } as KernelFunction, { output: [outF, rows], constants: c });
+  const bias = b ? f32(b) : new Float32Array(outF);
+  return fromData(run(k, rows * outF, input(f32(x), [inF, rows]), input(f32(w), [inF, outF]), bias), [...x.shape.slice(0, -1), outF]);
+}
+
+/** maxPool2d: max over the window's valid taps (padding never read, NaN propagates), and its index h·W + w. */
+export function maxPool2d(x: Arr, g: PoolGeometry, returnIndices: boolean): { y: Arr; indices?: Arr } {
+  const [N, C, H, W] = x.shape;
+  const [Ho, Wo] = poolShape(H, W, g);
+  const c = { H, W, kh: g.kernel[0], kw: g.kernel[1], sh: g.stride[0], sw: g.stride[1], dh: g.dilation[0], dw: g.dilation[1], pt: g.pads.begin[0], pl: g.pads.begin[1] };
+  const body = function (this: This, xs: number[][][]) {
+    const i = this.thread.y;
+    const j = this.thread.x;
+    let m = -Infinity;
+    let arg = -1;
+    for (let p = 0; p < this.constants.kh; p++) {
+      const h = i * this.constants.sh - this.constants.pt + p * this.constants.dh;
+      if (h >= 0 && h < this.constants.H) {
+        for (let q = 0; q < this.constants.kw; q++) {
+          const v = j * this.constants.sw - this.constants.pl + q * this.constants.dw;
+          if (v >= 0 && v < this.constants.W) {
+            const val = xs[this.thread.z][h][v];
+            if (arg < 0) arg = h * this.constants.W + v;
+            if (val > m || val !== val) {
+              m = val;
+              arg = h * this.constants.W + v;
+            }
+          }
+        }
+      }
+    }
+    if (this.constants.wantIndex === 1) return arg;
+    return m;
+  };
+  const n = N * C * Ho * Wo;
+  const xin = input(f32(x), [W, H, N * C]);
+  const k = kernel(key('maxPool2d', { ...c, Ho, Wo, NC: N * C, wantIndex: 0 }), body as KernelFunction, { output: [Wo, Ho, N * C], constants: { ...c, wantIndex: 0 } });
+  const y = fromData(run(k, n, xin), [N, C, Ho, Wo]);
+  if (!returnIndices) return { y };
+  const ki = kernel(key('maxPool2dIndex', { ...c, Ho, Wo, NC: N * C, wantIndex: 1 }), body as KernelFunction, { output: [Wo, Ho, N * C], constants: { ...c, wantIndex: 1 } });
+  return { y, indices: fromData(run(ki, n, xin).map(Math.round), [N, C, Ho, Wo]) };
+}
+
+/** avgPool2d: Σ valid cells / divisor (window clipped to the padded extent for countIncludePad). */
+export function avgPool2d(x: Arr, g: PoolGeometry, o: AvgOptions): Arr {
+  const [N, C, H, W] = x.shape;
+  const [Ho, Wo] = poolShape(H, W, g);
+  const c = { H, W, kh: g.kernel[0], kw: g.kernel[1], sh: g.stride[0], sw: g.stride[1], pt: g.pads.begin[0], pl: g.pads.begin[1], pb: g.pads.end[0], pr: g.pads.end[1], cip: o.countIncludePad ? 1 : 0, div: o.divisorOverride ?? 0 };
+  const k = kernel(key('avgPool2d', { ...c, Ho, Wo, NC: N * C }), function (this: This, xs: number[][][]) {
+    const h0 = this.thread.y * this.constants.sh - this.constants.pt;
+    const w0 = this.thread.x * this.constants.sw - this.constants.pl;
+    const h1 = Math.min(h0 + this.constants.kh, this.constants.H + this.constants.pb);
+    const w1 = Math.min(w0 + this.constants.kw, this.constants.W + this.constants.pr);
+    const pool = (h1 - h0) * (w1 - w0);
+    let s = 0;
+    let cells = 0;
+    for (let p = 0; p < this.constants.kh; p++) {
+      const h = h0 + p;
+      if (h >= 0 && h < this.constants.H && h < h1) {
+        for (let q = 0; q < this.constants.kw; q++) {
+          const v = w0 + q;
+          if (v >= 0 && v < this.constants.W && v < w1) {
+            s += xs[this.thread.z][h][v];
+            cells += 1;
+          }
+        }
+      }
+    }
+    if (cells === 0) return 0;
+    if (this.constants.div > 0) return s / this.constants.div;
+    if (this.constants.cip === 1) return s / pool;
+    return s / cells;
+  } as KernelFunction, { output: [Wo, Ho, N * C], constants: c });
+  return fromData(run(k, N * C * Ho * Wo, input(f32(x), [W, H, N * C])), [N, C, Ho, Wo]);
+}
+
+/**
+ * softmax along dim (max-shifted), x viewed as [outer, size, inner]: a reduction kernel computes
+ * each row's max m and Σ e^(x − m) (NaN when the row holds a NaN), then an elementwise kernel
+ * divides.
+ */
+export function softmax(x: Arr, dim: number): Arr {
+  const d = dim < 0 ? dim + x.shape.length : dim;
+  const size = x.shape[d];
+  const inner = x.shape.slice(d + 1).reduce((a, b) => a * b, 1);
+  const total = flat(x).length;
+  const rows = total / Math.max(size, 1);
+  const c = { size, inner };
+  const xs = f32(x);
+  const stats = kernel(key('softmaxStats', { ...c, rows }), function (this: This, v: number[]) {
+    const r = this.thread.x;
+    const outer = Math.floor((r + 0.5) / this.constants.inner);
+    const base = outer * this.constants.size * this.constants.inner + (r - outer * this.constants.inner);
+    let m = -Infinity;
+    let nan = 0;
+    for (let j = 0; j < this.constants.size; j++) {
+      const e = v[base + j * this.constants.inner];
+      if (e !== e) nan = 1;
+      if (e > m) m = e;
+    }
+    if (this.thread.y === 0) return m;
+    let s = 0;
+    for (let j = 0; j < this.constants.size; j++) s += Math.exp(v[base + j * this.constants.inner] - m);
+    if (nan === 1) return Math.sqrt(-1); // NaN (the NaN literal is not allowed in kernels)
+    return s;
+  } as KernelFunction, { output: [rows, 2], constants: c });
+  const ms = run(stats, 2 * rows, xs);
+  const divide = kernel(key('softmaxDivide', { ...c, total }), function (this: This, v: number[], mx: number[], sm: number[]) {
+    const t = this.thread.x;
+    const blk = this.constants.size * this.constants.inner;
+    const outer = Math.floor((t + 0.5) / blk);
+    const rest = t - outer * blk;
+    const r = outer * this.constants.inner + (rest - Math.floor((rest + 0.5) / this.constants.inner) * this.constants.inner);
+    return Math.exp(v[t] - mx[r]) / sm[r];
+  } as KernelFunction, { output: [total], constants: c });
+  return fromData(run(divide, total, xs, Float32Array.from(ms.subarray(0, rows)), Float32Array.from(ms.subarray(rows))), x.shape);
+}
+
+/** batchNorm: y = (x − μ)/√(σ² + ε)·γ + β per channel; training computes μ and the biased σ² first. */
+export function batchNorm(x: Arr, mean: Float64Array | undefined, variance: Float64Array | undefined, gamma: Arr | undefined, beta: Arr | undefined, eps: number): { y: Arr; mean: Float64Array; variance: Float64Array } {
+  const [N, C] = x.shape;
+  const inner = x.shape.slice(2).reduce((a, b) => a * b, 1);
+  const xs = f32(x);
+  const c = { N, C, inner };
+  if (!mean || !variance) {
+    const stats = kernel(key('bnStats', c), function (this: This, v: number[]) {
+      const ch = this.thread.x;
+      let s = 0;
+      for (let n = 0; n < this.constants.N; n++) for (let k = 0; k < this.constants.inner; k++) s += v[(n * this.constants.C + ch) * this.constants.inner + k];
+      const mu = s / (this.constants.N * this.constants.inner);
+      if (this.thread.y === 0) return mu;
+      let q = 0;
+      for (let n = 0; n < this.constants.N; n++)
+        for (let k = 0; k < this.constants.inner; k++) {
+          const dlt = v[(n * this.constants.C + ch) * this.constants.inner + k] - mu;
+          q += dlt * dlt;
+        }
+      return q / (this.constants.N * this.constants.inner);
+    } as KernelFunction, { output: [C, 2], constants: c });
+    const r = run(stats, 2 * C, xs);
+    mean = r.slice(0, C);
+    variance = r.slice(C);
+  }
+  const norm = kernel(key('bnNorm', { ...c, total: xs.length, eps }), function (this: This, v: number[], mu: number[], vr: number[], ga: number[], be: number[]) {
+    const t = this.thread.x;
+    const blk = this.constants.C * this.constants.inner;
+    const ch = Math.floor((t - Math.floor((t + 0.5) / blk) * blk + 0.5) / this.constants.inner);
+    return ((v[t] - mu[ch]) / Math.sqrt(vr[ch] + this.constants.eps)) * ga[ch] + be[ch];
+  } as KernelFunction, { output: [xs.length], constants: { ...c, eps } });
+  const ga = gamma ? f32(gamma) : new Float32Array(C).fill(1);
+  const be = beta ? f32(beta) : new Float32Array(C);
+  const y = fromData(run(norm, xs.length, xs, Float32Array.from(mean), Float32Array.from(variance), ga, be), x.shape);
+  return { y, mean, variance };
+}
+
+/** boxIou of xyxy boxes: inter / (area₁ + area₂ − inter), 0 for an empty union. */
+export function boxIou(a: Float64Array, b: Float64Array, N: number, M: number, plus: number): Arr {
+  if (N === 0 || M === 0) return fromData(new Float64Array(0), [N, M]);
+  const k = kernel(key('boxIou', { N, M, plus }), function (this: This, p: number[][], q: number[][]) {
+    const i = this.thread.y;
+    const j = this.thread.x;
+    const pl = this.constants.plus;
+    const iw = Math.max(Math.min(p[i][2], q[j][2]) - Math.max(p[i][0], q[j][0]) + pl, 0);
+    const ih = Math.max(Math.min(p[i][3], q[j][3]) - Math.max(p[i][1], q[j][1]) + pl, 0);
+    const inter = iw * ih;
+    const aa = Math.max(p[i][2] - p[i][0] + pl, 0) * Math.max(p[i][3] - p[i][1] + pl, 0);
+    const bb = Math.max(q[j][2] - q[j][0] + pl, 0) * Math.max(q[j][3] - q[j][1] + pl, 0);
+    const u = aa + bb - inter;
+    if (u > 0) return inter / u;
+    return 0;
+  } as KernelFunction, { output: [M, N], constants: { plus } });
+  return fromData(run(k, N * M, input(Float32Array.from(a), [4, N]), input(Float32Array.from(b), [4, M])), [N, M]);
+}

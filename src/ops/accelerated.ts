@@ -1,0 +1,52 @@
+/**
+ * The `accelerated` backend of the registry: gpu.js kernels (kernels/), float32. Each op's
+ * accelerated function is attached here and loads gpu.js only when first called.
+ */
+import { getOp, type Inputs, type Outputs, type Params } from '../registry.js';
+import { convGeometry } from './conv.js';
+import { transposedGeometry } from './transposed.js';
+import { poolGeometry } from './pooling.js';
+import { boxesXyxy, checkBoxes, type BoxFormat } from '../reference/detection.js';
+import { flat } from '../reference/common.js';
+import { fromData } from '../tensor.js';
+import { invalidInputs } from '../errors.js';
+
+const K = () => import('../../kernels/ops.js');
+
+const ACCELERATED: Record<string, (i: Inputs, p: Params) => Promise<Outputs>> = {
+  conv2d: async (i, p) => ({ y: (await K()).conv2d(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 2)) }),
+  convTranspose2d: async (i, p) => ({ y: (await K()).convTranspose2d(i.x, i.weight, i.bias, transposedGeometry(p, 2, i.weight.shape.slice(2))) }),
+  linear: async (i) => ({ y: (await K()).linear(i.x, i.weight, i.bias) }),
+  maxPool2d: async (i, p): Promise<Outputs> => {
+    const r = (await K()).maxPool2d(i.x, poolGeometry(p, 2), Boolean(p.returnIndices));
+    return r.indices ? { y: r.y, indices: r.indices } : { y: r.y };
+  },
+  avgPool2d: async (i, p) => ({ y: (await K()).avgPool2d(i.x, poolGeometry(p, 2), { countIncludePad: p.countIncludePad as boolean, divisorOverride: p.divisorOverride as number | undefined }) }),
+  softmax: async (i, p) => ({ y: (await K()).softmax(i.x, p.dim as number) }),
+  batchNorm: async (i, p) => {
+    const [N, C] = i.x.shape;
+    const n = N * i.x.shape.slice(2).reduce((a, b) => a * b, 1);
+    if (p.training && n <= 1) throw invalidInputs('/inputs/x/shape', 'expected more than 1 value per channel when training');
+    if (!p.training && (!i.runningMean || !i.runningVar)) throw invalidInputs(i.runningMean ? '/inputs/runningVar' : '/inputs/runningMean', 'batchNorm in inference (training false) needs runningMean and runningVar');
+    const r = (await K()).batchNorm(i.x, p.training ? undefined : flat(i.runningMean), p.training ? undefined : flat(i.runningVar), i.weight, i.bias, p.eps as number);
+    if (!p.training) return { y: r.y };
+    const out: Outputs = { y: r.y, batchMean: fromData(r.mean, [C]), batchVar: fromData(r.variance, [C]) };
+    if (i.runningMean && i.runningVar) {
+      const m = p.momentum as number;
+      const corr = p.runningVarEstimator === 'unbiased' ? n / (n - 1) : 1;
+      out.runningMean = fromData(flat(i.runningMean).map((v, c) => (1 - m) * v + m * r.mean[c]), [C]);
+      out.runningVar = fromData(flat(i.runningVar).map((v, c) => (1 - m) * v + m * r.variance[c] * corr), [C]);
+    }
+    return out;
+  },
+  boxIou: async (i, p) => {
+    checkBoxes(i.boxes1, 'boxes1');
+    checkBoxes(i.boxes2, 'boxes2');
+    const f = p.boxFormat as BoxFormat;
+    return { iou: (await K()).boxIou(boxesXyxy(i.boxes1, f), boxesXyxy(i.boxes2, f), i.boxes1.shape[0], i.boxes2.shape[0], p.pixelInclusive ? 1 : 0) };
+  },
+};
+
+for (const [name, fn] of Object.entries(ACCELERATED)) getOp(name).accelerated = fn;
+
+export const ACCELERATED_OPS = Object.keys(ACCELERATED);

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { allOps, compareArrays, describeMismatch, fromData, getOp, resolveParams, Rng, type Inputs } from '../src/index.js';
+import { allowances } from '../src/grading/ladder.js';
+import { backendInfo } from '../kernels/backend.js';
+
+const accelerated = allOps().filter((o) => o.accelerated);
+
+/** Runs both backends and asserts every output is within the float32 error bound of the exact one. */
+async function agree(name: string, inputs: Inputs, params: Record<string, unknown>): Promise<void> {
+  const op = getOp(name);
+  const p = resolveParams(op, params);
+  const want = op.reference(inputs, p);
+  const got = await op.accelerated!(inputs, p);
+  const allowed = allowances(op, inputs, p, want, { kind: 'bound', precision: 'float32' });
+  for (const k of Object.keys(want)) {
+    expect(got[k], `${name}: output ${k}`).toBeDefined();
+    const m = compareArrays(got[k], want[k], allowed[k]);
+    expect(m.ok, `${name} ${JSON.stringify(params)}: ${describeMismatch(k, m)}`).toBe(true);
+  }
+}
+
+const rand = (rng: Rng, shape: number[]) => fromData(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.float32(2)), shape);
+
+describe('the accelerated (gpu.js) backend agrees with the exact reference within the float32 bound', () => {
+  it('reports the backend that actually ran', () => {
+    const info = backendInfo();
+    console.log(`accelerated backend: gpu.js ${info.gpuJs}, ${info.kernelClass} (headless-gl ${info.headlessGL}, WebAssembly ${info.webAssembly})`);
+    expect(['WebAssemblyKernel', 'HeadlessGLKernel', 'CPUKernel', 'WebGLKernel', 'WebGL2Kernel']).toContain(info.kernelClass);
+  });
+
+  it('covers the ops of the issue so far', () => {
+    expect(accelerated.map((o) => o.name).sort()).toEqual(['avgPool2d', 'batchNorm', 'boxIou', 'conv2d', 'convTranspose2d', 'linear', 'maxPool2d', 'softmax']);
+  });
+
+  for (const op of accelerated) {
+    it(`${op.name}: random cases (fast-check seeds)`, async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 0, max: 1e9 }), async (seed) => {
+          const g = op.generate!(new Rng(seed));
+          await agree(op.name, g.inputs, g.params);
+        }),
+        { seed: 123, numRuns: 12 },
+      );
+    }, 60000);
+  }
+
+  it('loops longer than gpu.js’s default cap of 1000 iterations run to the end', async () => {
+    const rng = new Rng('long-loops');
+    await agree('conv2d', { x: rand(rng, [1, 1100, 3, 3]), weight: rand(rng, [2, 1100, 1, 1]) }, {});
+    await agree('conv2d', { x: rand(rng, [1, 130, 5, 5]), weight: rand(rng, [2, 130, 3, 3]), bias: rand(rng, [2]) }, { padding: 1 }); // 1170 taps
+    await agree('linear', { x: rand(rng, [2, 1500]), weight: rand(rng, [3, 1500]), bias: rand(rng, [3]) }, {});
+    await agree('softmax', { x: rand(rng, [2, 1200]) }, { dim: 1 });
+    await agree('batchNorm', { x: rand(rng, [3, 2, 40, 40]) }, { training: true });
+    await agree('convTranspose2d', { x: rand(rng, [1, 1024, 2, 2]), weight: rand(rng, [1024, 1, 2, 2]) }, { stride: 2 });
+  }, 60000);
+
+  it('keeps the reference semantics at the corners: NaN, padding, ceil mode, indices, empty unions', async () => {
+    await agree('maxPool2d', { x: fromData([1, NaN, 3, -2, -5, -6, -7, -8, 0], [1, 1, 3, 3]) }, { kernelSize: 2, stride: 1, padding: 1, returnIndices: true });
+    await agree('maxPool2d', { x: fromData(Array.from({ length: 16 }, (_, i) => i), [1, 1, 4, 4]) }, { kernelSize: 3, stride: 2, ceilMode: true, returnIndices: true });
+    await agree('avgPool2d', { x: fromData(new Array(9).fill(1), [1, 1, 3, 3]) }, { kernelSize: 3, stride: 1, padding: 1, countIncludePad: false });
+    await agree('avgPool2d', { x: fromData([1, 2, 3, 4], [1, 1, 2, 2]) }, { kernelSize: 3, stride: 3, padding: 1, ceilMode: true });
+    await agree('softmax', { x: fromData([1000, 1001, 1002, -1000], [2, 2]) }, { dim: 0 });
+    await agree('boxIou', { boxes1: fromData([1, 1, 1, 1, 0, 0, 2, 2], [2, 4]), boxes2: fromData([1, 1, 1, 1, 2, 2, 0, 0], [2, 4]) }, {});
+    await agree('conv2d', { x: fromData(Array.from({ length: 9 }, (_, i) => i + 1), [1, 1, 3, 3]), weight: fromData([-1, -2, -1, 0, 0, 0, 1, 2, 1], [1, 1, 3, 3]) }, { padding: 1, flip: true });
+  });
+
+  it('validates like the reference (named errors, no garbage)', async () => {
+    const op = getOp('conv2d');
+    const p = resolveParams(op, { groups: 2 });
+    await expect(op.accelerated!({ x: fromData(new Array(12).fill(1), [1, 3, 2, 2]), weight: fromData([1, 1, 1], [1, 3, 1, 1]) }, p)).rejects.toMatchObject({ path: '/params/groups' });
+  });
+});
