@@ -312,3 +312,91 @@ export function boxIou(a: Float64Array, b: Float64Array, N: number, M: number, p
   } as KernelFunction, { output: [M, N], constants: { plus } });
   return fromData(run(k, N * M, input(Float32Array.from(a), [4, N]), input(Float32Array.from(b), [4, M])), [N, M]);
 }
+
+/**
+ * roiAlign (torchvision's CPU kernel, avg mode) in float32: one thread per output bin; the sample
+ * grid per bin is ⌈roi/pooled⌉ (adaptive) or samplingRatio, samples outside [−1, H] × [−1, W]
+ * count as 0 but stay in the divisor. Grid loops run to a constant bound with a guard.
+ */
+export function roiAlign(x: Arr, rois: Arr, o: { ph: number; pw: number; spatialScale: number; samplingRatio: number; aligned: boolean }): Arr {
+  const [N, C, H, W] = x.shape;
+  const K = rois.shape[0];
+  const r = flat(rois);
+  let maxGrid = Math.max(o.samplingRatio, 1);
+  for (let k = 0; k < K; k++) {
+    const b = Math.trunc(r[5 * k]);
+    if (!(b >= 0 && b < N)) throw invalidInputs(`/inputs/boxes/data/${5 * k}`, `box ${k} names batch index ${r[5 * k]}, but x has N = ${N}`);
+    if (o.samplingRatio <= 0) {
+      const off = o.aligned ? 0.5 : 0;
+      const rw = r[5 * k + 3] * o.spatialScale - off - (r[5 * k + 1] * o.spatialScale - off);
+      const rh = r[5 * k + 4] * o.spatialScale - off - (r[5 * k + 2] * o.spatialScale - off);
+      maxGrid = Math.max(maxGrid, Math.ceil(Math.max(rw, 1) / o.pw), Math.ceil(Math.max(rh, 1) / o.ph));
+    }
+  }
+  if (K === 0) return fromData(new Float64Array(0), [0, C, o.ph, o.pw]);
+  const c = { C, H, W, ph: o.ph, pw: o.pw, scale: o.spatialScale, sr: o.samplingRatio, aligned: o.aligned ? 1 : 0, maxGrid: maxGrid + 1 };
+  const k = kernel(key('roiAlign', { ...c, K, N }), function (this: This, xs: number[][][], rs: number[][]) {
+    const j = this.thread.x;
+    const i = this.thread.y;
+    const z = this.thread.z;
+    const kk = Math.floor((z + 0.5) / this.constants.C);
+    const ch = z - kk * this.constants.C;
+    const b = Math.floor(rs[kk][0]);
+    let off = 0;
+    if (this.constants.aligned === 1) off = 0.5;
+    const sw = rs[kk][1] * this.constants.scale - off;
+    const sh = rs[kk][2] * this.constants.scale - off;
+    let rw = rs[kk][3] * this.constants.scale - off - sw;
+    let rh = rs[kk][4] * this.constants.scale - off - sh;
+    if (this.constants.aligned === 0) {
+      rw = Math.max(rw, 1);
+      rh = Math.max(rh, 1);
+    }
+    const bh = rh / this.constants.ph;
+    const bw = rw / this.constants.pw;
+    let gh = this.constants.sr;
+    let gw = this.constants.sr;
+    if (this.constants.sr <= 0) {
+      gh = Math.ceil(rh / this.constants.ph);
+      gw = Math.ceil(rw / this.constants.pw);
+    }
+    const count = Math.max(gh * gw, 1);
+    const plane = b * this.constants.C + ch;
+    let s = 0;
+    for (let iy = 0; iy < this.constants.maxGrid; iy++) {
+      if (iy < gh) {
+        const y = sh + i * bh + ((iy + 0.5) * bh) / gh;
+        for (let ix = 0; ix < this.constants.maxGrid; ix++) {
+          if (ix < gw) {
+            const xq = sw + j * bw + ((ix + 0.5) * bw) / gw;
+            if (y >= -1 && y <= this.constants.H && xq >= -1 && xq <= this.constants.W) {
+              let yy = y;
+              let xx = xq;
+              if (yy <= 0) yy = 0;
+              if (xx <= 0) xx = 0;
+              let yl = Math.floor(yy);
+              let xl = Math.floor(xx);
+              let yh = yl + 1;
+              let xh = xl + 1;
+              if (yl >= this.constants.H - 1) {
+                yl = this.constants.H - 1;
+                yh = yl;
+                yy = yl;
+              }
+              if (xl >= this.constants.W - 1) {
+                xl = this.constants.W - 1;
+                xh = xl;
+                xx = xl;
+              }
+              const ly = yy - yl;
+              const lx = xx - xl;
+              s += (1 - ly) * (1 - lx) * xs[plane][yl][xl] + (1 - ly) * lx * xs[plane][yl][xh] + ly * (1 - lx) * xs[plane][yh][xl] + ly * lx * xs[plane][yh][xh];
+            }
+          }
+        }
+      }
+    }
+    return s / count;
+  } as KernelFunction, { output: [o.pw, o.ph, K * C], constants: c });
+  return fromData(run(k, K * C * o.ph * o.pw, input(f32(x), [W, H, N * C]), input(Float32Array.from(r), [5, K])), [K, C, o.ph, o.pw]);
+}

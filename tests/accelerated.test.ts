@@ -30,7 +30,7 @@ describe('the accelerated (gpu.js) backend agrees with the exact reference withi
   });
 
   it('covers the ops of the issue so far', () => {
-    expect(accelerated.map((o) => o.name).sort()).toEqual(['avgPool2d', 'batchNorm', 'boxIou', 'conv2d', 'convTranspose2d', 'linear', 'maxPool2d', 'softmax']);
+    expect(accelerated.map((o) => o.name).sort()).toEqual(['avgPool2d', 'batchNorm', 'boxIou', 'conv2d', 'convTranspose2d', 'linear', 'maxPool2d', 'roiAlign', 'softmax']);
   });
 
   for (const op of accelerated) {
@@ -62,6 +62,8 @@ describe('the accelerated (gpu.js) backend agrees with the exact reference withi
     await agree('avgPool2d', { x: fromData([1, 2, 3, 4], [1, 1, 2, 2]) }, { kernelSize: 3, stride: 3, padding: 1, ceilMode: true });
     await agree('softmax', { x: fromData([1000, 1001, 1002, -1000], [2, 2]) }, { dim: 0 });
     await agree('boxIou', { boxes1: fromData([1, 1, 1, 1, 0, 0, 2, 2], [2, 4]), boxes2: fromData([1, 1, 1, 1, 2, 2, 0, 0], [2, 4]) }, {});
+    await agree('roiAlign', { x: fromData(Array.from({ length: 16 }, (_, i) => i), [1, 1, 4, 4]), boxes: fromData([0, -2, -2, 2, 2, 0, 1.25, 0.5, 6, 3.75, 0, 1, 1, 1, 1], [3, 5]) }, { outputSize: 2, aligned: true });
+    await agree('roiAlign', { x: fromData(Array.from({ length: 9 }, (_, i) => i), [1, 1, 3, 3]), boxes: fromData([0, 1, 1, 1.1, 1.1], [1, 5]) }, { outputSize: 2, samplingRatio: 2 });
     await agree('conv2d', { x: fromData(Array.from({ length: 9 }, (_, i) => i + 1), [1, 1, 3, 3]), weight: fromData([-1, -2, -1, 0, 0, 0, 1, 2, 1], [1, 1, 3, 3]) }, { padding: 1, flip: true });
   });
 

@@ -10,6 +10,7 @@ import { boxesXyxy, checkBoxes, type BoxFormat } from '../reference/detection.js
 import { flat } from '../reference/common.js';
 import { fromData } from '../tensor.js';
 import { invalidInputs } from '../errors.js';
+import { perDim } from '../params.js';
 
 const K = () => import('../../kernels/ops.js');
 
@@ -38,6 +39,11 @@ const ACCELERATED: Record<string, (i: Inputs, p: Params) => Promise<Outputs>> = 
       out.runningVar = fromData(flat(i.runningVar).map((v, c) => (1 - m) * v + m * r.variance[c] * corr), [C]);
     }
     return out;
+  },
+  roiAlign: async (i, p) => {
+    checkBoxes(i.boxes, 'boxes', 5);
+    const [ph, pw] = perDim(p.outputSize, 2);
+    return { y: (await K()).roiAlign(i.x, i.boxes, { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean }) };
   },
   boxIou: async (i, p) => {
     checkBoxes(i.boxes1, 'boxes1');
