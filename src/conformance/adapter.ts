@@ -1,0 +1,21 @@
+/**
+ * Conformance targets: an adapter maps catalogue ops onto another library's calls (layouts such
+ * as NHWC, parameter conventions) and says which ops and params it supports. Inputs and outputs
+ * are the registry's (float64 ndarrays, NCHW); `unsupported` returns a reason or undefined.
+ */
+import type { Inputs, Outputs, Params } from '../registry.js';
+
+export interface OpAdapter {
+  unsupported?(inputs: Inputs, params: Params): string | undefined;
+  run(inputs: Inputs, params: Params): Outputs | Promise<Outputs>;
+}
+
+export interface TargetAdapter {
+  name: string;
+  description: string;
+  /** The precision the library computes in; sets the error bound it is held to. */
+  precision: 'float32' | 'float64';
+  ops: Record<string, OpAdapter>;
+  init?(): Promise<void>;
+  dispose?(): Promise<void>;
+}

@@ -1,0 +1,253 @@
+/**
+ * A conformance run: every op a target supports is run on the bundled fixtures, a few probes of
+ * known-tricky corners, and seeded random cases; each result is compared with the exact reference
+ * under the error bound at the target's precision. Results are grouped by op × parameter region
+ * (which params differ from their defaults, and the form of the padding), with the worst error in
+ * float32 ULPs and relative terms, and each failure shrunk to a small case file.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { getOp, resolveParams, type Inputs, type OpDef, type Outputs, type Params } from '../registry.js';
+import { parseCases, prepareCase } from '../cases.js';
+import { compareArrays, describeMismatch } from '../compare.js';
+import { encodeTensor, fromData, shapeString, stringify, type DType } from '../tensor.js';
+import { flat } from '../reference/common.js';
+import { Rng } from '../rng.js';
+import { allowances } from '../grading/ladder.js';
+import { shrinkCase } from '../grading/shrink.js';
+import { PACKAGE_ROOT } from '../grading/assignment.js';
+import type { TargetAdapter } from './adapter.js';
+import { PROBES } from './probes.js';
+
+export interface Outcome {
+  op: string;
+  region: string;
+  id: string;
+  status: 'passed' | 'failed' | 'unsupported';
+  reason?: string;
+  worstUlp?: number;
+  worstRel?: number;
+  message?: string;
+  /** A small case that reproduces the failure, with the reference's expected outputs. */
+  reproducer?: Record<string, unknown>;
+}
+
+export interface Row {
+  op: string;
+  region: string;
+  passed: number;
+  failed: number;
+  unsupported: number;
+  worstUlp: number;
+  worstRel: number;
+  reasons: string[];
+}
+
+export interface Report {
+  target: string;
+  description: string;
+  precision: string;
+  rows: Row[];
+  failures: Outcome[];
+}
+
+/** float32 spacing at |x|. */
+function ulp32(x: number): number {
+  const a = Math.abs(Math.fround(x));
+  if (a < 1.1754943508222875e-38) return 1.401298464324817e-45;
+  return Math.pow(2, Math.floor(Math.log2(a)) - 23);
+}
+
+function padForm(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return 'int';
+  const a = v as number[];
+  if (a.length === 4) return a[0] === a[1] && a[2] === a[3] ? 'pair' : 'asymmetric';
+  return a.length === 2 && a[0] !== a[1] ? 'asymmetric' : 'pair';
+}
+
+/** A value equal to its default, also when written per axis ([1, 1] for 1, [0, 0, 0, 0] for 0). */
+function sameAsDefault(v: unknown, d: unknown): boolean {
+  if (JSON.stringify(v) === JSON.stringify(d)) return true;
+  return typeof d === 'number' && Array.isArray(v) && v.every((x) => x === d);
+}
+
+/** The parameter region of a case: params that differ from their defaults (padding by its form). */
+export function regionOf(op: OpDef, params: Params): string {
+  const parts: string[] = [];
+  for (const spec of op.params) {
+    const v = params[spec.name];
+    if (v === undefined) continue;
+    if (spec.default !== undefined && sameAsDefault(v, spec.default)) continue;
+    if (spec.default === undefined && !spec.optional) continue; // a required param: always there
+    parts.push(spec.name === 'padding' ? `padding:${padForm(v)}` : typeof v === 'boolean' ? `${spec.name}=${v}` : spec.name);
+  }
+  return parts.length ? parts.sort().join(' ') : 'defaults';
+}
+
+const dtypeOf = (op: OpDef, name: string, rank: number): DType => {
+  const s = op.inputs.find((i) => i.name === name);
+  return s?.kind === 'index' || (s?.kind === 'floatOrIndex' && rank === 1) ? 'int64' : 'float64';
+};
+
+interface RunCase {
+  id: string;
+  inputs: Inputs;
+  params: Params;
+}
+
+function casesFor(op: OpDef, random: number, seed: string): RunCase[] {
+  const out: RunCase[] = [];
+  const file = join(PACKAGE_ROOT, 'fixtures', op.family, `${op.name}.jsonl`);
+  if (existsSync(file)) {
+    for (const rc of parseCases(readFileSync(file, 'utf8'), file)) {
+      const p = prepareCase(rc.value, rc.index);
+      out.push({ id: p.id, inputs: p.inputs, params: p.raw.params ?? {} });
+    }
+  }
+  for (const pr of PROBES.filter((x) => x.op === op.name)) {
+    out.push({ id: pr.id, inputs: Object.fromEntries(Object.entries(pr.inputs).map(([k, v]) => [k, fromData(v.data, v.shape)])), params: pr.params });
+  }
+  if (op.generate) {
+    const rng = new Rng(`conformance/${op.name}/${seed}`);
+    for (let k = 0; k < random; k++) {
+      const g = op.generate(rng);
+      out.push({ id: `${op.name}/random-${k}`, inputs: g.inputs, params: g.params });
+    }
+  }
+  return out;
+}
+
+/** Compares a target's outputs with the reference; undefined when they agree. */
+function judge(op: OpDef, inputs: Inputs, params: Params, want: Outputs, got: Outputs, precision: 'float32' | 'float64'): { message?: string; worstUlp: number; worstRel: number } {
+  const allowed = allowances(op, inputs, params, want, { kind: 'bound', precision });
+  let worstUlp = 0;
+  let worstRel = 0;
+  const problems: string[] = [];
+  for (const [k, e] of Object.entries(want)) {
+    const g = got[k];
+    if (!g) {
+      problems.push(`no output ${k}`);
+      continue;
+    }
+    const m = compareArrays(g, e, allowed[k]);
+    if (!m.ok) problems.push(describeMismatch(k, m));
+    if (!m.shape) {
+      const ed = flat(e);
+      const gd = flat(g);
+      for (let i = 0; i < ed.length; i++) {
+        if (!Number.isFinite(ed[i]) || !Number.isFinite(gd[i])) continue;
+        const d = Math.abs(gd[i] - ed[i]);
+        worstUlp = Math.max(worstUlp, d / ulp32(ed[i]));
+        if (ed[i] !== 0) worstRel = Math.max(worstRel, d / Math.abs(ed[i]));
+      }
+    }
+  }
+  return { message: problems.length ? problems.join('\n') : undefined, worstUlp, worstRel };
+}
+
+async function attempt(target: TargetAdapter, op: OpDef, inputs: Inputs, params: Params): Promise<{ got?: Outputs; error?: string }> {
+  try {
+    return { got: await target.ops[op.name].run(inputs, params) };
+  } catch (e) {
+    return { error: (e as Error).message.split('\n')[0] };
+  }
+}
+
+export interface ConformanceOptions {
+  ops?: string[];
+  random?: number;
+  seed?: string;
+  shrink?: boolean;
+}
+
+export async function runConformance(target: TargetAdapter, opts: ConformanceOptions = {}): Promise<Report> {
+  await target.init?.();
+  const outcomes: Outcome[] = [];
+  const names = Object.keys(target.ops).filter((n) => !opts.ops || opts.ops.includes(n));
+  for (const name of names) {
+    const op = getOp(name);
+    const adapter = target.ops[name];
+    for (const c of casesFor(op, opts.random ?? 6, opts.seed ?? '0')) {
+      const params = resolveParams(op, c.params);
+      const region = regionOf(op, c.params);
+      const reason = adapter.unsupported?.(c.inputs, params);
+      if (reason) {
+        outcomes.push({ op: name, region, id: c.id, status: 'unsupported', reason });
+        continue;
+      }
+      const want = op.reference(c.inputs, params);
+      const r = await attempt(target, op, c.inputs, params);
+      const verdict = r.got ? judge(op, c.inputs, params, want, r.got, target.precision) : { message: `threw: ${r.error}`, worstUlp: Infinity, worstRel: Infinity };
+      const o: Outcome = { op: name, region, id: c.id, status: verdict.message ? 'failed' : 'passed', worstUlp: verdict.worstUlp, worstRel: verdict.worstRel, message: verdict.message };
+      if (verdict.message) o.reproducer = await reproduce(target, op, c, params, opts.shrink ?? true);
+      outcomes.push(o);
+    }
+  }
+  await target.dispose?.();
+  const rows = new Map<string, Row>();
+  for (const o of outcomes) {
+    const key = `${o.op}\u0000${o.region}`;
+    const row = rows.get(key) ?? { op: o.op, region: o.region, passed: 0, failed: 0, unsupported: 0, worstUlp: 0, worstRel: 0, reasons: [] };
+    row[o.status]++;
+    if (o.worstUlp !== undefined && o.status !== 'unsupported') row.worstUlp = Math.max(row.worstUlp, o.worstUlp);
+    if (o.worstRel !== undefined && o.status !== 'unsupported') row.worstRel = Math.max(row.worstRel, o.worstRel);
+    if (o.reason && !row.reasons.includes(o.reason)) row.reasons.push(o.reason);
+    rows.set(key, row);
+  }
+  return { target: target.name, description: target.description, precision: target.precision, rows: [...rows.values()], failures: outcomes.filter((o) => o.status === 'failed') };
+}
+
+/** The failing case, shrunk where possible, as a case file with the reference's expected outputs. */
+async function reproduce(target: TargetAdapter, op: OpDef, c: RunCase, params: Params, shrink: boolean): Promise<Record<string, unknown>> {
+  let inputs = c.inputs;
+  if (shrink) {
+    const small = await shrinkCase(op, c.inputs, async (variant) => {
+      let want: Outputs;
+      try {
+        want = op.reference(variant, params);
+      } catch {
+        return false;
+      }
+      const r = await attempt(target, op, variant, params);
+      return !r.got || !!judge(op, variant, params, want, r.got, target.precision).message;
+    }, 2000);
+    if (small) inputs = small;
+  }
+  const want = op.reference(inputs, params);
+  const r = await attempt(target, op, inputs, params);
+  const got = r.got ? Object.fromEntries(Object.entries(r.got).map(([k, a]) => [k, `${shapeString(a.shape)} ${JSON.stringify(Array.from(flat(a)).slice(0, 12).map((v) => Math.round(v * 1e6) / 1e6))}${flat(a).length > 12 ? '…' : ''}`])) : r.error;
+  return {
+    id: `${target.name}/${c.id}`,
+    op: op.name,
+    inputs: Object.fromEntries(Object.entries(inputs).map(([k, a]) => [k, encodeTensor(a, dtypeOf(op, k, a.shape.length))])),
+    params: c.params,
+    expected: Object.fromEntries(Object.entries(want).map(([k, a]) => [k, encodeTensor(a, op.outputs.find((o) => o.name === k)?.dtype ?? 'float64')])),
+    note: `${target.name} gives ${JSON.stringify(got)}`,
+  };
+}
+
+const num = (x: number) => (!Number.isFinite(x) ? '—' : x === 0 ? '0' : x < 1e-3 ? x.toExponential(1) : String(Math.round(x * 1000) / 1000));
+
+export function reportText(r: Report, markdown = false): string {
+  const head = ['op', 'region', 'passed', 'failed', 'unsupported', 'worst ULP', 'worst rel.'];
+  const body = r.rows.map((w) => [w.op, w.region, String(w.passed), String(w.failed), String(w.unsupported), w.passed + w.failed ? num(w.worstUlp) : '', w.passed + w.failed ? num(w.worstRel) : '']);
+  const lines: string[] = [];
+  if (markdown) {
+    lines.push(`### ${r.target}: ${r.description} (${r.precision})`, '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((b) => `| ${b.join(' | ')} |`));
+  } else {
+    const w = head.map((_, i) => Math.max(...[head, ...body].map((b) => b[i].length)));
+    lines.push(`${r.target}: ${r.description} (held to the ${r.precision} error bound)`, head.map((h, i) => h.padEnd(w[i])).join('  '), ...body.map((b) => b.map((v, i) => v.padEnd(w[i])).join('  ')));
+  }
+  const unsupported = r.rows.filter((w) => w.reasons.length);
+  if (unsupported.length) lines.push('', markdown ? '**Unsupported:**' : 'unsupported:', ...unsupported.map((w) => `${markdown ? '- ' : '  '}${w.op} (${w.region}): ${w.reasons.join('; ')}`));
+  if (r.failures.length) {
+    lines.push('', markdown ? '**Failures** (each with a reproducing case):' : 'failures (each with a reproducing case):');
+    for (const f of r.failures) {
+      lines.push(`${markdown ? '- ' : '  '}${f.id} [${f.region}]: ${(f.message ?? '').split('\n')[0]}`);
+      if (f.reproducer) lines.push(markdown ? `  \`\`\`json\n  ${stringify(f.reproducer)}\n  \`\`\`` : `    ${stringify(f.reproducer)}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+

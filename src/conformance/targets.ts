@@ -1,0 +1,128 @@
+/** Built-in conformance targets: our own accelerated backend and TensorFlow.js (cpu). */
+import { allOps, type Inputs, type Outputs, type Params } from '../registry.js';
+import { fromData, type Arr } from '../tensor.js';
+import { flat } from '../reference/common.js';
+import { perDim, resolvePadding } from '../params.js';
+import type { OpAdapter, TargetAdapter } from './adapter.js';
+
+export function acceleratedTarget(): TargetAdapter {
+  const ops: Record<string, OpAdapter> = {};
+  for (const op of allOps()) if (op.accelerated) ops[op.name] = { run: (i, p) => op.accelerated!(i, p) };
+  return { name: 'accelerated', description: 'cnn-oracle’s own gpu.js backend', precision: 'float32', ops };
+}
+
+type TF = typeof import('@tensorflow/tfjs-core');
+
+/** TensorFlow.js with its CPU backend (NHWC, TF semantics), through the public op API. */
+export async function tfjsCpuTarget(): Promise<TargetAdapter> {
+  let tf: TF;
+  try {
+    const [log, warn] = [console.log, console.warn];
+    console.log = console.warn = () => {}; // tfjs greets Node users ("install tfjs-node") on first use
+    try {
+      tf = await import('@tensorflow/tfjs-core');
+      await import('@tensorflow/tfjs-backend-cpu');
+      await tf.setBackend('cpu');
+      tf.dispose(tf.relu(tf.scalar(1)));
+    } finally {
+      [console.log, console.warn] = [log, warn];
+    }
+  } catch (e) {
+    throw new Error(`the tfjs-cpu target needs @tensorflow/tfjs-core and @tensorflow/tfjs-backend-cpu (npm install them): ${(e as Error).message}`);
+  }
+  const nhwc = (a: Arr) => tf.transpose(tf.tensor4d(Float32Array.from(flat(a)), a.shape as [number, number, number, number]), [0, 2, 3, 1]) as import('@tensorflow/tfjs-core').Tensor4D;
+  const back = async (t: import('@tensorflow/tfjs-core').Tensor): Promise<Arr> => {
+    const nchw = t.rank === 4 ? tf.transpose(t, [0, 3, 1, 2]) : t;
+    return fromData(Float64Array.from(await nchw.data()), nchw.shape);
+  };
+  const t = (a: Arr) => tf.tensor(Float32Array.from(flat(a)), a.shape);
+  /** How a user would write the padding for tfjs: a number when it is one number, else explicit. */
+  const tfPad = (p: Params, k: number[], d: number[]) => {
+    if (p.padding === 'same') return 'same' as const;
+    if (p.padding === 'valid' || p.padding === 0) return 'valid' as const;
+    const pads = resolvePadding(p.padding, 2, k, d, null);
+    const sym = pads.begin[0] === pads.end[0] && pads.begin[1] === pads.end[1] && pads.begin[0] === pads.begin[1];
+    if (sym) return pads.begin[0];
+    return [[0, 0], [pads.begin[0], pads.end[0]], [pads.begin[1], pads.end[1]], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]];
+  };
+  const unary = (f: (x: import('@tensorflow/tfjs-core').Tensor) => import('@tensorflow/tfjs-core').Tensor): OpAdapter => ({ run: async (i) => ({ y: await back(f(t(i.x))) }) });
+  const ops: Record<string, OpAdapter> = {
+    conv2d: {
+      unsupported(i, p) {
+        if (p.groups !== 1) return 'groups (tfjs has depthwiseConv2d only)';
+        if (p.flip) return 'flip';
+        const s = perDim(p.stride, 2);
+        const d = perDim(p.dilation, 2);
+        if (s.some((v) => v !== 1) && d.some((v) => v !== 1)) return 'stride and dilation together';
+        return undefined;
+      },
+      async run(i, p) {
+        const k = i.weight.shape.slice(2);
+        const d = perDim(p.dilation, 2) as [number, number];
+        const f = tf.transpose(tf.tensor4d(Float32Array.from(flat(i.weight)), i.weight.shape as [number, number, number, number]), [2, 3, 1, 0]) as import('@tensorflow/tfjs-core').Tensor4D;
+        let y: import('@tensorflow/tfjs-core').Tensor4D = tf.conv2d(nhwc(i.x), f, perDim(p.stride, 2) as [number, number], tfPad(p, k, d), 'NHWC', d);
+        if (i.bias) y = tf.add(y, t(i.bias)) as import('@tensorflow/tfjs-core').Tensor4D;
+        return { y: await back(y) };
+      },
+    },
+    maxPool2d: {
+      unsupported: (i, p) => (p.ceilMode ? 'ceilMode' : perDim(p.dilation, 2).some((v) => v !== 1) ? 'dilation' : p.returnIndices ? 'returnIndices' : undefined),
+      async run(i, p) {
+        const k = perDim(p.kernelSize, 2) as [number, number];
+        return { y: await back(tf.maxPool(nhwc(i.x), k, perDim(p.stride ?? p.kernelSize, 2) as [number, number], tfPad(p, k, [1, 1]))) };
+      },
+    },
+    avgPool2d: {
+      unsupported: (i, p) =>
+        p.ceilMode ? 'ceilMode' : p.divisorOverride !== undefined ? 'divisorOverride' : p.countIncludePad && perDim(p.padding as number, 2).some((v) => v !== 0) ? 'countIncludePad with padding (TF never counts padding)' : undefined,
+      async run(i, p) {
+        const k = perDim(p.kernelSize, 2) as [number, number];
+        return { y: await back(tf.avgPool(nhwc(i.x), k, perDim(p.stride ?? p.kernelSize, 2) as [number, number], tfPad(p, k, [1, 1]))) };
+      },
+    },
+    relu: unary((x) => tf.relu(x)),
+    sigmoid: unary((x) => tf.sigmoid(x)),
+    tanh: unary((x) => tf.tanh(x)),
+    leakyRelu: { run: async (i, p) => ({ y: await back(tf.leakyRelu(t(i.x), p.negativeSlope as number)) }) },
+    softmax: {
+      unsupported: (i, p) => ((p.dim as number) === -1 || (p.dim as number) === i.x.shape.length - 1 ? undefined : 'softmax over a dim other than the last'),
+      run: async (i) => ({ y: await back(tf.softmax(t(i.x))) }),
+    },
+    linear: {
+      unsupported: (i) => (i.x.shape.length === 2 ? undefined : 'x of rank other than 2'),
+      async run(i) {
+        let y = tf.matMul(t(i.x) as import('@tensorflow/tfjs-core').Tensor2D, t(i.weight) as import('@tensorflow/tfjs-core').Tensor2D, false, true);
+        if (i.bias) y = tf.add(y, t(i.bias));
+        return { y: await back(y) };
+      },
+    },
+    nms: {
+      unsupported: (i, p) => (p.boxFormat !== 'xyxy' ? 'box formats other than xyxy' : p.pixelInclusive ? 'pixelInclusive' : undefined),
+      async run(i, p) {
+        const b = flat(i.boxes);
+        const n = i.boxes.shape[0];
+        const yxyx = new Float32Array(4 * n);
+        for (let k = 0; k < n; k++) yxyx.set([b[4 * k + 1], b[4 * k], b[4 * k + 3], b[4 * k + 2]], 4 * k);
+        const keep = await tf.image.nonMaxSuppressionAsync(tf.tensor2d(yxyx, [n, 4]), tf.tensor1d(Float32Array.from(flat(i.scores))), (p.maxOutput as number | undefined) ?? n, p.iouThreshold as number, (p.scoreThreshold as number | undefined) ?? Number.NEGATIVE_INFINITY);
+        const d = Float64Array.from(await keep.data());
+        return { keep: fromData(d, [d.length]) };
+      },
+    },
+  };
+  return { name: 'tfjs-cpu', description: 'TensorFlow.js 4.22 with @tensorflow/tfjs-backend-cpu', precision: 'float32', ops };
+}
+
+export const TARGETS = ['accelerated', 'tfjs-cpu'] as const;
+
+export async function loadTarget(nameOrFile: string): Promise<TargetAdapter> {
+  if (nameOrFile === 'accelerated') return acceleratedTarget();
+  if (nameOrFile === 'tfjs-cpu') return tfjsCpuTarget();
+  const { pathToFileURL } = await import('node:url');
+  const { resolve } = await import('node:path');
+  const mod = (await import(pathToFileURL(resolve(nameOrFile)).href)) as { default?: TargetAdapter };
+  const a = mod.default;
+  if (!a || typeof a !== 'object' || typeof a.ops !== 'object') throw new Error(`${nameOrFile}: an adapter module must default-export { name, precision, ops: { op: { run, unsupported? } } }`);
+  return { ...a, description: a.description ?? nameOrFile, precision: a.precision ?? 'float32' };
+}
+
+export type { Inputs, Outputs };

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { getOp } from '../src/index.js';
+import { loadTarget } from '../src/conformance/targets.js';
+import { regionOf, reportText, runConformance } from '../src/conformance/run.js';
+
+const ROOT = join(__dirname, '..');
+
+describe('conformance runs find the known disagreements on their own, and stay finding them', () => {
+  it('tfjs-cpu: numeric padding with a non-square window, and NMS suppressing at IoU ≥ threshold', async () => {
+    const r = await runConformance(await loadTarget('tfjs-cpu'), { random: 4, seed: 'ci' });
+    const ids = r.failures.map((f) => f.id);
+    expect(ids).toContain('probe/conv2d-non-square-kernel-int-padding');
+    expect(r.failures.find((f) => f.id === 'probe/conv2d-non-square-kernel-int-padding')!.message).toContain('shape [1, 1, 7, 7] differs from the expected [1, 1, 7, 5]');
+    expect(ids).toContain('nms/iou-equals-threshold');
+    expect(r.failures.find((f) => f.id === 'nms/iou-equals-threshold')!.reproducer).toMatchObject({ op: 'nms', params: { iouThreshold: 0.6 }, expected: { keep: { data: [0, 1, 2] } } });
+    // passes where the library agrees, and says what it cannot express
+    const relu = r.rows.find((w) => w.op === 'relu')!;
+    expect([relu.passed, relu.failed]).toEqual([relu.passed, 0]);
+    expect(relu.passed).toBeGreaterThan(5);
+    expect(r.rows.some((w) => w.op === 'maxPool2d' && w.reasons.includes('ceilMode'))).toBe(true);
+    expect(r.rows.some((w) => w.op === 'conv2d' && w.failed === 0 && w.passed > 0)).toBe(true);
+    expect(reportText(r)).toContain('failures (each with a reproducing case):');
+  }, 60000);
+
+  it('our accelerated backend conforms everywhere it is implemented', async () => {
+    const r = await runConformance(await loadTarget('accelerated'), { random: 3, seed: 'ci' });
+    expect(r.failures.map((f) => `${f.id}: ${f.message}`)).toEqual([]);
+    expect(r.rows.reduce((s, w) => s + w.passed, 0)).toBeGreaterThan(80);
+  }, 60000);
+
+  it('a user adapter file: the naive softmax overflows and is reported with a reproducer', async () => {
+    const r = await runConformance(await loadTarget(join(ROOT, 'examples', 'adapters', 'conformance-naive.mjs')), { random: 2, seed: 'ci' });
+    const f = r.failures.find((x) => x.op === 'softmax');
+    expect(f).toBeDefined();
+    expect(f!.message).toMatch(/NaN|mismatched/);
+    expect(r.failures.filter((x) => x.op === 'relu')).toEqual([]);
+  });
+
+  it('regions name the params that differ from their defaults', () => {
+    const op = getOp('conv2d');
+    expect(regionOf(op, {})).toBe('defaults');
+    expect(regionOf(op, { stride: [1, 1], padding: [0, 0, 0, 0] })).toBe('defaults');
+    expect(regionOf(op, { stride: 2, padding: [1, 0, 1, 0] })).toBe('padding:asymmetric stride');
+    expect(regionOf(getOp('avgPool2d'), { kernelSize: 2, countIncludePad: false })).toBe('countIncludePad=false');
+  });
+
+  it('the CLI prints a table, markdown or JSON, and rejects an unknown target or op', () => {
+    const cli = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli.js'), ...args], { encoding: 'utf8' });
+    const md = cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'relu,nms', '--random', '2', '--format', 'markdown']);
+    expect(md.status).toBe(0);
+    expect(md.stdout).toContain('| op | region | passed | failed | unsupported | worst ULP | worst rel. |');
+    expect(md.stdout).not.toContain('Hi, looks like');
+    expect(cli(['conformance', '--target', 'nope']).status).toBe(2);
+    expect(cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'roiPool']).stderr).toContain('does not implement roiPool');
+  }, 60000);
+});
