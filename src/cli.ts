@@ -320,7 +320,7 @@ export function buildProgram(): Command {
   program
     .command('conformance')
     .description('regression-test another CNN library (or our accelerated backend) against the exact reference')
-    .requiredOption('-t, --target <name|file>', `a built-in target (accelerated, tfjs-cpu) or an adapter module`)
+    .requiredOption('-t, --target <name|file>', `a built-in target (accelerated, tfjs-cpu, onnxruntime) or an adapter module`)
     .option('--ops <list>', 'comma-separated ops (default: every op the target supports)')
     .option('-n, --random <n>', 'seeded random cases per op', '6')
     .option('-s, --seed <seed>', 'seed of the random cases', '0')

@@ -24,6 +24,21 @@ describe('conformance runs find the known disagreements on their own, and stay f
     expect(reportText(r)).toContain('failures (each with a reproducing case):');
   }, 60000);
 
+  it('onnxruntime: conv, pools (ceil mode, indices), RoI ops and NMS agree; Sigmoid is approximate; ConvTranspose refuses PyTorch-valid output padding', async () => {
+    const r = await runConformance(await loadTarget('onnxruntime'), { random: 8, seed: '0' });
+    const failedOps = new Set(r.failures.map((f) => f.op));
+    for (const op of ['conv2d', 'maxPool2d', 'avgPool2d', 'roiAlign', 'roiPool', 'nms', 'softmax', 'relu']) {
+      expect(failedOps.has(op), op).toBe(false);
+      expect(r.rows.filter((w) => w.op === op).reduce((s, w) => s + w.passed, 0), op).toBeGreaterThan(3);
+    }
+    const sig = r.failures.filter((f) => f.op === 'sigmoid');
+    expect(sig.length).toBeGreaterThan(0);
+    expect(Math.max(...sig.map((f) => f.worstUlp!))).toBeGreaterThan(8);
+    const ct = r.failures.find((f) => f.op === 'convTranspose2d');
+    expect(ct?.message).toContain('output_padding (1) may be too large for stride (1)');
+    expect((ct?.reproducer as { params: { dilation: number[] } }).params.dilation).toEqual([2, 2]);
+  }, 60000);
+
   it('our accelerated backend conforms everywhere it is implemented', async () => {
     const r = await runConformance(await loadTarget('accelerated'), { random: 3, seed: 'ci' });
     expect(r.failures.map((f) => `${f.id}: ${f.message}`)).toEqual([]);

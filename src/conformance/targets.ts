@@ -112,11 +112,12 @@ export async function tfjsCpuTarget(): Promise<TargetAdapter> {
   return { name: 'tfjs-cpu', description: 'TensorFlow.js 4.22 with @tensorflow/tfjs-backend-cpu', precision: 'float32', ops };
 }
 
-export const TARGETS = ['accelerated', 'tfjs-cpu'] as const;
+export const TARGETS = ['accelerated', 'tfjs-cpu', 'onnxruntime'] as const;
 
 export async function loadTarget(nameOrFile: string): Promise<TargetAdapter> {
   if (nameOrFile === 'accelerated') return acceleratedTarget();
   if (nameOrFile === 'tfjs-cpu') return tfjsCpuTarget();
+  if (nameOrFile === 'onnxruntime') return (await import('./onnxruntime.js')).onnxruntimeTarget();
   const { pathToFileURL } = await import('node:url');
   const { resolve } = await import('node:path');
   const mod = (await import(pathToFileURL(resolve(nameOrFile)).href)) as { default?: TargetAdapter };
