@@ -17,7 +17,7 @@ import { checkAnswer, getExercise, gradeSheet, isSheet, loadBank, parseAnswer, q
 import type { Answer } from './exercises/kinds.js';
 import { parseModel, summarize, summaryTable } from './exercises/summary.js';
 import { loadTarget } from './conformance/targets.js';
-import { reportText, runConformance } from './conformance/run.js';
+import { reportHtml, reportText, runConformance } from './conformance/run.js';
 import { allOps, getOp, paramsSchema } from './registry.js';
 import { schemaByName } from './schemas.js';
 import { OracleError } from './errors.js';
@@ -320,14 +320,14 @@ export function buildProgram(): Command {
   program
     .command('conformance')
     .description('regression-test another CNN library (or our accelerated backend) against the exact reference')
-    .requiredOption('-t, --target <name|file>', `a built-in target (accelerated, tfjs-cpu, onnxruntime) or an adapter module`)
+    .requiredOption('-t, --target <name|file>', `a built-in target (accelerated, tfjs-cpu, tfjs-wasm, onnxruntime, convnetjs) or an adapter module`)
     .option('--ops <list>', 'comma-separated ops (default: every op the target supports)')
     .option('-n, --random <n>', 'seeded random cases per op', '6')
     .option('-s, --seed <seed>', 'seed of the random cases', '0')
     .option('--no-shrink', 'do not shrink failing cases')
-    .addOption(new Option('-f, --format <format>', 'report format').choices(['text', 'json', 'markdown']).default('text'))
+    .addOption(new Option('-f, --format <format>', 'report format').choices(['text', 'json', 'markdown', 'html']).default('text'))
     .option('-o, --out <file>', 'write the report there')
-    .action(async (opts: { target: string; ops?: string; random: string; seed: string; shrink: boolean; format: 'text' | 'json' | 'markdown'; out?: string }) => {
+    .action(async (opts: { target: string; ops?: string; random: string; seed: string; shrink: boolean; format: 'text' | 'json' | 'markdown' | 'html'; out?: string }) => {
       const n = Number(opts.random);
       if (!Number.isInteger(n) || n < 0) fail(`--random must be a non-negative integer, got ${JSON.stringify(opts.random)}`);
       let target;
@@ -339,7 +339,7 @@ export function buildProgram(): Command {
       const ops = opts.ops?.split(',').map((x) => x.trim()).filter(Boolean);
       for (const o of ops ?? []) if (!target.ops[o]) fail(`target ${target.name} does not implement ${o} (it has: ${Object.keys(target.ops).join(', ')})`);
       const report = await runConformance(target, { ops, random: n, seed: opts.seed, shrink: opts.shrink });
-      const text = opts.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : reportText(report, opts.format === 'markdown');
+      const text = opts.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : opts.format === 'html' ? reportHtml(report) : reportText(report, opts.format === 'markdown');
       if (opts.out) writeFileSync(opts.out, text);
       else process.stdout.write(text);
     });

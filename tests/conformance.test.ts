@@ -39,6 +39,16 @@ describe('conformance runs find the known disagreements on their own, and stay f
     expect((ct?.reproducer as { params: { dilation: number[] } }).params.dilation).toEqual([2, 2]);
   }, 60000);
 
+  it('tfjs-wasm shares the tfjs findings; convnetjs’ max pooling starts from −99999', async () => {
+    const w = await runConformance(await loadTarget('tfjs-wasm'), { ops: ['conv2d', 'nms', 'relu'], random: 2, seed: 'ci', shrink: false });
+    expect(w.failures.map((f) => f.id)).toEqual(expect.arrayContaining(['probe/conv2d-non-square-kernel-int-padding', 'nms/iou-equals-threshold']));
+    const c = await runConformance(await loadTarget('convnetjs'), { random: 4, seed: 'ci' });
+    const mp = c.failures.find((f) => f.id === 'probe/maxPool2d-very-negative');
+    expect(mp?.message).toContain('expected -200000, got -99999');
+    expect(c.failures.filter((f) => f.op === 'conv2d')).toEqual([]);
+    expect(c.rows.filter((r) => r.op === 'conv2d').reduce((s, r) => s + r.passed, 0)).toBeGreaterThan(1);
+  }, 60000);
+
   it('our accelerated backend conforms everywhere it is implemented', async () => {
     const r = await runConformance(await loadTarget('accelerated'), { random: 3, seed: 'ci' });
     expect(r.failures.map((f) => `${f.id}: ${f.message}`)).toEqual([]);
@@ -68,6 +78,8 @@ describe('conformance runs find the known disagreements on their own, and stay f
     expect(md.stdout).toContain('| op | region | passed | failed | unsupported | worst ULP | worst rel. |');
     expect(md.stdout).not.toContain('Hi, looks like');
     expect(cli(['conformance', '--target', 'nope']).status).toBe(2);
+    const html = cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'nms', '--random', '0', '--format', 'html']);
+    expect(html.stdout).toMatch(/<table id="rows">[\s\S]*<tr class="failed"><td>nms<\/td>/);
     expect(cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'roiPool']).stderr).toContain('does not implement roiPool');
   }, 60000);
 });

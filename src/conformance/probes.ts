@@ -29,3 +29,10 @@ export const PROBES: { id: string; op: string; inputs: Record<string, { shape: n
     params: {},
   },
 ];
+
+PROBES.push({
+  id: 'probe/maxPool2d-very-negative',
+  op: 'maxPool2d',
+  inputs: { x: { shape: [1, 1, 2, 2], data: [-200000, -300000, -400000, -500000] } },
+  params: { kernelSize: 2 },
+});

@@ -18,6 +18,7 @@ import { shrinkCase } from '../grading/shrink.js';
 import { PACKAGE_ROOT } from '../grading/assignment.js';
 import type { TargetAdapter } from './adapter.js';
 import { PROBES } from './probes.js';
+import Mustache from 'mustache';
 
 export interface Outcome {
   op: string;
@@ -225,6 +226,26 @@ async function reproduce(target: TargetAdapter, op: OpDef, c: RunCase, params: P
     expected: Object.fromEntries(Object.entries(want).map(([k, a]) => [k, encodeTensor(a, op.outputs.find((o) => o.name === k)?.dtype ?? 'float64')])),
     note: `${target.name} gives ${JSON.stringify(got)}`,
   };
+}
+
+const HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>conformance: {{target}}</title>
+<style>body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:72em}table{border-collapse:collapse}td,th{padding:.2em .7em;border-bottom:1px solid #ddd;text-align:left}
+tr.failed td{color:#a11}tr.unsupported td{color:#888}pre{white-space:pre-wrap;background:#f6f6f6;padding:.5em;border-radius:4px}</style></head><body>
+<h1>{{target}}</h1><p>{{description}} — held to the {{precision}} error bound</p>
+<table id="rows"><tr><th>op</th><th>region</th><th>passed</th><th>failed</th><th>unsupported</th><th>worst ULP</th><th>worst rel.</th></tr>
+{{#rows}}<tr class="{{cls}}"><td>{{op}}</td><td>{{region}}</td><td>{{passed}}</td><td>{{failed}}</td><td>{{unsupported}}</td><td>{{ulp}}</td><td>{{rel}}</td></tr>
+{{/rows}}</table>
+{{#failures.length}}<h2>Failures</h2>{{/failures.length}}
+{{#failures}}<section class="failure"><h3>{{id}} <small>[{{region}}]</small></h3><pre>{{message}}</pre><p>Reproducing case:</p><pre>{{case}}</pre></section>
+{{/failures}}</body></html>`;
+
+export function reportHtml(r: Report): string {
+  return Mustache.render(HTML, {
+    ...r,
+    rows: r.rows.map((w) => ({ ...w, cls: w.failed ? 'failed' : w.passed ? 'passed' : 'unsupported', ulp: w.passed + w.failed ? num(w.worstUlp) : '', rel: w.passed + w.failed ? num(w.worstRel) : '' })),
+    failures: r.failures.map((f) => ({ ...f, case: f.reproducer ? stringify(f.reproducer) : '' })),
+  });
 }
 
 const num = (x: number) => (!Number.isFinite(x) ? '—' : x === 0 ? '0' : x < 1e-3 ? x.toExponential(1) : String(Math.round(x * 1000) / 1000));

@@ -13,22 +13,29 @@ export function acceleratedTarget(): TargetAdapter {
 
 type TF = typeof import('@tensorflow/tfjs-core');
 
-/** TensorFlow.js with its CPU backend (NHWC, TF semantics), through the public op API. */
-export async function tfjsCpuTarget(): Promise<TargetAdapter> {
+/** TensorFlow.js with its CPU or WebAssembly backend (NHWC, TF semantics), through the public op API. */
+export async function tfjsTarget(backend: 'cpu' | 'wasm'): Promise<TargetAdapter> {
   let tf: TF;
+  const pkg = `@tensorflow/tfjs-backend-${backend}`;
   try {
     const [log, warn] = [console.log, console.warn];
     console.log = console.warn = () => {}; // tfjs greets Node users ("install tfjs-node") on first use
     try {
       tf = await import('@tensorflow/tfjs-core');
-      await import('@tensorflow/tfjs-backend-cpu');
-      await tf.setBackend('cpu');
+      if (backend === 'wasm') {
+        const wasm = await import('@tensorflow/tfjs-backend-wasm');
+        const { createRequire } = await import('node:module');
+        const { dirname, join, sep } = await import('node:path');
+        // the .wasm binaries ship inside the package: load them from disk, never from a CDN
+        wasm.setWasmPaths(join(dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + sep);
+      } else await import('@tensorflow/tfjs-backend-cpu');
+      await tf.setBackend(backend);
       tf.dispose(tf.relu(tf.scalar(1)));
     } finally {
       [console.log, console.warn] = [log, warn];
     }
   } catch (e) {
-    throw new Error(`the tfjs-cpu target needs @tensorflow/tfjs-core and @tensorflow/tfjs-backend-cpu (npm install them): ${(e as Error).message}`);
+    throw new Error(`the tfjs-${backend} target needs @tensorflow/tfjs-core and ${pkg} (npm install them): ${(e as Error).message}`);
   }
   const nhwc = (a: Arr) => tf.transpose(tf.tensor4d(Float32Array.from(flat(a)), a.shape as [number, number, number, number]), [0, 2, 3, 1]) as import('@tensorflow/tfjs-core').Tensor4D;
   const back = async (t: import('@tensorflow/tfjs-core').Tensor): Promise<Arr> => {
@@ -109,14 +116,15 @@ export async function tfjsCpuTarget(): Promise<TargetAdapter> {
       },
     },
   };
-  return { name: 'tfjs-cpu', description: 'TensorFlow.js 4.22 with @tensorflow/tfjs-backend-cpu', precision: 'float32', ops };
+  return { name: `tfjs-${backend}`, description: `TensorFlow.js 4.22 with ${pkg}`, precision: 'float32', ops };
 }
 
-export const TARGETS = ['accelerated', 'tfjs-cpu', 'onnxruntime'] as const;
+export const TARGETS = ['accelerated', 'tfjs-cpu', 'tfjs-wasm', 'onnxruntime', 'convnetjs'] as const;
 
 export async function loadTarget(nameOrFile: string): Promise<TargetAdapter> {
   if (nameOrFile === 'accelerated') return acceleratedTarget();
-  if (nameOrFile === 'tfjs-cpu') return tfjsCpuTarget();
+  if (nameOrFile === 'tfjs-cpu' || nameOrFile === 'tfjs-wasm') return tfjsTarget(nameOrFile === 'tfjs-cpu' ? 'cpu' : 'wasm');
+  if (nameOrFile === 'convnetjs') return (await import('./convnetjs.js')).convnetjsTarget();
   if (nameOrFile === 'onnxruntime') return (await import('./onnxruntime.js')).onnxruntimeTarget();
   const { pathToFileURL } = await import('node:url');
   const { resolve } = await import('node:path');
