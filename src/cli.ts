@@ -327,7 +327,8 @@ export function buildProgram(): Command {
     .option('--no-shrink', 'do not shrink failing cases')
     .addOption(new Option('-f, --format <format>', 'report format').choices(['text', 'json', 'markdown', 'html']).default('text'))
     .option('-o, --out <file>', 'write the report there')
-    .action(async (opts: { target: string; ops?: string; random: string; seed: string; shrink: boolean; format: 'text' | 'json' | 'markdown' | 'html'; out?: string }) => {
+    .option('--reproducers <file>', 'write every failure’s reproducing case there, as JSON Lines (cnn-oracle check reads it)')
+    .action(async (opts: { target: string; ops?: string; random: string; seed: string; shrink: boolean; format: 'text' | 'json' | 'markdown' | 'html'; out?: string; reproducers?: string }) => {
       const n = Number(opts.random);
       if (!Number.isInteger(n) || n < 0) fail(`--random must be a non-negative integer, got ${JSON.stringify(opts.random)}`);
       let target;
@@ -342,6 +343,7 @@ export function buildProgram(): Command {
       const text = opts.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : opts.format === 'html' ? reportHtml(report) : reportText(report, opts.format === 'markdown');
       if (opts.out) writeFileSync(opts.out, text);
       else process.stdout.write(text);
+      if (opts.reproducers) writeFileSync(opts.reproducers, report.failures.filter((f) => f.reproducer).map((f) => stringify(f.reproducer) + '\n').join(''));
     });
 
   program

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { getOp } from '../src/index.js';
 import { loadTarget } from '../src/conformance/targets.js';
 import { regionOf, reportText, runConformance } from '../src/conformance/run.js';
@@ -78,6 +79,10 @@ describe('conformance runs find the known disagreements on their own, and stay f
     expect(md.stdout).toContain('| op | region | passed | failed | unsupported | worst ULP | worst rel. |');
     expect(md.stdout).not.toContain('Hi, looks like');
     expect(cli(['conformance', '--target', 'nope']).status).toBe(2);
+    const repro = join(tmpdir(), `repro-${Date.now()}.jsonl`);
+    cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'nms', '--random', '0', '--reproducers', repro]);
+    const check = cli(['check', repro]); // the reproducers carry the reference's expected outputs
+    expect(check.stdout).toMatch(/^PASS tfjs-cpu\/nms\/iou-equals-threshold \(nms\)$/m);
     const html = cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'nms', '--random', '0', '--format', 'html']);
     expect(html.stdout).toMatch(/<table id="rows">[\s\S]*<tr class="failed"><td>nms<\/td>/);
     expect(cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'roiPool']).stderr).toContain('does not implement roiPool');
