@@ -67,6 +67,47 @@ console.log('\nexact reference vs accelerated (gpu.js), one call; accelerated: f
   }
 }
 
+console.log('\nconv2d and peers in one run: median of 3 calls (after one warm-up), GFLOP/s; the peers through their conformance adapters (NCHW↔NHWC copies included)');
+{
+  const { loadTarget } = await import('../src/conformance/targets.js');
+  const r3 = new Rng('bench-peers');
+  const rnd = (shape: number[]) => fromData(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r3.float32()), shape);
+  const work: [string, string, Record<string, ReturnType<typeof rnd>>, Record<string, unknown>, number][] = [
+    ['conv2d 1×64×56×56, 64×3×3, pad 1', 'conv2d', { x: rnd([1, 64, 56, 56]), weight: rnd([64, 64, 3, 3]) }, { padding: 1 }, 2 * 64 * 56 * 56 * 64 * 9],
+    ['conv2d AlexNet conv1', 'conv2d', { x: rnd([1, 3, 227, 227]), weight: rnd([96, 3, 11, 11]) }, { stride: 4 }, 2 * 55 * 55 * 96 * 363],
+    ['maxPool2d 1×64×112×112, 3×3/2', 'maxPool2d', { x: rnd([1, 64, 112, 112]) }, { kernelSize: 3, stride: 2 }, 64 * 55 * 55 * 9],
+    ['linear 64×1024 → 512', 'linear', { x: rnd([64, 1024]), weight: rnd([512, 1024]) }, {}, 2 * 64 * 1024 * 512],
+    ['softmax 256×1000', 'softmax', { x: rnd([256, 1000]) }, {}, 256 * 1000 * 4],
+  ];
+  const peers = [];
+  for (const name of ['accelerated', 'tfjs-cpu', 'tfjs-wasm', 'onnxruntime']) {
+    try {
+      peers.push(await loadTarget(name));
+    } catch (e) {
+      console.log(`  (${name} not available: ${(e as Error).message.split('\n')[0]})`);
+    }
+  }
+  const head = ['', ...peers.map((t) => t.name)];
+  console.log('  ' + head.map((h, i) => (i ? h.padStart(14) : h.padEnd(34))).join(''));
+  for (const [name, op, inputs, params, flops] of work) {
+    const def = getOp(op);
+    const p = resolveParams(def, params);
+    const cells: string[] = [];
+    for (const t of peers) {
+      const a = t.ops[op];
+      if (!a || a.unsupported?.(inputs, p)) {
+        cells.push('—'.padStart(14));
+        continue;
+      }
+      await a.run(inputs, p);
+      const ms = await time(3, () => a.run(inputs, p));
+      cells.push(`${(flops / ms / 1e6).toFixed(2)} (${ms.toFixed(0)} ms)`.padStart(14));
+    }
+    console.log('  ' + name.padEnd(34) + cells.join(''));
+  }
+  for (const t of peers) await t.dispose?.();
+}
+
 console.log('\nexact reference, one call (median of 5)');
 const rng = new Rng('bench');
 const rand = (shape: number[]) => fromData(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.float32()), shape);

@@ -50,6 +50,17 @@ describe('conformance runs find the known disagreements on their own, and stay f
     expect(c.rows.filter((r) => r.op === 'conv2d').reduce((s, r) => s + r.passed, 0)).toBeGreaterThan(1);
   }, 60000);
 
+  it('two tfjs targets in one process each run on their own backend', async () => {
+    const tf = await import('@tensorflow/tfjs-core');
+    const cpu = await loadTarget('tfjs-cpu');
+    const wasm = await loadTarget('tfjs-wasm');
+    const x = { x: (await import('../src/index.js')).fromData([-1, 2], [2]) };
+    await cpu.ops.relu.run(x, {});
+    expect(tf.getBackend()).toBe('cpu');
+    await wasm.ops.relu.run(x, {});
+    expect(tf.getBackend()).toBe('wasm');
+  });
+
   it('our accelerated backend conforms everywhere it is implemented', async () => {
     const r = await runConformance(await loadTarget('accelerated'), { random: 3, seed: 'ci' });
     expect(r.failures.map((f) => `${f.id}: ${f.message}`)).toEqual([]);

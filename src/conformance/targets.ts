@@ -116,6 +116,15 @@ export async function tfjsTarget(backend: 'cpu' | 'wasm'): Promise<TargetAdapter
       },
     },
   };
+  // tfjs has one global backend: every call first selects this target's own (another tfjs target
+  // loaded in the same process would otherwise run our ops on its backend)
+  for (const a of Object.values(ops)) {
+    const run = a.run.bind(a);
+    a.run = async (i, p) => {
+      if (tf.getBackend() !== backend) await tf.setBackend(backend);
+      return run(i, p);
+    };
+  }
   return { name: `tfjs-${backend}`, description: `TensorFlow.js 4.22 with ${pkg}`, precision: 'float32', ops };
 }
 
