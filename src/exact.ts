@@ -75,7 +75,7 @@ export class ExactSum {
     return this;
   }
 
-  /** Adds a·b exactly. */
+  /** Adds a·b exactly (twoProduct inlined: this is the reference's innermost loop). */
   addProduct(a: number, b: number): this {
     const p = a * b;
     if (!Number.isFinite(p) || !Number.isFinite(a) || !Number.isFinite(b)) {
