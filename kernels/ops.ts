@@ -11,10 +11,9 @@ import gpujs from 'gpu.js';
 import type { IKernelRunShortcut, KernelFunction } from 'gpu.js';
 import { fromData, type Arr } from '../src/tensor.js';
 import { flat } from '../src/reference/common.js';
-import { checkConvShapes, type ConvGeometry } from '../src/reference/conv.js';
-import { convOutSize } from '../src/params.js';
+import { convShape, type ConvGeometry } from '../src/reference/conv.js';
 import { poolShape, type AvgOptions, type PoolGeometry } from '../src/reference/pooling.js';
-import { transposedOutSize, type TransposedGeometry } from '../src/reference/transposed.js';
+import { transposedShape, type TransposedGeometry } from '../src/reference/transposed.js';
 import { invalidInputs } from '../src/errors.js';
 import { kernel, noteRan } from './backend.js';
 
@@ -48,12 +47,9 @@ const key = (name: string, c: Record<string, number>) => name + JSON.stringify(c
 
 /** conv2d: y[n,o,i,j] = b[o] + Σ_c Σ_p Σ_q x[n, g·Cg + c, i·s − P + p·d, j·s − P + q·d]·w̃[o,c,p,q], in float32. */
 export function conv2d(x: Arr, w: Arr, b: Arr | undefined, g: ConvGeometry): Arr {
-  checkConvShapes(x, w, b, g.groups);
+  const [Ho, Wo] = convShape(x, w, b, g);
   const [N, C, H, W] = x.shape;
   const [O, Cg, kh, kw] = w.shape;
-  const Ho = convOutSize(H, kh, g.stride[0], g.dilation[0], g.pads.begin[0], g.pads.end[0]);
-  const Wo = convOutSize(W, kw, g.stride[1], g.dilation[1], g.pads.begin[1], g.pads.end[1]);
-  if (Ho < 1 || Wo < 1) throw invalidInputs('/inputs/weight/shape', 'the dilated kernel is larger than the padded input');
   const c = { N, C, H, W, O, Cg, Og: O / g.groups, kh, kw, sh: g.stride[0], sw: g.stride[1], dh: g.dilation[0], dw: g.dilation[1], pt: g.pads.begin[0], pl: g.pads.begin[1], flip: g.flip ? 1 : 0 };
   const k = kernel(key('conv2d', c), function (this: This, xs: number[][][], ws: number[][][], bs: number[]) {
     const j = this.thread.x;
@@ -90,12 +86,10 @@ export function conv2d(x: Arr, w: Arr, b: Arr | undefined, g: ConvGeometry): Arr
 
 /** convTranspose2d in gather form: y[n, o, oh, ow] = b[o] + Σ x[n, c, ih, iw]·w[c, m, p, q] over oh = ih·s − P + p·d. */
 export function convTranspose2d(x: Arr, w: Arr, b: Arr | undefined, g: TransposedGeometry): Arr {
+  const [Ho, Wo] = transposedShape(x, w, b, g);
   const [N, C, H, W] = x.shape;
-  const [wc, Og, kh, kw] = w.shape;
-  if (wc !== C) throw invalidInputs('/inputs/weight/shape/0', `weight.shape[0] must equal the ${C} input channels of x`);
+  const [, Og, kh, kw] = w.shape;
   const O = Og * g.groups;
-  const Ho = transposedOutSize(H, kh, g.stride[0], g.dilation[0], g.pads.begin[0], g.pads.end[0], g.outputPadding[0]);
-  const Wo = transposedOutSize(W, kw, g.stride[1], g.dilation[1], g.pads.begin[1], g.pads.end[1], g.outputPadding[1]);
   const c = { N, C, H, W, O, Og, Cg: C / g.groups, kh, kw, sh: g.stride[0], sw: g.stride[1], dh: g.dilation[0], dw: g.dilation[1], pt: g.pads.begin[0], pl: g.pads.begin[1] };
   const k = kernel(key('convTranspose2d', c), function (this: This, xs: number[][][], ws: number[][][], bs: number[]) {
     const ow = this.thread.x;

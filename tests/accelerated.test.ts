@@ -71,5 +71,12 @@ describe('the accelerated (gpu.js) backend agrees with the exact reference withi
     const op = getOp('conv2d');
     const p = resolveParams(op, { groups: 2 });
     await expect(op.accelerated!({ x: fromData(new Array(12).fill(1), [1, 3, 2, 2]), weight: fromData([1, 1, 1], [1, 3, 1, 1]) }, p)).rejects.toMatchObject({ path: '/params/groups' });
+    // the transposed conv shares the reference's checks: output padding, bias shape, groups
+    const t = getOp('convTranspose2d');
+    const x = fromData(new Array(8).fill(1), [1, 2, 2, 2]);
+    const w = fromData(new Array(8).fill(1), [2, 1, 2, 2]);
+    await expect(t.accelerated!({ x, weight: w }, resolveParams(t, { stride: 2, outputPadding: 2 }))).rejects.toMatchObject({ path: '/params/outputPadding' });
+    await expect(t.accelerated!({ x, weight: w, bias: fromData([1, 2], [2]) }, resolveParams(t, {}))).rejects.toMatchObject({ path: '/inputs/bias/shape' });
+    await expect(t.accelerated!({ x, weight: w }, resolveParams(t, { groups: 3 }))).rejects.toMatchObject({ path: '/params/groups' });
   });
 });

@@ -96,6 +96,13 @@ describe('backward by hand and adjoint identities', () => {
     expect(y('conv2d', { x: dy, weight: w }, { stride: 2, padding: 1 })).toEqual(dx);
   });
 
+  it('backward ops reject the params their forward op rejects', () => {
+    const x = t([1, 2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8]);
+    const w = t([2, 1, 2, 2], [1, 1, 1, 1, 1, 1, 1, 1]);
+    expect(() => run('convTranspose2dBackward', { x, weight: w, dy: t([1, 1, 5, 5], new Array(25).fill(1)) }, { stride: 2, outputPadding: 2 })).toThrow(/outputPadding 2 along the height must be smaller/);
+    expect(() => run('conv2dBackward', { x: t([1, 1, 2, 2], [1, 2, 3, 4]), weight: t([1, 1, 3, 3], new Array(9).fill(1)), dy: t([1, 1, 1, 1], [1]) })).toThrow(/larger than the padded input/);
+  });
+
   it('rejects a dy of the wrong shape, naming it', () => {
     expect(() => run('reluBackward', { x: t([2], [1, 2]), dy: t([3], [1, 2, 3]) })).toThrow(/dy must have the shape of the forward output \[2\]/);
   });

@@ -92,7 +92,7 @@ const conv1dBackward = backwardOf({
 const convTranspose2dBackward = backwardOf({
   forward: 'convTranspose2d',
   gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
-  reference: (i, p) => convOut(B.convTranspose2dBackwardRef(i.x, i.weight, i.dy, transposedGeometry(p, 2, i.weight.shape.slice(2)))),
+  reference: (i, p) => convOut(B.convTranspose2dBackwardRef(i.x, i.weight, i.bias, i.dy, transposedGeometry(p, 2, i.weight.shape.slice(2)))),
 });
 
 const linearBackward = backwardOf({

@@ -8,10 +8,9 @@ import { invalidInputs } from '../errors.js';
 import type { Arr } from '../tensor.js';
 import { fromData, shapeString } from '../tensor.js';
 import { flat, resolveDim, splitAt } from './common.js';
-import { checkConvShapes, type ConvGeometry } from './conv.js';
-import { convOutSize } from '../params.js';
+import { convShape, type ConvGeometry } from './conv.js';
 import type { TransposedGeometry } from './transposed.js';
-import { transposedOutSize } from './transposed.js';
+import { transposedShape } from './transposed.js';
 import { avgWindow, maxPool2dRef, poolShape, type AvgOptions, type PoolGeometry } from './pooling.js';
 import { bilinearTaps, nearestIndex } from './resample.js';
 import { bilinearSample, roiAlignGrid, roiPoolRef, type RoiAlignOptions } from './detection.js';
@@ -55,9 +54,7 @@ export function checkDy(dy: Arr, shape: readonly number[]): Float64Array {
 export function conv2dBackwardRef(x: Arr, w: Arr, b: Arr | undefined, dy: Arr, geo: ConvGeometry): { dx: Arr; dweight: Arr; dbias: Arr } {
   const [N, C, H, W] = x.shape;
   const [O, Cg, kh, kw] = w.shape;
-  checkConvShapes(x, w, b, geo.groups);
-  const Ho = convOutSize(H, kh, geo.stride[0], geo.dilation[0], geo.pads.begin[0], geo.pads.end[0]);
-  const Wo = convOutSize(W, kw, geo.stride[1], geo.dilation[1], geo.pads.begin[1], geo.pads.end[1]);
+  const [Ho, Wo] = convShape(x, w, b, geo);
   const g = checkDy(dy, [N, O, Ho, Wo]);
   const xd = flat(x);
   const wd = flat(w);
@@ -95,13 +92,12 @@ export function conv2dBackwardRef(x: Arr, w: Arr, b: Arr | undefined, dy: Arr, g
  * so for every such contribution:  dx[n,c,i,j] += dy[…]·w[c,m,p,q],  dw[c,m,p,q] += dy[…]·x[n,c,i,j],
  * and db[o] = Σ dy[n,o,·,·].
  */
-export function convTranspose2dBackwardRef(x: Arr, w: Arr, dy: Arr, geo: TransposedGeometry): { dx: Arr; dweight: Arr; dbias: Arr } {
+export function convTranspose2dBackwardRef(x: Arr, w: Arr, b: Arr | undefined, dy: Arr, geo: TransposedGeometry): { dx: Arr; dweight: Arr; dbias: Arr } {
   const [N, C, H, W] = x.shape;
   const [, Og, kh, kw] = w.shape;
   const G = geo.groups;
   const O = Og * G;
-  const Ho = transposedOutSize(H, kh, geo.stride[0], geo.dilation[0], geo.pads.begin[0], geo.pads.end[0], geo.outputPadding[0]);
-  const Wo = transposedOutSize(W, kw, geo.stride[1], geo.dilation[1], geo.pads.begin[1], geo.pads.end[1], geo.outputPadding[1]);
+  const [Ho, Wo] = transposedShape(x, w, b, geo);
   const g = checkDy(dy, [N, O, Ho, Wo]);
   const xd = flat(x);
   const wd = flat(w);

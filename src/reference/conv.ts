@@ -28,10 +28,15 @@ export function as2d(a: Arr): Arr {
   return fromData(flat(a), [a.shape[0], a.shape[1], 1, a.shape[2]]);
 }
 
-/** Validates the shapes of x, weight and bias of a conv against each other and the groups. */
-export function checkConvShapes(x: Arr, w: Arr, b: Arr | undefined, groups: number): void {
-  const C = x.shape[1];
-  const O = w.shape[0];
+/**
+ * Validates x [N, C, H, W], weight [O, C/g, kh, kw] and bias [O] of a 2-D conv against each other
+ * and the geometry, and returns the output size [H_out, W_out]. Shared by the reference, its
+ * backward pass and the accelerated kernel, so all three reject the same impossible params.
+ */
+export function convShape(x: Arr, w: Arr, b: Arr | undefined, geo: ConvGeometry): [number, number] {
+  const [, C, H, W] = x.shape;
+  const [O, , kh, kw] = w.shape;
+  const { stride, dilation, pads, groups } = geo;
   if (C % groups !== 0) throw invalidParams('/params/groups', `groups = ${groups} must divide the ${C} input channels of x`);
   if (O % groups !== 0) throw invalidParams('/params/groups', `groups = ${groups} must divide the ${O} output channels (weight.shape[0])`);
   if (w.shape[1] * groups !== C) {
@@ -43,6 +48,16 @@ export function checkConvShapes(x: Arr, w: Arr, b: Arr | undefined, groups: numb
   if (b && (b.shape.length !== 1 || b.shape[0] !== O)) {
     throw invalidInputs('/inputs/bias/shape', `bias must have shape [${O}] (one per output channel), got ${shapeString(b.shape)}`);
   }
+  const Ho = convOutSize(H, kh, stride[0], dilation[0], pads.begin[0], pads.end[0]);
+  const Wo = convOutSize(W, kw, stride[1], dilation[1], pads.begin[1], pads.end[1]);
+  if (Ho < 1 || Wo < 1) {
+    throw invalidInputs(
+      '/inputs/weight/shape',
+      `the dilated kernel (${dilation[0] * (kh - 1) + 1}×${dilation[1] * (kw - 1) + 1}) is larger than the padded input ` +
+        `(${H + pads.begin[0] + pads.end[0]}×${W + pads.begin[1] + pads.end[1]})`,
+    );
+  }
+  return [Ho, Wo];
 }
 
 /**
@@ -58,16 +73,7 @@ export function conv2dRef(x: Arr, w: Arr, b: Arr | undefined, geo: ConvGeometry)
   const [N, C, H, W] = x.shape;
   const [O, Cg, kh, kw] = w.shape;
   const { stride, dilation, pads, groups, flip } = geo;
-  checkConvShapes(x, w, b, groups);
-  const Ho = convOutSize(H, kh, stride[0], dilation[0], pads.begin[0], pads.end[0]);
-  const Wo = convOutSize(W, kw, stride[1], dilation[1], pads.begin[1], pads.end[1]);
-  if (Ho < 1 || Wo < 1) {
-    throw invalidInputs(
-      '/inputs/weight/shape',
-      `the dilated kernel (${dilation[0] * (kh - 1) + 1}×${dilation[1] * (kw - 1) + 1}) is larger than the padded input ` +
-        `(${H + pads.begin[0] + pads.end[0]}×${W + pads.begin[1] + pads.end[1]})`,
-    );
-  }
+  const [Ho, Wo] = convShape(x, w, b, geo);
   const xd = flat(x);
   const wd = flat(w);
   const bd = b ? flat(b) : undefined;

@@ -23,18 +23,12 @@ export function transposedOutSize(inSize: number, k: number, s: number, d: numbe
 }
 
 /**
- * Transposed convolution, x [N, C, H, W], weight [C, O/g, kh, kw], bias [O]. Each input value is
- * scattered through the kernel:
- *
- *   for every n, c, i, j, m < O/g, p < kh, q < kw:
- *     y[n, g·O/g + m, i·s_h − P_h⁻ + p·d_h, j·s_w − P_w⁻ + q·d_w] += x[n,c,i,j] · w[c,m,p,q]
- *
- * with g = ⌊c/(C/g)⌋, contributions that land outside the output dropped, and then the bias added.
- * Every output accumulates its contributions exactly and is rounded once. outputPadding only
- * extends the high end of each axis; it must be smaller than the stride or the dilation.
+ * Validates x [N, C, H, W], weight [C, O/g, kh, kw], bias [O] and the geometry of a transposed conv
+ * (outputPadding smaller than the stride or the dilation, a non-empty output) and returns the
+ * output size [H_out, W_out]. Shared by the reference, its backward pass and the accelerated kernel.
  */
-export function convTranspose2dRef(x: Arr, w: Arr, b: Arr | undefined, g: TransposedGeometry): Arr {
-  const [N, C, H, W] = x.shape;
+export function transposedShape(x: Arr, w: Arr, b: Arr | undefined, g: TransposedGeometry): [number, number] {
+  const [, C, H, W] = x.shape;
   const [wc, Og, kh, kw] = w.shape;
   const G = g.groups;
   if (wc !== C) throw invalidInputs('/inputs/weight/shape/0', `weight.shape[0] must equal the ${C} input channels of x (weight is [C, O/groups, kh, kw]), got ${wc}`);
@@ -50,7 +44,26 @@ export function convTranspose2dRef(x: Arr, w: Arr, b: Arr | undefined, g: Transp
   const ins = [H, W];
   const outs = [0, 1].map((a) => transposedOutSize(ins[a], k[a], g.stride[a], g.dilation[a], g.pads.begin[a], g.pads.end[a], g.outputPadding[a]));
   if (outs[0] < 1 || outs[1] < 1) throw invalidParams('/params/padding', `the padding leaves an empty output (${outs[0]}×${outs[1]})`);
-  const [Ho, Wo] = outs;
+  return [outs[0], outs[1]];
+}
+
+/**
+ * Transposed convolution, x [N, C, H, W], weight [C, O/g, kh, kw], bias [O]. Each input value is
+ * scattered through the kernel:
+ *
+ *   for every n, c, i, j, m < O/g, p < kh, q < kw:
+ *     y[n, g·O/g + m, i·s_h − P_h⁻ + p·d_h, j·s_w − P_w⁻ + q·d_w] += x[n,c,i,j] · w[c,m,p,q]
+ *
+ * with g = ⌊c/(C/g)⌋, contributions that land outside the output dropped, and then the bias added.
+ * Every output accumulates its contributions exactly and is rounded once. outputPadding only
+ * extends the high end of each axis; it must be smaller than the stride or the dilation.
+ */
+export function convTranspose2dRef(x: Arr, w: Arr, b: Arr | undefined, g: TransposedGeometry): Arr {
+  const [N, C, H, W] = x.shape;
+  const [, Og, kh, kw] = w.shape;
+  const G = g.groups;
+  const O = Og * G;
+  const [Ho, Wo] = transposedShape(x, w, b, g);
   const xd = flat(x);
   const wd = flat(w);
   const bd = b ? flat(b) : undefined;
