@@ -4,12 +4,13 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { OracleError, ptr } from './errors.js';
-import { getOp, resolveInputs, resolveParams, type OpDef, type Outputs, type Precision } from './registry.js';
+import { getOp, resolveInputs, resolveParams, type Inputs, type OpDef, type Outputs, type Precision } from './registry.js';
 import { validateCase } from './schemas.js';
-import { decodeTensor, encodeTensor, fromData, type Arr, type Tensor, type TensorJSON } from './tensor.js';
+import { decodeTensor, encodeTensor, fromData, type Arr, type DType, type Tensor, type TensorJSON } from './tensor.js';
 import { compareArrays, describeMismatch, toleranceAllowance, type Mismatch, type Tolerance } from './compare.js';
 import { flat } from './reference/common.js';
 import './ops/index.js';
+import { relativeBound } from './ops/helpers.js';
 
 export interface CaseJSON {
   id?: string;
@@ -163,6 +164,16 @@ export async function runOp(op: OpDef, inputs: PreparedCase['inputs'], params: P
   return op.reference(inputs, params);
 }
 
+/** The wire dtype of an input: int64 for index inputs and for rank-1 class targets, else float64. */
+export function inputDtype(op: OpDef, name: string, rank: number): DType {
+  const spec = op.inputs.find((s) => s.name === name);
+  return spec?.kind === 'index' || (spec?.kind === 'floatOrIndex' && rank === 1) ? 'int64' : 'float64';
+}
+
+export function encodeInputs(op: OpDef, inputs: Inputs): Record<string, TensorJSON> {
+  return Object.fromEntries(Object.entries(inputs).map(([k, a]) => [k, encodeTensor(a, inputDtype(op, k, a.shape.length))]));
+}
+
 export function encodeOutputs(op: OpDef, outputs: Outputs): Record<string, TensorJSON> {
   const out: Record<string, TensorJSON> = {};
   for (const spec of op.outputs) {
@@ -200,16 +211,7 @@ export const UNIT_ROUNDOFF: Record<Precision, number> = { float64: 2 ** -53, flo
  * float64 implementation that rounds as it goes).
  */
 export function defaultAllowance(op: OpDef, inputs: PreparedCase['inputs'], params: PreparedCase['params'], outputs: Outputs, precision: Precision): Outputs {
-  const bound = (u: number): Outputs => {
-    if (op.errorBound) return op.errorBound(inputs, params, outputs, u);
-    const k = op.ulps ?? 4;
-    const res: Outputs = {};
-    for (const [name, y] of Object.entries(outputs)) {
-      const d = flat(y).map((v) => k * u * Math.abs(v));
-      res[name] = fromData(d, y.shape);
-    }
-    return res;
-  };
+  const bound = (u: number): Outputs => (op.errorBound ? op.errorBound(inputs, params, outputs, u) : relativeBound(outputs, op.ulps ?? 4, u));
   const a = bound(UNIT_ROUNDOFF[precision]);
   if (precision === 'float64') {
     for (const k of Object.keys(a)) {

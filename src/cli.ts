@@ -6,7 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { createWriteStream, existsSync, readFileSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { checkRaw, evaluateRaw, FileError, prepareCase, readCaseFile, type Backend } from './cases.js';
+import { checkRaw, encodeInputs, encodeOutputs, evaluateRaw, FileError, prepareCase, readCaseFile, type Backend } from './cases.js';
 import { gradCheck } from './gradcheck.js';
 import { assignmentSchema, collectCases, defaultAssignment, defaultAssignmentJSON, loadAssignment, type Assignment } from './grading/assignment.js';
 import { grade } from './grading/grade.js';
@@ -18,10 +18,10 @@ import type { Answer } from './exercises/kinds.js';
 import { parseModel, summarize, summaryTable } from './exercises/summary.js';
 import { loadTarget } from './conformance/targets.js';
 import { reportHtml, reportText, runConformance } from './conformance/run.js';
-import { allOps, getOp, paramsSchema } from './registry.js';
+import { allOps, getOp, paramsSchema, resolveParams } from './registry.js';
 import { schemaByName } from './schemas.js';
 import { OracleError } from './errors.js';
-import { stringify, encodeTensor } from './tensor.js';
+import { stringify } from './tensor.js';
 import { Rng } from './rng.js';
 import { VERSION } from './version.js';
 
@@ -432,14 +432,8 @@ export function buildProgram(): Command {
       const rng = new Rng(`${op.name}/${opts.seed}`);
       for (let k = 0; k < n; k++) {
         const g = op.generate(rng);
-        const inputs = Object.fromEntries(
-          Object.entries(g.inputs).map(([key, a]) => [key, encodeTensor(a, op.inputs.find((s) => s.name === key)?.kind === 'index' ? 'int64' : 'float64')]),
-        );
-        const c: Record<string, unknown> = { id: `${op.name}/seed-${opts.seed}-${k}`, op: op.name, inputs, params: g.params };
-        if (opts.expected) {
-          const out = op.reference(g.inputs, g.params);
-          c.expected = Object.fromEntries(op.outputs.filter((o) => out[o.name]).map((o) => [o.name, encodeTensor(out[o.name], o.dtype ?? 'float64')]));
-        }
+        const c: Record<string, unknown> = { id: `${op.name}/seed-${opts.seed}-${k}`, op: op.name, inputs: encodeInputs(op, g.inputs), params: g.params };
+        if (opts.expected) c.expected = encodeOutputs(op, op.reference(g.inputs, resolveParams(op, g.params)));
         process.stdout.write(stringify(c) + '\n');
       }
     });

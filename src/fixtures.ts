@@ -4,7 +4,8 @@
  * writes them under fixtures/; a test checks the committed files are exactly what this produces.
  */
 import { allOps, getOp, resolveParams, type OpDef, type Inputs, type Params } from './registry.js';
-import { encodeTensor, fromData, stringify, type DType } from './tensor.js';
+import { fromData, stringify, type DType } from './tensor.js';
+import { encodeInputs, encodeOutputs } from './cases.js';
 import { Rng } from './rng.js';
 import { CURATED } from './fixtures-curated.js';
 import './ops/index.js';
@@ -21,23 +22,14 @@ export interface CuratedCase {
   note?: string;
 }
 
-function inputDtype(op: OpDef, name: string, rank: number): DType {
-  const spec = op.inputs.find((s) => s.name === name);
-  if (spec?.kind === 'index') return 'int64';
-  if (spec?.kind === 'floatOrIndex' && rank === 1) return 'int64';
-  return 'float64';
-}
-
 export function caseWithExpected(op: OpDef, id: string, inputs: Inputs, params: Params, extra: { tags?: string[]; note?: string } = {}): Record<string, unknown> {
   const out = op.reference(inputs, resolveParams(op, params)); // params as written; defaults filled for the run
-  const expected: Record<string, unknown> = {};
-  for (const o of op.outputs) if (out[o.name]) expected[o.name] = encodeTensor(out[o.name], o.dtype ?? 'float64');
   return {
     id,
     op: op.name,
-    inputs: Object.fromEntries(Object.entries(inputs).map(([k, a]) => [k, encodeTensor(a, inputDtype(op, k, a.shape.length))])),
+    inputs: encodeInputs(op, inputs),
     params,
-    expected,
+    expected: encodeOutputs(op, out),
     ...(extra.tags ? { tags: extra.tags } : {}),
     ...(extra.note ? { note: extra.note } : {}),
   };

@@ -158,6 +158,18 @@ describe('cnn-oracle gradcheck', () => {
   });
 });
 
+describe('cnn-oracle generate', () => {
+  it('writes class-index targets as int64, and --expected with the reference outputs', () => {
+    const lines = cli(['generate', 'crossEntropy', '-n', '6', '--expected']).out.trim().split('\n').map((l) => JSON.parse(l));
+    const indexTargets = lines.filter((c) => c.inputs.target.shape.length === 1);
+    expect(indexTargets.length).toBeGreaterThan(0);
+    for (const c of indexTargets) expect(c.inputs.target.dtype).toBe('int64');
+    expect(lines.every((c) => c.expected.loss)).toBe(true);
+    const r = cli(['check', '-'], lines.map((c) => JSON.stringify(c)).join('\n'));
+    expect(r.out).toMatch(/^6 passed, 0 failed$/m);
+  });
+});
+
 describe('fixtures', () => {
   it('are exactly what the committed generator produces (reproducible)', () => {
     for (const [rel, text] of buildFixtures()) expect(readFileSync(join(__dirname, '..', 'fixtures', rel), 'utf8'), rel).toBe(text);

@@ -8,9 +8,9 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { getOp, resolveParams, type Inputs, type OpDef, type Outputs, type Params } from '../registry.js';
-import { parseCases, prepareCase } from '../cases.js';
+import { encodeInputs, encodeOutputs, parseCases, prepareCase } from '../cases.js';
 import { compareArrays, describeMismatch } from '../compare.js';
-import { encodeTensor, fromData, shapeString, stringify, type DType } from '../tensor.js';
+import { fromData, shapeString, stringify } from '../tensor.js';
 import { flat } from '../reference/common.js';
 import { Rng } from '../rng.js';
 import { allowances } from '../grading/ladder.js';
@@ -85,11 +85,6 @@ export function regionOf(op: OpDef, params: Params): string {
   }
   return parts.length ? parts.sort().join(' ') : 'defaults';
 }
-
-const dtypeOf = (op: OpDef, name: string, rank: number): DType => {
-  const s = op.inputs.find((i) => i.name === name);
-  return s?.kind === 'index' || (s?.kind === 'floatOrIndex' && rank === 1) ? 'int64' : 'float64';
-};
 
 interface RunCase {
   id: string;
@@ -221,9 +216,9 @@ async function reproduce(target: TargetAdapter, op: OpDef, c: RunCase, params: P
   return {
     id: `${target.name}/${c.id}`,
     op: op.name,
-    inputs: Object.fromEntries(Object.entries(inputs).map(([k, a]) => [k, encodeTensor(a, dtypeOf(op, k, a.shape.length))])),
+    inputs: encodeInputs(op, inputs),
     params: c.params,
-    expected: Object.fromEntries(Object.entries(want).map(([k, a]) => [k, encodeTensor(a, op.outputs.find((o) => o.name === k)?.dtype ?? 'float64')])),
+    expected: encodeOutputs(op, want),
     note: `${target.name} gives ${JSON.stringify(got)}`,
   };
 }

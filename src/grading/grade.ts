@@ -4,7 +4,8 @@
  */
 import { join } from 'node:path';
 import type { OpDef, Inputs, Outputs } from '../registry.js';
-import { encodeTensor, type TensorJSON, type DType } from '../tensor.js';
+import type { TensorJSON } from '../tensor.js';
+import { encodeInputs, encodeOutputs } from '../cases.js';
 import { compareArrays } from '../compare.js';
 import { SubmissionProcess, type Isolation, type Outcome, type SubmissionSpec } from './process.js';
 import { PACKAGE_ROOT, collectCases, type Assignment, type GradingCase, type TestSpec, type Visibility } from './assignment.js';
@@ -58,17 +59,6 @@ export interface GradeResult {
   graderErrors: string[];
 }
 
-function inputDtype(op: OpDef, name: string, rank: number): DType {
-  const s = op.inputs.find((i) => i.name === name);
-  return s?.kind === 'index' || (s?.kind === 'floatOrIndex' && rank === 1) ? 'int64' : 'float64';
-}
-
-const encodeAll = (op: OpDef, m: Inputs): Record<string, TensorJSON> =>
-  Object.fromEntries(Object.entries(m).map(([k, a]) => [k, encodeTensor(a, inputDtype(op, k, a.shape.length))]));
-
-const encodeOut = (op: OpDef, m: Outputs): Record<string, TensorJSON> =>
-  Object.fromEntries(Object.entries(m).map(([k, a]) => [k, encodeTensor(a, op.outputs.find((o) => o.name === k)?.dtype ?? 'float64')]));
-
 /** The first catalogue mistake whose outputs the submission's outputs match. */
 export function diagnose(op: OpDef, inputs: Inputs, params: Record<string, unknown>, got: Outputs, policy: TolerancePolicy): Mistake | undefined {
   for (const m of mistakesFor(op.name)) {
@@ -105,7 +95,7 @@ export async function grade(spec: SubmissionSpec, a: Assignment, opts: GradeOpti
   const graderErrors: string[] = [];
   let seq = 0;
   const ask = (c: GradingCase, inputs: Inputs, timeLimitMs: number): Promise<Outcome> =>
-    proc.request({ id: `r${seq++}`, op: c.op.name, inputs: encodeAll(c.op, inputs), params: c.params, outputNames: c.op.outputs.filter((o) => !o.conditional || c.expected[o.name]).map((o) => o.name) }, timeLimitMs);
+    proc.request({ id: `r${seq++}`, op: c.op.name, inputs: encodeInputs(c.op, inputs), params: c.params, outputNames: c.op.outputs.filter((o) => !o.conditional || c.expected[o.name]).map((o) => o.name) }, timeLimitMs);
   try {
     for (const t of a.tests) {
       const cases = collectCases(a, t, student);
@@ -172,11 +162,11 @@ async function gradeCase(t: TestSpec, c: GradingCase, ask: (c: GradingCase, inpu
     if (m) r.diagnosis = { id: m.id, title: m.title, explanation: m.explanation };
   }
   if (t.feedback.showInputs) {
-    r.inputs = encodeAll(c.op, c.inputs);
+    r.inputs = encodeInputs(c.op, c.inputs);
     r.params = c.params;
   }
-  if (t.feedback.showExpected) r.expected = encodeOut(c.op, c.expected);
-  if (check.got) r.got = encodeOut(c.op, check.got);
+  if (t.feedback.showExpected) r.expected = encodeOutputs(c.op, c.expected);
+  if (check.got) r.got = encodeOutputs(c.op, check.got);
   if (c.random && t.feedback.shrink && check.rung !== 'exists') {
     const small = await shrinkCase(c.op, c.inputs, async (variant) => {
       let expected: Outputs;
@@ -192,7 +182,7 @@ async function gradeCase(t: TestSpec, c: GradingCase, ask: (c: GradingCase, inpu
       const expected = c.op.reference(small, c.params);
       const o = await ask(c, small, t.timeLimitMs);
       const k = climb(c.op, small, c.params, expected, o, t.tolerance);
-      r.shrunk = { inputs: encodeAll(c.op, small), expected: encodeOut(c.op, expected), ...(k.got ? { got: encodeOut(c.op, k.got) } : {}), message: k.message };
+      r.shrunk = { inputs: encodeInputs(c.op, small), expected: encodeOutputs(c.op, expected), ...(k.got ? { got: encodeOutputs(c.op, k.got) } : {}), message: k.message };
     }
   }
   return r;
