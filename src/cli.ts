@@ -56,6 +56,12 @@ function assignmentOrExit(file: string | undefined): Assignment {
   }
 }
 
+/** Writes a command's result to --out, or to standard output. */
+function emit(text: string, out: string | undefined): void {
+  if (out) writeFileSync(out, text);
+  else process.stdout.write(text);
+}
+
 function exerciseOrExit(id: string): Exercise {
   try {
     return getExercise(id);
@@ -188,8 +194,7 @@ export function buildProgram(): Command {
       if (sheet) {
         const result = gradeSheet(sheet, { student: opts.student === 'student' ? undefined : opts.student, file: submission! });
         const text = render(result, opts.format);
-        if (opts.out) writeFileSync(opts.out, text);
-        else process.stdout.write(text);
+        emit(text, opts.out);
         return;
       }
       const a = assignmentOrExit(opts.assignment);
@@ -203,8 +208,7 @@ export function buildProgram(): Command {
       }
       const result = await grade(spec, a, { student: opts.student });
       const text = render(result, opts.format);
-      if (opts.out) writeFileSync(opts.out, text);
-      else process.stdout.write(text);
+      emit(text, opts.out);
       process.exitCode = result.graderErrors.length ? EXIT.failed : EXIT.ok;
     });
 
@@ -341,8 +345,7 @@ export function buildProgram(): Command {
       for (const o of ops ?? []) if (!target.ops[o]) fail(`target ${target.name} does not implement ${o} (it has: ${Object.keys(target.ops).join(', ')})`);
       const report = await runConformance(target, { ops, random: n, seed: opts.seed, shrink: opts.shrink });
       const text = opts.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : opts.format === 'html' ? reportHtml(report) : reportText(report, opts.format === 'markdown');
-      if (opts.out) writeFileSync(opts.out, text);
-      else process.stdout.write(text);
+      emit(text, opts.out);
       if (opts.reproducers) writeFileSync(opts.reproducers, report.failures.filter((f) => f.reproducer).map((f) => stringify(f.reproducer) + '\n').join(''));
     });
 
