@@ -37,11 +37,13 @@ const rows: [string, () => Promise<unknown>][] = [
 ];
 for (const [name, f] of rows) console.log(`  ${name.padEnd(78)} ${(await time(3, f) / 1000).toFixed(2)} s`);
 
-console.log('\nexact reference vs accelerated (gpu.js), one call; accelerated: first call (compiles) and median of 3 after');
+console.log('\nexact reference vs our float32 backends, one call: accelerated (gpu.js) and simd (WebAssembly SIMD), median of 3 after a first call (which compiles)');
 {
   const { backendInfo } = await import('../kernels/backend.js');
+  const { simdInfo } = await import('../kernels/simd/gemm.js');
   const info = backendInfo();
-  console.log(`  accelerated ran as ${info.kernelClass} (gpu.js ${info.gpuJs}; headless-gl ${info.headlessGL ? 'yes' : 'no'})`);
+  const simd = await simdInfo();
+  console.log(`  accelerated ran as ${info.kernelClass} (gpu.js ${info.gpuJs}; headless-gl ${info.headlessGL ? 'yes' : 'no'}); simd: ${simd.engine}, ${simd.microKernel} micro-kernel`);
   const r2 = new Rng('bench-accelerated');
   const rnd = (shape: number[]) => fromData(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r2.float32()), shape);
   const cases: [string, string, Record<string, ReturnType<typeof rnd>>, Record<string, unknown>, number, number][] = [
@@ -54,16 +56,26 @@ console.log('\nexact reference vs accelerated (gpu.js), one call; accelerated: f
     ['linear 64×1024 → 512', 'linear', { x: rnd([64, 1024]), weight: rnd([512, 1024]) }, {}, 2 * 64 * 1024 * 512, 1],
     ['softmax 256×1000', 'softmax', { x: rnd([256, 1000]) }, {}, 256 * 1000 * 4, 3],
   ];
+  const g = (ms: number, flops: number) => `${ms.toFixed(ms < 10 ? 1 : 0).padStart(5)} ms ${(flops / ms / 1e6).toFixed(2).padStart(6)} GFLOP/s`;
+  console.log(`  ${''.padEnd(46)} ${'reference'.padEnd(22)} ${'accelerated'.padEnd(22)} ${'simd'.padEnd(22)} best ×`);
   for (const [name, op, inputs, params, flops, refRuns] of cases) {
     const def = getOp(op);
     const p = resolveParams(def, params);
     const ref = await time(refRuns, () => def.reference(inputs, p));
-    const t0 = performance.now();
-    await def.accelerated!(inputs, p);
-    const first = performance.now() - t0;
-    const acc = await time(3, () => def.accelerated!(inputs, p));
-    const g = (ms: number) => (flops / ms / 1e6).toFixed(2);
-    console.log(`  ${name.padEnd(46)} reference ${ref.toFixed(0).padStart(6)} ms (${g(ref)} GFLOP/s)   accelerated ${acc.toFixed(0).padStart(5)} ms (${g(acc)} GFLOP/s; first call ${first.toFixed(0)} ms)   ×${(ref / acc).toFixed(1)}`);
+    const cells = [g(ref, flops)];
+    let best = ref;
+    for (const b of ['accelerated', 'simd'] as const) {
+      const run = def[b];
+      if (!run) {
+        cells.push('—'.padEnd(22));
+        continue;
+      }
+      await run(inputs, p);
+      const ms = await time(3, () => run(inputs, p));
+      best = Math.min(best, ms);
+      cells.push(g(ms, flops));
+    }
+    console.log(`  ${name.padEnd(46)} ${cells.join('  ')}  ×${(ref / best).toFixed(0)}`);
   }
 }
 
@@ -76,11 +88,12 @@ console.log('\nconv2d and peers in one run: median of 3 calls (after one warm-up
     ['conv2d 1×64×56×56, 64×3×3, pad 1', 'conv2d', { x: rnd([1, 64, 56, 56]), weight: rnd([64, 64, 3, 3]) }, { padding: 1 }, 2 * 64 * 56 * 56 * 64 * 9],
     ['conv2d AlexNet conv1', 'conv2d', { x: rnd([1, 3, 227, 227]), weight: rnd([96, 3, 11, 11]) }, { stride: 4 }, 2 * 55 * 55 * 96 * 363],
     ['maxPool2d 1×64×112×112, 3×3/2', 'maxPool2d', { x: rnd([1, 64, 112, 112]) }, { kernelSize: 3, stride: 2 }, 64 * 55 * 55 * 9],
+    ['convTranspose2d 1×32×28×28, 3×3/2', 'convTranspose2d', { x: rnd([1, 32, 28, 28]), weight: rnd([32, 32, 3, 3]) }, { stride: 2 }, 2 * 32 * 28 * 28 * 32 * 9],
     ['linear 64×1024 → 512', 'linear', { x: rnd([64, 1024]), weight: rnd([512, 1024]) }, {}, 2 * 64 * 1024 * 512],
     ['softmax 256×1000', 'softmax', { x: rnd([256, 1000]) }, {}, 256 * 1000 * 4],
   ];
   const peers = [];
-  for (const name of ['accelerated', 'tfjs-cpu', 'tfjs-wasm', 'onnxruntime']) {
+  for (const name of ['accelerated', 'simd', 'tfjs-cpu', 'tfjs-wasm', 'onnxruntime']) {
     try {
       peers.push(await loadTarget(name));
     } catch (e) {

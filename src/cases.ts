@@ -4,7 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { OracleError, ptr } from './errors.js';
-import { getOp, resolveInputs, resolveParams, type Inputs, type OpDef, type Outputs, type Precision } from './registry.js';
+import { backendsOf, getOp, resolveInputs, resolveParams, type Backend, type Inputs, type OpDef, type Outputs, type Precision } from './registry.js';
+
+export type { Backend } from './registry.js';
 import { validateCase } from './schemas.js';
 import { decodeTensor, encodeTensor, fromData, type Arr, type DType, type Tensor, type TensorJSON } from './tensor.js';
 import { compareArrays, describeMismatch, toleranceAllowance, type Mismatch, type Tolerance } from './compare.js';
@@ -32,7 +34,6 @@ export interface RawCase {
   index: number;
 }
 
-export type Backend = 'reference' | 'accelerated';
 
 export interface EvalResult {
   id: string;
@@ -157,11 +158,10 @@ export function prepareCase(raw: unknown, index: number): PreparedCase {
 }
 
 export async function runOp(op: OpDef, inputs: PreparedCase['inputs'], params: PreparedCase['params'], backend: Backend): Promise<Outputs> {
-  if (backend === 'accelerated') {
-    if (!op.accelerated) throw new OracleError('UNSUPPORTED', `${op.name} has no accelerated implementation; use --backend reference`, '/op');
-    return await op.accelerated(inputs, params);
-  }
-  return op.reference(inputs, params);
+  if (backend === 'reference') return op.reference(inputs, params);
+  const run = op[backend];
+  if (!run) throw new OracleError('UNSUPPORTED', `${op.name} has no ${backend} implementation (its backends: ${backendsOf(op).join(', ')})`, '/op');
+  return await run(inputs, params);
 }
 
 /** The wire dtype of an input: int64 for index inputs and for rank-1 class targets, else float64. */
@@ -251,7 +251,7 @@ export async function checkRaw(rc: RawCase, backend: Backend): Promise<CheckResu
   } catch (e) {
     return { ...base, ok: false, message: `error ${asErrorJSON(e).code} at ${asErrorJSON(e).path}: ${asErrorJSON(e).message}` };
   }
-  const precision: Precision = backend === 'accelerated' ? 'float32' : 'float64';
+  const precision: Precision = backend === 'reference' ? 'float64' : 'float32';
   const allowance = raw.tolerance ? null : defaultAllowance(prepared!.op, prepared!.inputs, prepared!.params, outputs!, precision);
   const mismatches: Record<string, Mismatch> = {};
   const problems: string[] = [];

@@ -18,7 +18,7 @@ import type { Answer } from './exercises/kinds.js';
 import { parseModel, summarize, summaryTable } from './exercises/summary.js';
 import { loadTarget } from './conformance/targets.js';
 import { reportHtml, reportText, runConformance } from './conformance/run.js';
-import { allOps, getOp, paramsSchema, resolveParams } from './registry.js';
+import { allOps, backendsOf, BACKENDS, getOp, paramsSchema, resolveParams, type FastBackend } from './registry.js';
 import { schemaByName } from './schemas.js';
 import { OracleError } from './errors.js';
 import { stringify } from './tensor.js';
@@ -46,7 +46,7 @@ function openOut(file: string | undefined): { write: (s: string) => void; close:
 }
 
 const backendOption = () =>
-  new Option('-b, --backend <backend>', 'which implementation runs the ops').choices(['reference', 'accelerated']).default('reference');
+  new Option('-b, --backend <backend>', 'which implementation runs the ops (see `cnn-oracle backends`)').choices([...BACKENDS]).default('reference');
 
 function assignmentOrExit(file: string | undefined): Assignment {
   try {
@@ -323,8 +323,8 @@ export function buildProgram(): Command {
 
   program
     .command('conformance')
-    .description('regression-test another CNN library (or our accelerated backend) against the exact reference')
-    .requiredOption('-t, --target <name|file>', `a built-in target (accelerated, tfjs-cpu, tfjs-wasm, onnxruntime, convnetjs) or an adapter module`)
+    .description('regression-test another CNN library (or our own accelerated or simd backend) against the exact reference')
+    .requiredOption('-t, --target <name|file>', `a built-in target (accelerated, simd, tfjs-cpu, tfjs-wasm, onnxruntime, convnetjs) or an adapter module`)
     .option('--ops <list>', 'comma-separated ops (default: every op the target supports)')
     .option('-n, --random <n>', 'seeded random cases per op', '6')
     .option('-s, --seed <seed>', 'seed of the random cases', '0')
@@ -351,19 +351,26 @@ export function buildProgram(): Command {
 
   program
     .command('backends')
-    .description('say which backends run the ops: the exact reference, and what the accelerated (gpu.js) backend chose')
+    .description('say which backends run the ops: the exact reference, the gpu.js kernels (and the mode gpu.js chose), the WebAssembly SIMD kernels')
     .option('--json', 'machine-readable')
     .action(async (opts: { json?: boolean }) => {
       const { backendInfo } = await import('../kernels/backend.js');
+      const { simdInfo } = await import('../kernels/simd/gemm.js');
       const info = backendInfo();
-      const ops = allOps().filter((o) => o.accelerated).map((o) => o.name);
-      if (opts.json) return void process.stdout.write(JSON.stringify({ reference: { precision: 'float64', exact: true }, accelerated: { ...info, ops } }, null, 2) + '\n');
+      const simd = await simdInfo();
+      const opsOf = (b: FastBackend) => allOps().filter((o) => o[b]).map((o) => o.name);
+      if (opts.json) {
+        const out = { reference: { precision: 'float64', exact: true }, accelerated: { ...info, ops: opsOf('accelerated') }, simd: { ...simd, ops: opsOf('simd') } };
+        return void process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+      }
       process.stdout.write(
         [
           'reference    exact float64 (every op)',
           `accelerated  gpu.js ${info.gpuJs}, mode "${info.mode}", ran as ${info.kernelClass} (float32)`,
           `             headless-gl ${info.headlessGL ? 'available' : 'not available'}${info.display ? ` (DISPLAY=${info.display})` : ' (no DISPLAY)'}, WebAssembly ${info.webAssembly ? 'available' : 'not available'}`,
-          `             ops: ${ops.join(', ')}`,
+          `             ops: ${opsOf('accelerated').join(', ')}`,
+          `simd         ${simd.engine}, ${simd.microKernel} register-blocked micro-kernel (float32)`,
+          `             ops: ${opsOf('simd').join(', ')}`,
         ].join('\n') + '\n',
       );
     });
@@ -378,7 +385,7 @@ export function buildProgram(): Command {
         const op = getOp(name);
         if (opts.json) {
           process.stdout.write(
-            stringify({ name: op.name, family: op.family, summary: op.summary, inputs: op.inputs, params: paramsSchema(op), outputs: op.outputs, accelerated: !!op.accelerated }) + '\n',
+            stringify({ name: op.name, family: op.family, summary: op.summary, inputs: op.inputs, params: paramsSchema(op), outputs: op.outputs, backends: backendsOf(op) }) + '\n',
           );
           return;
         }
@@ -392,7 +399,7 @@ export function buildProgram(): Command {
         }
         lines.push('outputs:');
         for (const o of op.outputs) lines.push(`  ${o.name}${o.dtype === 'int64' ? ' (int64)' : ''}  ${o.doc}`);
-        lines.push(`backends: reference${op.accelerated ? ', accelerated' : ''}`);
+        lines.push(`backends: ${backendsOf(op).join(', ')}`);
         process.stdout.write(lines.join('\n') + '\n');
         return;
       }

@@ -58,8 +58,10 @@ export interface OpDef {
   outputs: OutputSpec[];
   /** The exact float64 reference. Params arrive validated with defaults filled in. */
   reference(inputs: Inputs, params: Params): Outputs;
-  /** An accelerated implementation (float32), where one exists. */
+  /** The gpu.js implementation (float32), where one exists: the `accelerated` backend. */
   accelerated?(inputs: Inputs, params: Params): Outputs | Promise<Outputs>;
+  /** The hand-written WebAssembly SIMD implementation (float32), where one exists: the `simd` backend. */
+  simd?(inputs: Inputs, params: Params): Outputs | Promise<Outputs>;
   /**
    * The largest error a correct implementation at precision `u` (unit roundoff) may make, per
    * element of each output. Absent: `ulps` of the output's magnitude.
@@ -72,6 +74,17 @@ export interface OpDef {
   /** Backward ops: the forward op, which forward input each `d<input>` output differentiates, and
    *  the params the forward must run with for the gradient to match (e.g. training statistics). */
   backward?: { forward: string; gradOf: Record<string, string>; forwardParams?: (p: Params) => Params };
+}
+
+/** The float32 backends beside the exact reference, each an optional function of OpDef. */
+export const FAST_BACKENDS = ['accelerated', 'simd'] as const;
+export type FastBackend = (typeof FAST_BACKENDS)[number];
+export type Backend = 'reference' | FastBackend;
+export const BACKENDS: readonly Backend[] = ['reference', ...FAST_BACKENDS];
+
+/** The backends that implement an op, the reference first. */
+export function backendsOf(op: OpDef): Backend[] {
+  return BACKENDS.filter((b) => b === 'reference' || op[b]);
 }
 
 const registry = new Map<string, OpDef>();

@@ -1,17 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { allOps, compareArrays, describeMismatch, fromData, getOp, resolveParams, Rng, type Inputs } from '../src/index.js';
+import { FAST_BACKENDS, type FastBackend } from '../src/registry.js';
 import { allowances } from '../src/grading/ladder.js';
 import { backendInfo } from '../kernels/backend.js';
+import { gemmWat, simdInfo } from '../kernels/simd/gemm.js';
 
-const accelerated = allOps().filter((o) => o.accelerated);
-
-/** Runs both backends and asserts every output is within the float32 error bound of the exact one. */
-async function agree(name: string, inputs: Inputs, params: Record<string, unknown>): Promise<void> {
+/**
+ * Runs the exact reference and a fast backend and asserts every output is within the float32 error
+ * bound of the exact one. An op the backend lacks is skipped (the shared corner lists below).
+ */
+async function agreeOn(backend: FastBackend, name: string, inputs: Inputs, params: Record<string, unknown>): Promise<void> {
   const op = getOp(name);
+  const run = op[backend];
+  if (!run) return;
   const p = resolveParams(op, params);
   const want = op.reference(inputs, p);
-  const got = await op.accelerated!(inputs, p);
+  const got = await run(inputs, p);
   const allowed = allowances(op, inputs, p, want, { kind: 'bound', precision: 'float32' });
   for (const k of Object.keys(want)) {
     expect(got[k], `${name}: output ${k}`).toBeDefined();
@@ -22,18 +27,34 @@ async function agree(name: string, inputs: Inputs, params: Record<string, unknow
 
 const rand = (rng: Rng, shape: number[]) => fromData(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.float32(2)), shape);
 
-describe('the accelerated (gpu.js) backend agrees with the exact reference within the float32 bound', () => {
-  it('reports the backend that actually ran', () => {
-    const info = backendInfo();
-    console.log(`accelerated backend: gpu.js ${info.gpuJs}, ${info.kernelClass} (headless-gl ${info.headlessGL}, WebAssembly ${info.webAssembly})`);
-    expect(['WebAssemblyKernel', 'HeadlessGLKernel', 'CPUKernel', 'WebGLKernel', 'WebGL2Kernel']).toContain(info.kernelClass);
+it('the accelerated backend reports the gpu.js kernel class that actually ran', () => {
+  const info = backendInfo();
+  console.log(`accelerated backend: gpu.js ${info.gpuJs}, ${info.kernelClass} (headless-gl ${info.headlessGL}, WebAssembly ${info.webAssembly})`);
+  expect(['WebAssemblyKernel', 'HeadlessGLKernel', 'CPUKernel', 'WebGLKernel', 'WebGL2Kernel']).toContain(info.kernelClass);
+});
+
+it('the simd backend assembles its micro-kernel: 4 × 8 accumulators, SIMD loads, no scalar loads of B', async () => {
+  expect(await simdInfo()).toMatchObject({ microKernel: '4×8', precision: 'float32' });
+  const wat = gemmWat();
+  expect(wat.match(/f32x4\.mul/g)).toHaveLength(8);
+  expect(wat.match(/v128\.load32_splat/g)).toHaveLength(4);
+  expect(wat.match(/v128\.load offset/g)).toHaveLength(2);
+});
+
+const OPS: Record<FastBackend, string[]> = {
+  accelerated: ['avgPool2d', 'batchNorm', 'boxIou', 'conv2d', 'convTranspose2d', 'linear', 'maxPool2d', 'roiAlign', 'softmax'],
+  simd: ['conv2d', 'convTranspose2d', 'linear'],
+};
+
+describe.each(FAST_BACKENDS)('the %s backend agrees with the exact reference within the float32 bound', (backend) => {
+  const ops = allOps().filter((o) => o[backend]);
+  const agree = (name: string, inputs: Inputs, params: Record<string, unknown>) => agreeOn(backend, name, inputs, params);
+
+  it('covers the ops of the issue', () => {
+    expect(ops.map((o) => o.name).sort()).toEqual(OPS[backend]);
   });
 
-  it('covers the ops of the issue so far', () => {
-    expect(accelerated.map((o) => o.name).sort()).toEqual(['avgPool2d', 'batchNorm', 'boxIou', 'conv2d', 'convTranspose2d', 'linear', 'maxPool2d', 'roiAlign', 'softmax']);
-  });
-
-  for (const op of accelerated) {
+  for (const op of ops) {
     it(`${op.name}: random cases (fast-check seeds)`, async () => {
       await fc.assert(
         fc.asyncProperty(fc.integer({ min: 0, max: 1e9 }), async (seed) => {
@@ -45,7 +66,7 @@ describe('the accelerated (gpu.js) backend agrees with the exact reference withi
     }, 60000);
   }
 
-  it('loops longer than gpu.js’s default cap of 1000 iterations run to the end', async () => {
+  it('long reductions run to the end (past gpu.js’s default loop cap of 1000 iterations)', async () => {
     const rng = new Rng('long-loops');
     await agree('conv2d', { x: rand(rng, [1, 1100, 3, 3]), weight: rand(rng, [2, 1100, 1, 1]) }, {});
     await agree('conv2d', { x: rand(rng, [1, 130, 5, 5]), weight: rand(rng, [2, 130, 3, 3]), bias: rand(rng, [2]) }, { padding: 1 }); // 1170 taps
@@ -70,13 +91,46 @@ describe('the accelerated (gpu.js) backend agrees with the exact reference withi
   it('validates like the reference (named errors, no garbage)', async () => {
     const op = getOp('conv2d');
     const p = resolveParams(op, { groups: 2 });
-    await expect(op.accelerated!({ x: fromData(new Array(12).fill(1), [1, 3, 2, 2]), weight: fromData([1, 1, 1], [1, 3, 1, 1]) }, p)).rejects.toMatchObject({ path: '/params/groups' });
+    await expect(op[backend]!({ x: fromData(new Array(12).fill(1), [1, 3, 2, 2]), weight: fromData([1, 1, 1], [1, 3, 1, 1]) }, p)).rejects.toMatchObject({ path: '/params/groups' });
     // the transposed conv shares the reference's checks: output padding, bias shape, groups
     const t = getOp('convTranspose2d');
     const x = fromData(new Array(8).fill(1), [1, 2, 2, 2]);
     const w = fromData(new Array(8).fill(1), [2, 1, 2, 2]);
-    await expect(t.accelerated!({ x, weight: w }, resolveParams(t, { stride: 2, outputPadding: 2 }))).rejects.toMatchObject({ path: '/params/outputPadding' });
-    await expect(t.accelerated!({ x, weight: w, bias: fromData([1, 2], [2]) }, resolveParams(t, {}))).rejects.toMatchObject({ path: '/inputs/bias/shape' });
-    await expect(t.accelerated!({ x, weight: w }, resolveParams(t, { groups: 3 }))).rejects.toMatchObject({ path: '/params/groups' });
+    await expect(t[backend]!({ x, weight: w }, resolveParams(t, { stride: 2, outputPadding: 2 }))).rejects.toMatchObject({ path: '/params/outputPadding' });
+    await expect(t[backend]!({ x, weight: w, bias: fromData([1, 2], [2]) }, resolveParams(t, {}))).rejects.toMatchObject({ path: '/inputs/bias/shape' });
+    await expect(t[backend]!({ x, weight: w }, resolveParams(t, { groups: 3 }))).rejects.toMatchObject({ path: '/params/groups' });
+  });
+});
+
+describe('the simd backend on the shapes its blocking must get right', () => {
+  const agree = (name: string, inputs: Inputs, params: Record<string, unknown>) => agreeOn('simd', name, inputs, params);
+  const rng = new Rng('simd-shapes');
+
+  it('conv2d, stride 1 (implicit im2col): widths off the 8-column blocks, batches, groups, dilation, flip, asymmetric pads', async () => {
+    for (const Wd of [1, 7, 8, 9, 17]) await agree('conv2d', { x: rand(rng, [2, 3, 5, Wd]), weight: rand(rng, [5, 3, 1, 1]), bias: rand(rng, [5]) }, {});
+    await agree('conv2d', { x: rand(rng, [2, 6, 9, 11]), weight: rand(rng, [9, 2, 3, 3]), bias: rand(rng, [9]) }, { groups: 3, dilation: [2, 3], padding: [1, 2, 0, 3] });
+    await agree('conv2d', { x: rand(rng, [1, 4, 6, 6]), weight: rand(rng, [3, 4, 2, 3]) }, { flip: true, padding: 'same' });
+  });
+
+  it('conv2d, other strides (packed im2col): panels inside and across the border, rows and images spanning a panel', async () => {
+    await agree('conv2d', { x: rand(rng, [2, 3, 13, 13]), weight: rand(rng, [7, 3, 5, 5]), bias: rand(rng, [7]) }, { stride: 2 });
+    await agree('conv2d', { x: rand(rng, [3, 4, 7, 5]), weight: rand(rng, [6, 2, 3, 3]) }, { stride: [2, 3], padding: 2, groups: 2, dilation: [1, 2] });
+    await agree('conv2d', { x: rand(rng, [1, 1, 9, 9]), weight: rand(rng, [1, 1, 3, 3]) }, { stride: [1, 2], flip: true });
+  });
+
+  it('conv2d keeps the reference’s padding rule with non-finite weights (padding taps are skipped, not multiplied)', async () => {
+    const x = fromData([1, 2, 3, 4], [1, 1, 2, 2]);
+    const w = fromData([Infinity, 0, 0, 1], [1, 1, 2, 2]);
+    await agree('conv2d', { x, weight: w }, { padding: 1 });
+    const y = (await getOp('conv2d').simd!({ x, weight: w }, resolveParams(getOp('conv2d'), { padding: 1 }))).y;
+    expect(Array.from(y.data as Float64Array).filter(Number.isNaN)).toEqual([]);
+    // without padding a GEMM is exact to the reference's rule: ∞ and NaN inputs propagate
+    await agree('conv2d', { x: fromData([Infinity, 2, NaN, 4, 5, 6, 7, 8, 9], [1, 1, 3, 3]), weight: fromData([1, 1, 1, 1], [1, 1, 2, 2]) }, {});
+  });
+
+  it('linear and convTranspose2d: rows off the blocks, leading batch dims, groups, output padding', async () => {
+    await agree('linear', { x: rand(rng, [2, 3, 13]), weight: rand(rng, [5, 13]), bias: rand(rng, [5]) }, {});
+    await agree('linear', { x: rand(rng, [9, 1]), weight: rand(rng, [1, 1]) }, {});
+    await agree('convTranspose2d', { x: rand(rng, [2, 4, 3, 5]), weight: rand(rng, [4, 3, 3, 2]), bias: rand(rng, [6]) }, { stride: [2, 3], padding: 1, outputPadding: [1, 2], groups: 2, dilation: [1, 2] });
   });
 });

@@ -67,6 +67,13 @@ describe('conformance runs find the known disagreements on their own, and stay f
     expect(r.rows.reduce((s, w) => s + w.passed, 0)).toBeGreaterThan(80);
   }, 60000);
 
+  it('our simd backend conforms everywhere it is implemented', async () => {
+    const r = await runConformance(await loadTarget('simd'), { random: 3, seed: 'ci' });
+    expect(r.failures.map((f) => `${f.id}: ${f.message}`)).toEqual([]);
+    expect([...new Set(r.rows.map((w) => w.op))].sort()).toEqual(['conv2d', 'convTranspose2d', 'linear']);
+    expect(r.rows.reduce((s, w) => s + w.passed, 0)).toBeGreaterThan(20);
+  }, 60000);
+
   it('a user adapter file: the naive softmax overflows and is reported with a reproducer', async () => {
     const r = await runConformance(await loadTarget(join(ROOT, 'examples', 'adapters', 'conformance-naive.mjs')), { random: 2, seed: 'ci' });
     const f = r.failures.find((x) => x.op === 'softmax');

@@ -1,14 +1,19 @@
-/** Built-in conformance targets: our own accelerated backend and TensorFlow.js (cpu). */
-import { allOps, type Inputs, type Outputs, type Params } from '../registry.js';
+/** Built-in conformance targets: our own float32 backends (gpu.js, WebAssembly SIMD) and TensorFlow.js. */
+import { allOps, type FastBackend, type Inputs, type Outputs, type Params } from '../registry.js';
 import { fromData, type Arr } from '../tensor.js';
 import { flat } from '../reference/common.js';
 import { perDim, resolvePadding } from '../params.js';
 import type { OpAdapter, TargetAdapter } from './adapter.js';
 
-export function acceleratedTarget(): TargetAdapter {
+/** One of our own float32 backends, every op it implements. */
+export function ownTarget(backend: FastBackend): TargetAdapter {
   const ops: Record<string, OpAdapter> = {};
-  for (const op of allOps()) if (op.accelerated) ops[op.name] = { run: (i, p) => op.accelerated!(i, p) };
-  return { name: 'accelerated', description: 'cnn-oracle’s own gpu.js backend', precision: 'float32', ops };
+  for (const op of allOps()) {
+    const run = op[backend];
+    if (run) ops[op.name] = { run: (i, p) => run(i, p) };
+  }
+  const description = backend === 'accelerated' ? 'cnn-oracle’s own gpu.js backend' : 'cnn-oracle’s own WebAssembly SIMD backend';
+  return { name: backend, description, precision: 'float32', ops };
 }
 
 type TF = typeof import('@tensorflow/tfjs-core');
@@ -128,10 +133,10 @@ export async function tfjsTarget(backend: 'cpu' | 'wasm'): Promise<TargetAdapter
   return { name: `tfjs-${backend}`, description: `TensorFlow.js 4.22 with ${pkg}`, precision: 'float32', ops };
 }
 
-export const TARGETS = ['accelerated', 'tfjs-cpu', 'tfjs-wasm', 'onnxruntime', 'convnetjs'] as const;
+export const TARGETS = ['accelerated', 'simd', 'tfjs-cpu', 'tfjs-wasm', 'onnxruntime', 'convnetjs'] as const;
 
 export async function loadTarget(nameOrFile: string): Promise<TargetAdapter> {
-  if (nameOrFile === 'accelerated') return acceleratedTarget();
+  if (nameOrFile === 'accelerated' || nameOrFile === 'simd') return ownTarget(nameOrFile);
   if (nameOrFile === 'tfjs-cpu' || nameOrFile === 'tfjs-wasm') return tfjsTarget(nameOrFile === 'tfjs-cpu' ? 'cpu' : 'wasm');
   if (nameOrFile === 'convnetjs') return (await import('./convnetjs.js')).convnetjsTarget();
   if (nameOrFile === 'onnxruntime') return (await import('./onnxruntime.js')).onnxruntimeTarget();

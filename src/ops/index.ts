@@ -10,3 +10,4 @@ import './loss.js';
 import './detection.js';
 import './backward.js';
 import './accelerated.js';
+import './simd.js';

@@ -1,0 +1,290 @@
+/**
+ * The `simd` backend's ops: conv2d, convTranspose2d and linear as one WebAssembly SIMD matrix
+ * multiply each (per group), float32. Shapes and params are validated by the reference's own
+ * helpers, so this backend rejects exactly what the reference rejects.
+ *
+ * - conv2d, stride 1: implicit im2col. The input is copied once into a zero-padded float32 image
+ *   whose rows are wide enough for whole 8-column output blocks; column block (n, i, j..j+7) of the
+ *   GEMM reads tap (c, p, q) at offset ((c·Hp + p·d_h)·Wp + q·d_w) from its corner.
+ * - conv2d, other strides: explicit im2col into packed 8-column panels, then the same GEMM.
+ * - convTranspose2d: col[(m,p,q)][n,ih,iw] = Σ_c w[c,m,p,q]·x[n,c,ih,iw] as a GEMM, then col2im
+ *   adds each column entry into y[n, m, ih·s − P + p·d, iw·s − P + q·d] (float64 adds, rounded once).
+ * - linear: y = x·wᵀ with w as the row panels and x packed as the column blocks.
+ * The bias is added to the float32 sum and rounded to float32 like every output.
+ */
+import { fromData, type Arr } from '../../src/tensor.js';
+import { flat } from '../../src/reference/common.js';
+import { convShape, type ConvGeometry } from '../../src/reference/conv.js';
+import { transposedShape, type TransposedGeometry } from '../../src/reference/transposed.js';
+import { invalidInputs } from '../../src/errors.js';
+import { Arena, getEngine, MR, NR, packA } from './gemm.js';
+
+const fround = Math.fround;
+const blocks = (n: number, size: number) => Math.ceil(n / size);
+
+/** conv2d: y[n,o,i,j] = b[o] + Σ_c Σ_p Σ_q x[n, g·Cg + c, i·s − P + p·d, j·s − P + q·d]·w̃[o,c,p,q], as GEMMs. */
+export async function conv2d(x: Arr, w: Arr, b: Arr | undefined, g: ConvGeometry): Promise<Arr> {
+  const [Ho, Wo] = convShape(x, w, b, g);
+  const [N, C, H, W] = x.shape;
+  const [O, Cg, kh, kw] = w.shape;
+  const [sh, sw] = g.stride;
+  const [dh, dw] = g.dilation;
+  const [pt, pl] = g.pads.begin;
+  const xd = flat(x);
+  const wd = flat(w);
+  const bd = b ? flat(b) : undefined;
+  const padded = g.pads.begin.some((p) => p > 0) || g.pads.end.some((p) => p > 0);
+  if (padded && !wd.every(Number.isFinite)) {
+    // the reference skips padding taps; a GEMM multiplies them (0·∞ = NaN), so non-finite weights
+    // with padding go to the gpu.js kernel, which skips them as the reference does
+    return (await import('../ops.js')).conv2d(x, w, b, g);
+  }
+  const G = g.groups;
+  const Og = O / G;
+  const K = Cg * kh * kw;
+  const mb = blocks(Og, MR);
+  const implicit = sh === 1 && sw === 1;
+  const Wo8 = blocks(Wo, NR) * NR;
+  const P = N * Ho * Wo;
+  const nb = implicit ? N * Ho * (Wo8 / NR) : blocks(P, NR);
+  const ldc = nb * NR;
+  // implicit: the padded image, rows wide enough for the last 8-column block's rightmost tap
+  const Hp = Math.max(pt + H, Ho + (kh - 1) * dh);
+  const Wp = Math.max(pl + W, Wo8 + (kw - 1) * dw);
+
+  const ar = new Arena(await getEngine());
+  const aOff = ar.alloc(mb * MR * K);
+  const kOff = ar.alloc(K);
+  const basesOff = ar.alloc(nb);
+  const cOff = ar.alloc(mb * MR * ldc);
+  const srcOff = ar.alloc(implicit ? N * C * Hp * Wp : nb * K * NR);
+  ar.commit();
+  const { f32, i32 } = ar;
+
+  if (implicit) {
+    const src = srcOff / 4;
+    f32.fill(0, src, src + N * C * Hp * Wp);
+    for (let nc = 0; nc < N * C; nc++) {
+      for (let h = 0; h < H; h++) {
+        const from = (nc * H + h) * W;
+        f32.set(xd.subarray(from, from + W), src + (nc * Hp + pt + h) * Wp + pl);
+      }
+    }
+    let t = kOff / 4;
+    for (let c = 0; c < Cg; c++) for (let p = 0; p < kh; p++) for (let q = 0; q < kw; q++) i32[t++] = ((c * Hp + p * dh) * Wp + q * dw) * 4;
+  } else {
+    for (let k = 0; k < K; k++) i32[kOff / 4 + k] = k * NR * 4;
+    for (let cb = 0; cb < nb; cb++) i32[basesOff / 4 + cb] = srcOff + cb * K * NR * 4;
+  }
+
+  const y = new Float64Array(N * O * Ho * Wo);
+  const hb = new Int32Array(NR);
+  const wb = new Int32Array(NR);
+  const xb = new Int32Array(NR);
+  for (let gi = 0; gi < G; gi++) {
+    packA(f32, aOff, Og, K, (o, k) => {
+      const c = Math.floor(k / (kh * kw));
+      let p = Math.floor(k / kw) % kh;
+      let q = k % kw;
+      if (g.flip) {
+        p = kh - 1 - p;
+        q = kw - 1 - q;
+      }
+      return wd[(((gi * Og + o) * Cg + c) * kh + p) * kw + q];
+    });
+    if (implicit) {
+      // block (n, i, jb): its corner in the padded image, channels of this group
+      let t = basesOff / 4;
+      for (let n = 0; n < N; n++) {
+        for (let i = 0; i < Ho; i++) {
+          for (let jb = 0; jb < Wo8; jb += NR) i32[t++] = srcOff + (((n * C + gi * Cg) * Hp + i) * Wp + jb) * 4;
+        }
+      }
+    } else {
+      // explicit im2col into panels: panel cb, row k = (c, p, q), column t = output pixel cb·8 + t
+      let dst = srcOff / 4;
+      const reachH = (kh - 1) * dh;
+      const reachW = (kw - 1) * dw;
+      for (let cb = 0; cb < nb; cb++) {
+        let inside = true;
+        for (let t = 0; t < NR; t++) {
+          const pix = cb * NR + t;
+          const n = Math.floor(pix / (Ho * Wo));
+          const i = Math.floor(pix / Wo) % Ho;
+          const j = pix % Wo;
+          hb[t] = pix < P ? i * sh - pt : -(1 << 30);
+          wb[t] = j * sw - pl;
+          xb[t] = (n * C + gi * Cg) * H * W;
+          inside &&= hb[t] >= 0 && hb[t] + reachH < H && wb[t] >= 0 && wb[t] + reachW < W;
+        }
+        if (inside) {
+          // every tap of the 8 pixels is in the image: no bounds tests
+          const [b0, b1, b2, b3, b4, b5, b6, b7] = Array.from({ length: NR }, (_, t) => xb[t] + hb[t] * W + wb[t]);
+          for (let c = 0; c < Cg; c++) {
+            for (let p = 0; p < kh; p++) {
+              for (let q = 0, off = (c * H + p * dh) * W; q < kw; q++, off += dw) {
+                f32[dst] = xd[b0 + off];
+                f32[dst + 1] = xd[b1 + off];
+                f32[dst + 2] = xd[b2 + off];
+                f32[dst + 3] = xd[b3 + off];
+                f32[dst + 4] = xd[b4 + off];
+                f32[dst + 5] = xd[b5 + off];
+                f32[dst + 6] = xd[b6 + off];
+                f32[dst + 7] = xd[b7 + off];
+                dst += NR;
+              }
+            }
+          }
+          continue;
+        }
+        for (let c = 0; c < Cg; c++) {
+          for (let p = 0; p < kh; p++) {
+            for (let q = 0; q < kw; q++) {
+              for (let t = 0; t < NR; t++) {
+                const h = hb[t] + p * dh;
+                const v = wb[t] + q * dw;
+                f32[dst++] = h >= 0 && h < H && v >= 0 && v < W ? xd[xb[t] + (c * H + h) * W + v] : 0;
+              }
+            }
+          }
+        }
+      }
+    }
+    ar.gemm(aOff, kOff, basesOff, cOff, mb, nb, K, ldc);
+    const cs = cOff / 4;
+    for (let o = 0; o < Og; o++) {
+      const bias = bd ? bd[gi * Og + o] : 0;
+      for (let n = 0; n < N; n++) {
+        const yBase = (n * O + gi * Og + o) * Ho * Wo;
+        for (let i = 0; i < Ho; i++) {
+          const col = cs + o * ldc + (implicit ? (n * Ho + i) * Wo8 : (n * Ho + i) * Wo);
+          for (let j = 0; j < Wo; j++) y[yBase + i * Wo + j] = fround(f32[col + j] + bias);
+        }
+      }
+    }
+  }
+  return fromData(y, [N, O, Ho, Wo]);
+}
+
+/** Packs the rows of a rows × K row-major matrix as 8-column blocks of its transpose: panel[cb][k][t] = m[cb·8 + t][k]. */
+function packColumns(f32: Float32Array, at: number, m: Float64Array, rows: number, K: number, rowStride: number, colStride: number, base: number): void {
+  let dst = at / 4;
+  for (let cb = 0; cb < blocks(rows, NR); cb++) {
+    for (let k = 0; k < K; k++) {
+      for (let t = 0; t < NR; t++) {
+        const r = cb * NR + t;
+        f32[dst++] = r < rows ? m[base + r * rowStride + k * colStride] : 0;
+      }
+    }
+  }
+}
+
+/** Offsets and block bases of packed panels (row k of block cb at base + cb·K·32 + 32·k). */
+function panelTables(i32: Int32Array, kOff: number, basesOff: number, srcOff: number, K: number, nb: number): void {
+  for (let k = 0; k < K; k++) i32[kOff / 4 + k] = k * NR * 4;
+  for (let cb = 0; cb < nb; cb++) i32[basesOff / 4 + cb] = srcOff + cb * K * NR * 4;
+}
+
+/** linear: y[r, o] = b[o] + Σ_i x[r, i]·w[o, i]. */
+export async function linear(x: Arr, w: Arr, b: Arr | undefined): Promise<Arr> {
+  const inF = x.shape[x.shape.length - 1];
+  const [outF, wIn] = w.shape;
+  if (wIn !== inF) throw invalidInputs('/inputs/weight/shape/1', `weight has ${wIn} input features but x has ${inF}`);
+  const xd = flat(x);
+  const wd = flat(w);
+  const bd = b ? flat(b) : undefined;
+  const rows = inF === 0 ? x.shape.slice(0, -1).reduce((a, c) => a * c, 1) : xd.length / inF;
+  const mb = blocks(outF, MR);
+  const nb = blocks(rows, NR);
+  const ldc = nb * NR;
+  const ar = new Arena(await getEngine());
+  const aOff = ar.alloc(mb * MR * inF);
+  const kOff = ar.alloc(inF);
+  const basesOff = ar.alloc(nb);
+  const cOff = ar.alloc(mb * MR * ldc);
+  const srcOff = ar.alloc(nb * inF * NR);
+  ar.commit();
+  packA(ar.f32, aOff, outF, inF, (o, i) => wd[o * inF + i]);
+  packColumns(ar.f32, srcOff, xd, rows, inF, inF, 1, 0);
+  panelTables(ar.i32, kOff, basesOff, srcOff, inF, nb);
+  ar.gemm(aOff, kOff, basesOff, cOff, mb, nb, inF, ldc);
+  const y = new Float64Array(rows * outF);
+  const cs = cOff / 4;
+  for (let o = 0; o < outF; o++) {
+    const bias = bd ? bd[o] : 0;
+    for (let r = 0; r < rows; r++) y[r * outF + o] = fround(ar.f32[cs + o * ldc + r] + bias);
+  }
+  return fromData(y, [...x.shape.slice(0, -1), outF]);
+}
+
+/** convTranspose2d: y[n, g·Og + m, ih·s − P + p·d, iw·s − P + q·d] += Σ_c x[n, g·Cg + c, ih, iw]·w[g·Cg + c, m, p, q]. */
+export async function convTranspose2d(x: Arr, w: Arr, b: Arr | undefined, g: TransposedGeometry): Promise<Arr> {
+  const [Ho, Wo] = transposedShape(x, w, b, g);
+  const [N, C, H, W] = x.shape;
+  const [, Og, kh, kw] = w.shape;
+  const G = g.groups;
+  const O = Og * G;
+  const Cg = C / G;
+  const [sh, sw] = g.stride;
+  const [dh, dw] = g.dilation;
+  const [pt, pl] = g.pads.begin;
+  const xd = flat(x);
+  const wd = flat(w);
+  const bd = b ? flat(b) : undefined;
+  const M = Og * kh * kw;
+  const HW = H * W;
+  const P = N * HW;
+  const mb = blocks(M, MR);
+  const nb = blocks(P, NR);
+  const ldc = nb * NR;
+  const ar = new Arena(await getEngine());
+  const aOff = ar.alloc(mb * MR * Cg);
+  const kOff = ar.alloc(Cg);
+  const basesOff = ar.alloc(nb);
+  const cOff = ar.alloc(mb * MR * ldc);
+  const srcOff = ar.alloc(nb * Cg * NR);
+  ar.commit();
+  const { f32 } = ar;
+  panelTables(ar.i32, kOff, basesOff, srcOff, Cg, nb);
+  const y = new Float64Array(N * O * Ho * Wo);
+  for (let gi = 0; gi < G; gi++) {
+    // A[(m,p,q)][c] = w[g·Cg + c, m, p, q]; B[c][(n, pixel)] = x[n, g·Cg + c, pixel]
+    packA(f32, aOff, M, Cg, (row, c) => wd[(gi * Cg + c) * M + row]);
+    let dst = srcOff / 4;
+    for (let cb = 0; cb < nb; cb++) {
+      for (let c = 0; c < Cg; c++) {
+        for (let t = 0; t < NR; t++) {
+          const col = cb * NR + t;
+          const n = Math.floor(col / HW);
+          f32[dst++] = col < P ? xd[(n * C + gi * Cg + c) * HW + (col - n * HW)] : 0;
+        }
+      }
+    }
+    ar.gemm(aOff, kOff, basesOff, cOff, mb, nb, Cg, ldc);
+    // col2im: scatter each (m, p, q) row into the output positions it lands on
+    const cs = cOff / 4;
+    for (let m = 0; m < Og; m++) {
+      for (let p = 0; p < kh; p++) {
+        for (let q = 0; q < kw; q++) {
+          const row = cs + ((m * kh + p) * kw + q) * ldc;
+          for (let n = 0; n < N; n++) {
+            const yBase = (n * O + gi * Og + m) * Ho * Wo;
+            for (let ih = 0; ih < H; ih++) {
+              const oh = ih * sh - pt + p * dh;
+              if (oh < 0 || oh >= Ho) continue;
+              for (let iw = 0; iw < W; iw++) {
+                const ow = iw * sw - pl + q * dw;
+                if (ow >= 0 && ow < Wo) y[yBase + oh * Wo + ow] += f32[row + n * HW + ih * W + iw];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  for (let o = 0, t = 0; t < y.length; t++) {
+    o = Math.floor(t / (Ho * Wo)) % O;
+    y[t] = fround(y[t] + (bd ? bd[o] : 0));
+  }
+  return fromData(y, [N, O, Ho, Wo]);
+}
