@@ -27,8 +27,13 @@ export function getGPU(): GPUType {
   return gpu;
 }
 
-/** A compiled kernel for this key, compiled on first use. */
-export function kernel(key: string, fn: KernelFunction, settings: IGPUKernelSettings): IKernelRunShortcut {
+/**
+ * A compiled kernel, compiled on first use. `name` names the kernel function; the cache key adds
+ * the output size and the constants, so two calls share a kernel only when everything baked into it
+ * agrees (a key without the output size once let padding 0 and padding "same" share a conv kernel).
+ */
+export function kernel(name: string, fn: KernelFunction, settings: IGPUKernelSettings): IKernelRunShortcut {
+  const key = `${name}|${JSON.stringify(settings.output)}|${JSON.stringify(settings.constants ?? {})}`;
   const hit = cache.get(key);
   if (hit) {
     cache.delete(key);

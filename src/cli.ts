@@ -45,8 +45,10 @@ function openOut(file: string | undefined): { write: (s: string) => void; close:
   return { write: (s) => void stream.write(s), close: () => new Promise((r) => stream.end(r)) };
 }
 
-const backendOption = () =>
-  new Option('-b, --backend <backend>', 'which implementation runs the ops (see `cnn-oracle backends`)').choices([...BACKENDS]).default('reference');
+const backendOption = (what = 'which implementation runs the ops (see `cnn-oracle backends`)') =>
+  new Option('-b, --backend <backend>', what).choices([...BACKENDS]).default('reference');
+const expectedBackendOption = () =>
+  backendOption('which backend computes the expected outputs: a float32 one (accelerated, simd) is faster on large cases, and each allowance then grows by its float32 bound');
 
 function assignmentOrExit(file: string | undefined): Assignment {
   try {
@@ -189,7 +191,8 @@ export function buildProgram(): Command {
     .option('-s, --student <id>', 'student id (seeds the random cases)', 'student')
     .addOption(new Option('-f, --format <format>', 'results format').choices([...FORMATS]).default('text'))
     .option('-o, --out <file>', 'write the results there instead of standard output')
-    .action(async (submission: string | undefined, opts: { assignment?: string; command?: string; adapter?: string; allowRead?: string[]; student: string; format: Format; out?: string }) => {
+    .addOption(expectedBackendOption())
+    .action(async (submission: string | undefined, opts: { assignment?: string; command?: string; adapter?: string; allowRead?: string[]; student: string; format: Format; out?: string; backend: Backend }) => {
       const sheet = submission && /\.json$/i.test(submission) && !opts.command ? readSheet(submission) : undefined;
       if (sheet) {
         const result = gradeSheet(sheet, { student: opts.student === 'student' ? undefined : opts.student, file: submission! });
@@ -206,7 +209,7 @@ export function buildProgram(): Command {
       } catch (e) {
         fail((e as Error).message);
       }
-      const result = await grade(spec, a, { student: opts.student });
+      const result = await grade(spec, a, { student: opts.student, backend: opts.backend });
       const text = render(result, opts.format);
       emit(text, opts.out);
       process.exitCode = result.graderErrors.length ? EXIT.failed : EXIT.ok;
@@ -224,14 +227,15 @@ export function buildProgram(): Command {
     .option('--allow-read <path...>', 'more files or folders JS submissions may read')
     .addOption(new Option('-f, --format <format>', 'also write each student’s results in this format').choices([...FORMATS]))
     .option('--out-dir <dir>', 'folder for the per-student results (with --format)')
-    .action(async (dir: string, opts: { assignment?: string; csv: string; jobs: string; command?: string; adapter?: string; allowRead?: string[]; format?: Format; outDir?: string }) => {
+    .addOption(expectedBackendOption())
+    .action(async (dir: string, opts: { assignment?: string; csv: string; jobs: string; command?: string; adapter?: string; allowRead?: string[]; format?: Format; outDir?: string; backend: Backend }) => {
       const a = assignmentOrExit(opts.assignment);
       const jobs = Number(opts.jobs);
       if (!Number.isInteger(jobs) || jobs < 1) fail(`--jobs must be a positive integer, got ${JSON.stringify(opts.jobs)}`);
       if (opts.format && !opts.outDir) fail('--format needs --out-dir');
       let rows;
       try {
-        rows = await gradeAll(dir, a, { jobs, command: opts.command, adapter: opts.adapter && resolvePath(opts.adapter), readable: opts.allowRead?.map((p) => resolvePath(p)), format: opts.format, outDir: opts.outDir, progress: process.stderr.isTTY ? true : false });
+        rows = await gradeAll(dir, a, { jobs, command: opts.command, adapter: opts.adapter && resolvePath(opts.adapter), readable: opts.allowRead?.map((p) => resolvePath(p)), format: opts.format, outDir: opts.outDir, progress: process.stderr.isTTY ? true : false, backend: opts.backend });
       } catch (e) {
         fail(`${dir}: ${(e as Error).message}`);
       }
@@ -247,13 +251,13 @@ export function buildProgram(): Command {
     .argument('[file]', 'an assignment file to check')
     .option('--default', 'print the built-in assignment (every op)')
     .option('--schema', 'print the JSON Schema of assignment files')
-    .action((file: string | undefined, opts: { default?: boolean; schema?: boolean }) => {
+    .action(async (file: string | undefined, opts: { default?: boolean; schema?: boolean }) => {
       if (opts.schema) return void process.stdout.write(JSON.stringify(assignmentSchema, null, 2) + '\n');
       if (opts.default || !file) return void process.stdout.write(JSON.stringify(defaultAssignmentJSON(), null, 2) + '\n');
       const a = assignmentOrExit(file);
       let cases = 0;
       try {
-        for (const t of a.tests) cases += collectCases(a, t, 'check').length;
+        for (const t of a.tests) cases += (await collectCases(a, t, 'check')).length;
       } catch (e) {
         fail((e as Error).message);
       }

@@ -88,6 +88,15 @@ describe.each(FAST_BACKENDS)('the %s backend agrees with the exact reference wit
     await agree('conv2d', { x: fromData(Array.from({ length: 9 }, (_, i) => i + 1), [1, 1, 3, 3]), weight: fromData([-1, -2, -1, 0, 0, 0, 1, 2, 1], [1, 1, 3, 3]) }, { padding: 1, flip: true });
   });
 
+  it('same shapes and pads at the start but another output size: nothing compiled for one is reused for the other', async () => {
+    const x = fromData(Array.from({ length: 9 }, (_, i) => i + 1), [1, 1, 3, 3]);
+    const weight = fromData([1, 2, 3, 4], [1, 1, 2, 2]);
+    await agree('conv2d', { x, weight }, {}); // 2×2 out
+    await agree('conv2d', { x, weight }, { padding: 'same' }); // 3×3 out, the extra pad at the end
+    await agree('convTranspose2d', { x, weight }, { stride: 2 });
+    await agree('convTranspose2d', { x, weight }, { stride: 2, outputPadding: 1 });
+  });
+
   it('validates like the reference (named errors, no garbage)', async () => {
     const op = getOp('conv2d');
     const p = resolveParams(op, { groups: 2 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { getOp, resolveParams, fromData, encodeTensor } from '../src/index.js';
 import { MISTAKES } from '../src/grading/mistakes.js';
-import { climb } from '../src/grading/ladder.js';
+import { allowances, climb } from '../src/grading/ladder.js';
 import { diagnose, grade, type GradeResult } from '../src/grading/grade.js';
 import { defaultAssignment, loadAssignment, parseAssignment, collectCases } from '../src/grading/assignment.js';
 import { namespacesAvailable, resolveSubmissionFile } from '../src/grading/process.js';
@@ -91,6 +91,33 @@ describe('grading submissions end to end (child processes)', () => {
     expect(py.score).toBe(py.maxScore);
   });
 
+  it('--backend: expected values from a float32 backend grade the same (allowances widened by its bound)', async () => {
+    const t = INTRO.tests.find((x) => x.op === 'conv2d')!;
+    const fast = await collectCases(INTRO, t, 'ada', 'simd');
+    const exact = await collectCases(INTRO, t, 'ada');
+    expect(fast.every((c) => c.expectedBy === 'simd')).toBe(true);
+    const pool = await collectCases(INTRO, INTRO.tests.find((x) => x.op === 'maxPool2d')!, 'ada', 'accelerated');
+    expect(pool.every((c) => c.expectedBy === 'reference')).toBe(true); // int64 indices stay exact
+    // the float32 answers differ from the exact ones, but by less than the widened allowance
+    const c = fast.find((k) => k.random)!;
+    const e = exact.find((k) => k.id === c.id)!;
+    const policy = { kind: 'bound', precision: 'float32' } as const;
+    const wide = allowances(c.op, c.inputs, c.params, c.expected, policy, 'simd').y;
+    const narrow = allowances(c.op, c.inputs, c.params, c.expected, policy).y;
+    const ye = e.expected.y.data as Float64Array;
+    (c.expected.y.data as Float64Array).forEach((v, i) => {
+      expect(Math.abs(v - ye[i])).toBeLessThanOrEqual(narrow(i, v));
+      expect(wide(i, v)).toBeGreaterThan(narrow(i, v));
+    });
+    const ok = byTest(await grade({ kind: 'js', file: join(JS, 'correct.js') }, INTRO, { student: 'ada', backend: 'simd' }));
+    expect(Object.values(ok).every((x) => x.status === 'passed')).toBe(true);
+    const bad = byTest(await grade({ kind: 'js', file: join(JS, 'flipped-kernel.ts') }, INTRO, { backend: 'simd' }));
+    expect(bad.conv2d.cases.find((k) => k.id === 'mistake:conv2d/flipped-kernel')?.diagnosis?.id).toBe('conv2d/flipped-kernel');
+    const out = cli(['grade', join(JS, 'correct.js'), '-a', join(ROOT, 'examples', 'assignments', 'intro.json'), '--backend', 'accelerated', '-f', 'json']);
+    expect(out.status).toBe(0);
+    expect(JSON.parse(out.stdout).score).toBe(JSON.parse(out.stdout).maxScore);
+  }, 60000);
+
   it('TypeScript runs without a build step, and its mistake is named', async () => {
     const r = byTest(await grade({ kind: 'js', file: join(JS, 'flipped-kernel.ts') }, INTRO));
     expect(r.conv2d.score).toBeLessThan(r.conv2d.maxScore);
@@ -147,11 +174,11 @@ createInterface({ input: process.stdin }).on('line', (l) => {
     expect(r.tests[0].cases[0].message).toMatch(/network: E/);
   });
 
-  it('random cases are seeded per student: reproducible, and different between students', () => {
+  it('random cases are seeded per student: reproducible, and different between students', async () => {
     const t = INTRO.tests.find((x) => x.op === 'conv2d')!;
-    const a1 = collectCases(INTRO, t, 'ada').filter((c) => c.random);
-    const a2 = collectCases(INTRO, t, 'ada').filter((c) => c.random);
-    const b = collectCases(INTRO, t, 'bob').filter((c) => c.random);
+    const a1 = (await collectCases(INTRO, t, 'ada')).filter((c) => c.random);
+    const a2 = (await collectCases(INTRO, t, 'ada')).filter((c) => c.random);
+    const b = (await collectCases(INTRO, t, 'bob')).filter((c) => c.random);
     expect(a1.map((c) => Array.from(c.inputs.x.data))).toEqual(a2.map((c) => Array.from(c.inputs.x.data)));
     expect(a1.map((c) => Array.from(c.inputs.x.data))).not.toEqual(b.map((c) => Array.from(c.inputs.x.data)));
   });

@@ -39,6 +39,9 @@ export function gemmWat(): string {
     stores.push(`(local.set $out (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $ob) (i32.const ${MR})) (i32.const ${r})) (local.get $ldc)) (i32.mul (local.get $cb) (i32.const ${NR}))) (i32.const 2))))`);
     for (let v = 0; v < NV; v++) stores.push(`(v128.store offset=${16 * v} (local.get $out) (local.get $c${r}_${v}))`);
   }
+  const PIX_LOCALS = Array.from({ length: NR }, (_, t) => `(local $p${t} i32)`).join(' ');
+  const PIX_LOADS = Array.from({ length: NR }, (_, t) => `(local.set $p${t} (i32.load offset=${4 * t} (local.get $pix)))`).join('\n      ');
+  const PIX_STORES = Array.from({ length: NR }, (_, t) => `(f32.store offset=${4 * t} (local.get $dst) (f32.load (i32.add (local.get $p${t}) (local.get $off))))`).join('\n        ');
   return `(module
   (import "env" "memory" (memory 1 65536))
   ;; gemm(a, koff, bases, c, mb, nb, k, ldc): mb row panels × nb column blocks, K steps each
@@ -70,14 +73,64 @@ export function gemmWat(): string {
         (local.set $ob (i32.add (local.get $ob) (i32.const 1)))
         (br $obloop)))
       (local.set $cb (i32.add (local.get $cb) (i32.const 1)))
-      (br $cbloop)))))`;
+      (br $cbloop))))
+  ;; gather: panel[cb][k][t] = image[pix[cb·8 + t] + taps[k]] (byte addresses), cb < nb, k < K
+  (func (export "gather") (param $pix i32) (param $taps i32) (param $k i32) (param $nb i32) (param $dst i32)
+    (local $cb i32) (local $kt i32) (local $kend i32) (local $off i32)
+    ${PIX_LOCALS}
+    (local.set $kend (i32.add (local.get $taps) (i32.shl (local.get $k) (i32.const 2))))
+    (local.set $cb (i32.const 0))
+    (block $cbdone (loop $cbloop
+      (br_if $cbdone (i32.ge_u (local.get $cb) (local.get $nb)))
+      ${PIX_LOADS}
+      (local.set $kt (local.get $taps))
+      (block $kdone (loop $kloop
+        (br_if $kdone (i32.ge_u (local.get $kt) (local.get $kend)))
+        (local.set $off (i32.load (local.get $kt)))
+        ${PIX_STORES}
+        (local.set $dst (i32.add (local.get $dst) (i32.const ${NR * 4})))
+        (local.set $kt (i32.add (local.get $kt) (i32.const 4)))
+        (br $kloop)))
+      (local.set $pix (i32.add (local.get $pix) (i32.const ${NR * 4})))
+      (local.set $cb (i32.add (local.get $cb) (i32.const 1)))
+      (br $cbloop))))
+  ;; unpack: y[o·dstO + r·dstRow + j·dstCol] = f64(C[o·ldc + r·srcRow + j] + bias[o]) (f32 add), o < m, r < rows, j < cols
+  (func (export "unpack") (param $c i32) (param $ldc i32) (param $srcRow i32) (param $bias i32) (param $dst i32)
+                          (param $dstO i32) (param $dstRow i32) (param $dstCol i32) (param $m i32) (param $rows i32) (param $cols i32)
+    (local $o i32) (local $r i32) (local $j i32) (local $b f32) (local $s i32) (local $d i32)
+    (local.set $dstCol (i32.shl (local.get $dstCol) (i32.const 3)))
+    (local.set $o (i32.const 0))
+    (block $odone (loop $oloop
+      (br_if $odone (i32.ge_u (local.get $o) (local.get $m)))
+      (local.set $b (f32.load (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2)))))
+      (local.set $r (i32.const 0))
+      (block $rdone (loop $rloop
+        (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $s (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $o) (local.get $ldc)) (i32.mul (local.get $r) (local.get $srcRow))) (i32.const 2))))
+        (local.set $d (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $o) (local.get $dstO)) (i32.mul (local.get $r) (local.get $dstRow))) (i32.const 3))))
+        (local.set $j (i32.const 0))
+        (block $jdone (loop $jloop
+          (br_if $jdone (i32.ge_u (local.get $j) (local.get $cols)))
+          (f64.store (local.get $d) (f64.promote_f32 (f32.add (f32.load (local.get $s)) (local.get $b))))
+          (local.set $s (i32.add (local.get $s) (i32.const 4)))
+          (local.set $d (i32.add (local.get $d) (local.get $dstCol)))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $jloop)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rloop)))
+      (local.set $o (i32.add (local.get $o) (i32.const 1)))
+      (br $oloop)))))`;
 }
 
 type GemmFn = (a: number, koff: number, bases: number, c: number, mb: number, nb: number, k: number, ldc: number) => void;
+type GatherFn = (pix: number, taps: number, k: number, nb: number, dst: number) => void;
+type UnpackFn = (c: number, ldc: number, srcRow: number, bias: number, dst: number, dstO: number, dstRow: number, dstCol: number, m: number, rows: number, cols: number) => void;
 
 interface Engine {
   memory: WebAssembly.Memory;
   gemm: GemmFn;
+  gather: GatherFn;
+  unpack: UnpackFn;
 }
 
 let engine: Promise<Engine> | undefined;
@@ -91,7 +144,7 @@ export function getEngine(): Promise<Engine> {
     parsed.destroy();
     const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(buffer as Uint8Array<ArrayBuffer>), { env: { memory } });
-    return { memory, gemm: instance.exports.gemm as GemmFn };
+    return { memory, gemm: instance.exports.gemm as GemmFn, gather: instance.exports.gather as GatherFn, unpack: instance.exports.unpack as UnpackFn };
   })();
   return engine;
 }
@@ -121,19 +174,43 @@ export class Arena {
     this.i32 = new Int32Array(this.e.memory.buffer, 0, this.top / 4);
   }
 
+  /** Reserves a float64 region of n values and returns the byte offset. */
+  allocF64(n: number): number {
+    return this.alloc(2 * n);
+  }
+
   gemm(a: number, koff: number, bases: number, c: number, mb: number, nb: number, k: number, ldc: number): void {
     this.e.gemm(a, koff, bases, c, mb, nb, k, ldc);
   }
+
+  /** Packs im2col panels: panel[cb][k][t] = f32 at byte pix[cb·8 + t] + taps[k]. */
+  gather(pix: number, taps: number, k: number, nb: number, dst: number): void {
+    this.e.gather(pix, taps, k, nb, dst);
+  }
+
+  /** Writes GEMM results plus a per-row bias into a float64 region (strides in elements). */
+  unpack(c: number, ldc: number, srcRow: number, bias: number, dst: number, dstO: number, dstRow: number, dstCol: number, m: number, rows: number, cols: number): void {
+    this.e.unpack(c, ldc, srcRow, bias, dst, dstO, dstRow, dstCol, m, rows, cols);
+  }
+
+  /** A copy of n float64 values at byte offset `at`. */
+  takeF64(at: number, n: number): Float64Array {
+    return new Float64Array(this.e.memory.buffer.slice(at, at + n * 8));
+  }
 }
 
-/** Packs rows [row0, row0 + M) of an M_total × K row-major matrix (read through `at`) into MR-row panels. */
-export function packA(dst: Float32Array, offset: number, M: number, K: number, at: (row: number, k: number) => number): void {
+/**
+ * Packs the M × K matrix A[row][k] = src[base + row·rowStride + k·colStride] into MR-row panels
+ * (rows past M are zeros), rounding to float32.
+ */
+export function packA(dst: Float32Array, offset: number, src: ArrayLike<number>, M: number, K: number, rowStride: number, colStride: number, base: number): void {
   let t = offset / 4;
   for (let ob = 0; ob < Math.ceil(M / MR); ob++) {
     for (let k = 0; k < K; k++) {
+      const at = base + k * colStride;
       for (let r = 0; r < MR; r++) {
         const row = ob * MR + r;
-        dst[t++] = row < M ? at(row, k) : 0;
+        dst[t++] = row < M ? src[at + row * rowStride] : 0;
       }
     }
   }

@@ -6,7 +6,8 @@
  * - conv2d, stride 1: implicit im2col. The input is copied once into a zero-padded float32 image
  *   whose rows are wide enough for whole 8-column output blocks; column block (n, i, j..j+7) of the
  *   GEMM reads tap (c, p, q) at offset ((c·Hp + p·d_h)·Wp + q·d_w) from its corner.
- * - conv2d, other strides: explicit im2col into packed 8-column panels, then the same GEMM.
+ * - conv2d, other strides: the same padded image; a gather kernel copies each tap of 8 output
+ *   pixels into packed 8-column panels (explicit im2col, no bounds tests), then the same GEMM.
  * - convTranspose2d: col[(m,p,q)][n,ih,iw] = Σ_c w[c,m,p,q]·x[n,c,ih,iw] as a GEMM, then col2im
  *   adds each column entry into y[n, m, ih·s − P + p·d, iw·s − P + q·d] (float64 adds, rounded once).
  * - linear: y = x·wᵀ with w as the row panels and x packed as the column blocks.
@@ -48,122 +49,66 @@ export async function conv2d(x: Arr, w: Arr, b: Arr | undefined, g: ConvGeometry
   const P = N * Ho * Wo;
   const nb = implicit ? N * Ho * (Wo8 / NR) : blocks(P, NR);
   const ldc = nb * NR;
-  // implicit: the padded image, rows wide enough for the last 8-column block's rightmost tap
-  const Hp = Math.max(pt + H, Ho + (kh - 1) * dh);
-  const Wp = Math.max(pl + W, Wo8 + (kw - 1) * dw);
+  // the zero-padded float32 image, tall and wide enough for every tap read (implicit: of whole
+  // 8-column output blocks, whose last columns are computed and dropped)
+  const Hp = Math.max(pt + H, (Ho - 1) * sh + (kh - 1) * dh + 1);
+  const Wp = Math.max(pl + W, (implicit ? Wo8 - 1 : (Wo - 1) * sw) + (kw - 1) * dw + 1);
 
   const ar = new Arena(await getEngine());
   const aOff = ar.alloc(mb * MR * K);
-  const kOff = ar.alloc(K);
+  const tapsOff = ar.alloc(K);
   const basesOff = ar.alloc(nb);
   const cOff = ar.alloc(mb * MR * ldc);
-  const srcOff = ar.alloc(implicit ? N * C * Hp * Wp : nb * K * NR);
+  const imgOff = ar.alloc(N * C * Hp * Wp);
+  const biasOff = ar.alloc(O);
+  const yOff = ar.allocF64(N * O * Ho * Wo);
+  // the strided path gathers explicit panels (row k of panel cb at 32·k) from per-pixel addresses
+  const panelOff = implicit ? 0 : ar.alloc(nb * K * NR);
+  const panelKOff = implicit ? 0 : ar.alloc(K);
+  const pixOff = implicit ? 0 : ar.alloc(nb * NR);
   ar.commit();
   const { f32, i32 } = ar;
-
-  if (implicit) {
-    const src = srcOff / 4;
-    f32.fill(0, src, src + N * C * Hp * Wp);
-    for (let nc = 0; nc < N * C; nc++) {
-      for (let h = 0; h < H; h++) {
-        const from = (nc * H + h) * W;
-        f32.set(xd.subarray(from, from + W), src + (nc * Hp + pt + h) * Wp + pl);
-      }
+  f32.fill(0, biasOff / 4, biasOff / 4 + O);
+  if (bd) f32.set(bd, biasOff / 4);
+  const img = imgOff / 4;
+  f32.fill(0, img, img + N * C * Hp * Wp);
+  for (let nc = 0; nc < N * C; nc++) {
+    for (let h = 0; h < H; h++) {
+      const from = (nc * H + h) * W;
+      f32.set(xd.subarray(from, from + W), img + (nc * Hp + pt + h) * Wp + pl);
     }
-    let t = kOff / 4;
-    for (let c = 0; c < Cg; c++) for (let p = 0; p < kh; p++) for (let q = 0; q < kw; q++) i32[t++] = ((c * Hp + p * dh) * Wp + q * dw) * 4;
-  } else {
-    for (let k = 0; k < K; k++) i32[kOff / 4 + k] = k * NR * 4;
-    for (let cb = 0; cb < nb; cb++) i32[basesOff / 4 + cb] = srcOff + cb * K * NR * 4;
   }
+  // tap k = (c, p, q) of a pixel is at byte offset ((c·Hp + p·d_h)·Wp + q·d_w)·4 from its (0, 0) tap
+  let t = tapsOff / 4;
+  for (let c = 0; c < Cg; c++) for (let p = 0; p < kh; p++) for (let q = 0; q < kw; q++) i32[t++] = ((c * Hp + p * dh) * Wp + q * dw) * 4;
+  if (!implicit) panelTables(i32, panelKOff, basesOff, panelOff, K, nb);
+  // true convolution: the taps of each kernel reversed, k = (c, p, q) ↦ (c, kh−1−p, kw−1−q)
+  const khw = kh * kw;
+  const wk = g.flip ? wd.map((_, e) => wd[e - (e % khw) + khw - 1 - (e % khw)]) : wd;
 
-  const y = new Float64Array(N * O * Ho * Wo);
-  const hb = new Int32Array(NR);
-  const wb = new Int32Array(NR);
-  const xb = new Int32Array(NR);
   for (let gi = 0; gi < G; gi++) {
-    packA(f32, aOff, Og, K, (o, k) => {
-      const c = Math.floor(k / (kh * kw));
-      let p = Math.floor(k / kw) % kh;
-      let q = k % kw;
-      if (g.flip) {
-        p = kh - 1 - p;
-        q = kw - 1 - q;
-      }
-      return wd[(((gi * Og + o) * Cg + c) * kh + p) * kw + q];
-    });
+    packA(f32, aOff, wk, Og, K, K, 1, gi * Og * K);
+    // the (0, 0) tap of output pixel (n, i, j) in the padded image, channels of this group
+    const corner = (n: number, i: number, j: number) => imgOff + (((n * C + gi * Cg) * Hp + i * sh) * Wp + j * sw) * 4;
     if (implicit) {
-      // block (n, i, jb): its corner in the padded image, channels of this group
-      let t = basesOff / 4;
-      for (let n = 0; n < N; n++) {
-        for (let i = 0; i < Ho; i++) {
-          for (let jb = 0; jb < Wo8; jb += NR) i32[t++] = srcOff + (((n * C + gi * Cg) * Hp + i) * Wp + jb) * 4;
-        }
-      }
+      let e = basesOff / 4;
+      for (let n = 0; n < N; n++) for (let i = 0; i < Ho; i++) for (let jb = 0; jb < Wo8; jb += NR) i32[e++] = corner(n, i, jb);
+      ar.gemm(aOff, tapsOff, basesOff, cOff, mb, nb, K, ldc);
     } else {
-      // explicit im2col into panels: panel cb, row k = (c, p, q), column t = output pixel cb·8 + t
-      let dst = srcOff / 4;
-      const reachH = (kh - 1) * dh;
-      const reachW = (kw - 1) * dw;
-      for (let cb = 0; cb < nb; cb++) {
-        let inside = true;
-        for (let t = 0; t < NR; t++) {
-          const pix = cb * NR + t;
-          const n = Math.floor(pix / (Ho * Wo));
-          const i = Math.floor(pix / Wo) % Ho;
-          const j = pix % Wo;
-          hb[t] = pix < P ? i * sh - pt : -(1 << 30);
-          wb[t] = j * sw - pl;
-          xb[t] = (n * C + gi * Cg) * H * W;
-          inside &&= hb[t] >= 0 && hb[t] + reachH < H && wb[t] >= 0 && wb[t] + reachW < W;
-        }
-        if (inside) {
-          // every tap of the 8 pixels is in the image: no bounds tests
-          const [b0, b1, b2, b3, b4, b5, b6, b7] = Array.from({ length: NR }, (_, t) => xb[t] + hb[t] * W + wb[t]);
-          for (let c = 0; c < Cg; c++) {
-            for (let p = 0; p < kh; p++) {
-              for (let q = 0, off = (c * H + p * dh) * W; q < kw; q++, off += dw) {
-                f32[dst] = xd[b0 + off];
-                f32[dst + 1] = xd[b1 + off];
-                f32[dst + 2] = xd[b2 + off];
-                f32[dst + 3] = xd[b3 + off];
-                f32[dst + 4] = xd[b4 + off];
-                f32[dst + 5] = xd[b5 + off];
-                f32[dst + 6] = xd[b6 + off];
-                f32[dst + 7] = xd[b7 + off];
-                dst += NR;
-              }
-            }
-          }
-          continue;
-        }
-        for (let c = 0; c < Cg; c++) {
-          for (let p = 0; p < kh; p++) {
-            for (let q = 0; q < kw; q++) {
-              for (let t = 0; t < NR; t++) {
-                const h = hb[t] + p * dh;
-                const v = wb[t] + q * dw;
-                f32[dst++] = h >= 0 && h < H && v >= 0 && v < W ? xd[xb[t] + (c * H + h) * W + v] : 0;
-              }
-            }
-          }
-        }
-      }
+      // pixels past P repeat pixel 0: their columns are computed and dropped
+      let e = pixOff / 4;
+      for (let n = 0; n < N; n++) for (let i = 0; i < Ho; i++) for (let j = 0; j < Wo; j++) i32[e++] = corner(n, i, j);
+      for (; e < pixOff / 4 + nb * NR; e++) i32[e] = corner(0, 0, 0);
+      ar.gather(pixOff, tapsOff, K, nb, panelOff);
+      ar.gemm(aOff, panelKOff, basesOff, cOff, mb, nb, K, ldc);
     }
-    ar.gemm(aOff, kOff, basesOff, cOff, mb, nb, K, ldc);
-    const cs = cOff / 4;
-    for (let o = 0; o < Og; o++) {
-      const bias = bd ? bd[gi * Og + o] : 0;
-      for (let n = 0; n < N; n++) {
-        const yBase = (n * O + gi * Og + o) * Ho * Wo;
-        for (let i = 0; i < Ho; i++) {
-          const col = cs + o * ldc + (implicit ? (n * Ho + i) * Wo8 : (n * Ho + i) * Wo);
-          for (let j = 0; j < Wo; j++) y[yBase + i * Wo + j] = fround(f32[col + j] + bias);
-        }
-      }
+    // column of (n, i, j): (n·Ho + i)·rowWidth + j, rows Wo8 wide (implicit) or Wo (packed)
+    const rowWidth = implicit ? Wo8 : Wo;
+    for (let n = 0; n < N; n++) {
+      ar.unpack(cOff + 4 * n * Ho * rowWidth, ldc, rowWidth, biasOff + 4 * gi * Og, yOff + 8 * (n * O + gi * Og) * Ho * Wo, Ho * Wo, Wo, 1, Og, Ho, Wo);
     }
   }
-  return fromData(y, [N, O, Ho, Wo]);
+  return fromData(ar.takeF64(yOff, N * O * Ho * Wo), [N, O, Ho, Wo]);
 }
 
 /** Packs the rows of a rows × K row-major matrix as 8-column blocks of its transpose: panel[cb][k][t] = m[cb·8 + t][k]. */
@@ -203,18 +148,18 @@ export async function linear(x: Arr, w: Arr, b: Arr | undefined): Promise<Arr> {
   const basesOff = ar.alloc(nb);
   const cOff = ar.alloc(mb * MR * ldc);
   const srcOff = ar.alloc(nb * inF * NR);
+  const biasOff = ar.alloc(outF);
+  const yOff = ar.allocF64(rows * outF);
   ar.commit();
-  packA(ar.f32, aOff, outF, inF, (o, i) => wd[o * inF + i]);
+  ar.f32.fill(0, biasOff / 4, biasOff / 4 + outF);
+  if (bd) ar.f32.set(bd, biasOff / 4);
+  packA(ar.f32, aOff, wd, outF, inF, inF, 1, 0);
   packColumns(ar.f32, srcOff, xd, rows, inF, inF, 1, 0);
   panelTables(ar.i32, kOff, basesOff, srcOff, inF, nb);
   ar.gemm(aOff, kOff, basesOff, cOff, mb, nb, inF, ldc);
-  const y = new Float64Array(rows * outF);
-  const cs = cOff / 4;
-  for (let o = 0; o < outF; o++) {
-    const bias = bd ? bd[o] : 0;
-    for (let r = 0; r < rows; r++) y[r * outF + o] = fround(ar.f32[cs + o * ldc + r] + bias);
-  }
-  return fromData(y, [...x.shape.slice(0, -1), outF]);
+  // C[o][r] is y[r][o]
+  ar.unpack(cOff, ldc, 0, biasOff, yOff, 1, 0, outF, outF, 1, rows);
+  return fromData(ar.takeF64(yOff, rows * outF), [...x.shape.slice(0, -1), outF]);
 }
 
 /** convTranspose2d: y[n, g·Og + m, ih·s − P + p·d, iw·s − P + q·d] += Σ_c x[n, g·Cg + c, ih, iw]·w[g·Cg + c, m, p, q]. */
@@ -249,7 +194,7 @@ export async function convTranspose2d(x: Arr, w: Arr, b: Arr | undefined, g: Tra
   const y = new Float64Array(N * O * Ho * Wo);
   for (let gi = 0; gi < G; gi++) {
     // A[(m,p,q)][c] = w[g·Cg + c, m, p, q]; B[c][(n, pixel)] = x[n, g·Cg + c, pixel]
-    packA(f32, aOff, M, Cg, (row, c) => wd[(gi * Cg + c) * M + row]);
+    packA(f32, aOff, wd, M, Cg, 1, M, gi * Cg * M);
     let dst = srcOff / 4;
     for (let cb = 0; cb < nb; cb++) {
       for (let c = 0; c < Cg; c++) {
@@ -282,9 +227,12 @@ export async function convTranspose2d(x: Arr, w: Arr, b: Arr | undefined, g: Tra
       }
     }
   }
-  for (let o = 0, t = 0; t < y.length; t++) {
-    o = Math.floor(t / (Ho * Wo)) % O;
-    y[t] = fround(y[t] + (bd ? bd[o] : 0));
+  // the bias, rounded to float32 like every input, then the output rounded to float32
+  for (let n = 0, t = 0; n < N; n++) {
+    for (let o = 0; o < O; o++) {
+      const bias = bd ? fround(bd[o]) : 0;
+      for (let e = 0; e < Ho * Wo; e++, t++) y[t] = fround(y[t] + bias);
+    }
   }
   return fromData(y, [N, O, Ho, Wo]);
 }

@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { globSync } from 'tinyglobby';
-import { allOps, getOp, resolveParams, type Inputs, type OpDef, type Outputs, type Params } from '../registry.js';
+import { allOps, getOp, resolveParams, type Backend, type Inputs, type OpDef, type Outputs, type Params } from '../registry.js';
 import { parseCases, prepareCase } from '../cases.js';
 import { OracleError } from '../errors.js';
 import { fromData } from '../tensor.js';
@@ -220,19 +220,28 @@ export interface GradingCase {
   /** Params as written (sent to the submission with defaults filled in). */
   params: Params;
   expected: Outputs;
+  /** Which backend computed `expected`: the exact reference, or a float32 backend (`grade --backend`). */
+  expectedBy: Backend;
   random: boolean;
   /** For random cases: how to make a variant (shrinking). */
   note?: string;
   tags: string[];
 }
 
-function withExpected(op: OpDef, id: string, inputs: Inputs, params: Params, extra: Partial<GradingCase>): GradingCase {
+async function withExpected(op: OpDef, id: string, inputs: Inputs, params: Params, extra: Partial<GradingCase>, backend: Backend): Promise<GradingCase> {
   const full = resolveParams(op, params);
-  return { id, op, inputs, params: full, expected: op.reference(inputs, full), random: false, tags: [], ...extra };
+  // int64 outputs (pool indices) stay exact: float32 rounding of the inputs can create ties
+  const fast = backend === 'reference' || op.outputs.some((o) => o.dtype === 'int64') ? undefined : op[backend];
+  const expected = fast ? await fast(inputs, full) : op.reference(inputs, full);
+  return { id, op, inputs, params: full, expected, expectedBy: fast ? backend : 'reference', random: false, tags: [], ...extra };
 }
 
-/** Every case of a test for one student: files, mistake triggers, then seeded random cases. */
-export function collectCases(a: Assignment, t: TestSpec, student: string): GradingCase[] {
+/**
+ * Every case of a test for one student: files, mistake triggers, then seeded random cases. The
+ * expected outputs come from `backend` where the op has it (faster on large cases, float32; the
+ * ladder then widens each allowance by that backend's float32 bound), else from the reference.
+ */
+export async function collectCases(a: Assignment, t: TestSpec, student: string, backend: Backend = 'reference'): Promise<GradingCase[]> {
   const op = getOp(t.op);
   const cases: GradingCase[] = [];
   for (const file of caseFiles(a, t)) {
@@ -243,7 +252,7 @@ export function collectCases(a: Assignment, t: TestSpec, student: string): Gradi
       if ((rc.value as { op?: string })?.op !== t.op) continue;
       try {
         const p = prepareCase(rc.value, rc.index);
-        cases.push(withExpected(op, p.id, p.inputs, p.raw.params ?? {}, { tags: p.raw.tags ?? [], note: p.raw.note }));
+        cases.push(await withExpected(op, p.id, p.inputs, p.raw.params ?? {}, { tags: p.raw.tags ?? [], note: p.raw.note }, backend));
       } catch (e) {
         const err = e as OracleError;
         throw new OracleError('INVALID_CASE', `${rel} ${rc.where}${err.path ? ' at ' + err.path : ''}: ${err.message}`);
@@ -253,7 +262,7 @@ export function collectCases(a: Assignment, t: TestSpec, student: string): Gradi
   if (t.mistakes) {
     for (const m of MISTAKES.filter((k) => k.op === t.op)) {
       const inputs = Object.fromEntries(Object.entries(m.trigger.inputs).map(([k, v]) => [k, fromData(v.data, v.shape)]));
-      cases.push(withExpected(op, `mistake:${m.id}`, inputs, m.trigger.params, { tags: ['mistake-trigger'] }));
+      cases.push(await withExpected(op, `mistake:${m.id}`, inputs, m.trigger.params, { tags: ['mistake-trigger'] }, backend));
     }
   }
   if (t.random) {
@@ -261,7 +270,7 @@ export function collectCases(a: Assignment, t: TestSpec, student: string): Gradi
     const rng = new Rng(`${a.id}/${student}/${t.name}`);
     for (let k = 0; k < t.random; k++) {
       const g = op.generate(rng);
-      cases.push(withExpected(op, `random-${k}`, g.inputs, g.params, { random: true, tags: ['random', ...(g.tags ?? [])] }));
+      cases.push(await withExpected(op, `random-${k}`, g.inputs, g.params, { random: true, tags: ['random', ...(g.tags ?? [])] }, backend));
     }
   }
   if (!cases.length) throw new OracleError('INVALID_CASE', `assignment test ${t.name}: its case files hold no ${t.op} case`);

@@ -7,6 +7,7 @@ import { grade, type GradeResult } from './grade.js';
 import { resolveSubmissionFile, type SubmissionSpec } from './process.js';
 import { render, type Format } from './report.js';
 import type { Assignment } from './assignment.js';
+import type { Backend } from '../registry.js';
 
 export interface BatchOptions {
   jobs: number;
@@ -16,6 +17,8 @@ export interface BatchOptions {
   format?: Format;
   outDir?: string;
   progress?: boolean;
+  /** Which backend computes the expected outputs (grade's option). */
+  backend?: Backend;
 }
 
 export interface BatchRow {
@@ -46,7 +49,7 @@ export async function gradeAll(dir: string, a: Assignment, opts: BatchOptions): 
       const { student, path } = subs[k];
       try {
         const spec: SubmissionSpec = opts.command ? { kind: 'command', command: opts.command, cwd: path } : { kind: 'js', file: resolveSubmissionFile(path), adapter: opts.adapter, readable: opts.readable };
-        const result = await grade(spec, a, { student });
+        const result = await grade(spec, a, { student, backend: opts.backend });
         rows[k] = { student, result };
         if (opts.outDir && opts.format) writeFileSync(join(opts.outDir, `${student}.${opts.format === 'junit' ? 'xml' : opts.format === 'html' ? 'html' : opts.format === 'text' ? 'txt' : 'json'}`), render(result, opts.format));
       } catch (e) {

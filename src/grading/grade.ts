@@ -3,7 +3,7 @@
  * process, from the outputs received; student code runs in a child process (process.ts).
  */
 import { join } from 'node:path';
-import type { OpDef, Inputs, Outputs } from '../registry.js';
+import type { Backend, OpDef, Inputs, Outputs } from '../registry.js';
 import type { TensorJSON } from '../tensor.js';
 import { encodeInputs, encodeOutputs } from '../cases.js';
 import { compareArrays } from '../compare.js';
@@ -85,6 +85,8 @@ export interface GradeOptions {
   student?: string;
   /** Called after each case (progress). */
   onCase?: (test: TestSpec, c: CaseResult) => void;
+  /** Which backend computes the expected outputs (default the exact reference); see collectCases. */
+  backend?: Backend;
 }
 
 export async function grade(spec: SubmissionSpec, a: Assignment, opts: GradeOptions = {}): Promise<GradeResult> {
@@ -98,7 +100,7 @@ export async function grade(spec: SubmissionSpec, a: Assignment, opts: GradeOpti
     proc.request({ id: `r${seq++}`, op: c.op.name, inputs: encodeInputs(c.op, inputs), params: c.params, outputNames: c.op.outputs.filter((o) => !o.conditional || c.expected[o.name]).map((o) => o.name) }, timeLimitMs);
   try {
     for (const t of a.tests) {
-      const cases = collectCases(a, t, student);
+      const cases = await collectCases(a, t, student, opts.backend);
       const results: CaseResult[] = [];
       let broken = 0; // consecutive cases that timed out, crashed or ran out of memory
       let lastWhy = '';
@@ -146,10 +148,10 @@ export async function grade(spec: SubmissionSpec, a: Assignment, opts: GradeOpti
 
 async function gradeCase(t: TestSpec, c: GradingCase, ask: (c: GradingCase, inputs: Inputs, ms: number) => Promise<Outcome>): Promise<CaseResult> {
   const outcome = await ask(c, c.inputs, t.timeLimitMs);
-  let check: CaseCheck = climb(c.op, c.inputs, c.params, c.expected, outcome, t.tolerance);
+  let check: CaseCheck = climb(c.op, c.inputs, c.params, c.expected, outcome, t.tolerance, c.expectedBy);
   if (check.passed && t.properties.includes('deterministic')) {
     const again = await ask(c, c.inputs, t.timeLimitMs);
-    const second = climb(c.op, c.inputs, c.params, c.expected, again, t.tolerance);
+    const second = climb(c.op, c.inputs, c.params, c.expected, again, t.tolerance, c.expectedBy);
     if (second.got && check.got && !sameOutputs(check.got, second.got)) check = { passed: false, rung: 'properties', message: `${c.op.name} gave different answers to the same call twice` };
   }
   if (!check.passed && check.rung === 'properties' && !t.properties.includes('inputsUnchanged') && /changed its input/.test(check.message ?? '')) check = { passed: true, got: check.got };

@@ -2,7 +2,7 @@
  * The check ladder: exists → returns → shape → dtype → finite → values → properties.
  * The first rung that fails is reported, with one message of its own.
  */
-import type { OpDef, Outputs, Precision } from '../registry.js';
+import type { Backend, OpDef, Outputs, Precision } from '../registry.js';
 import { defaultAllowance } from '../cases.js';
 import { compareArrays, describeMismatch, toleranceAllowance, unravel, type Mismatch, type Tolerance } from '../compare.js';
 import { decodeTensor, shapeString, type Arr, type TensorJSON } from '../tensor.js';
@@ -25,19 +25,35 @@ export interface CaseCheck {
   got?: Record<string, Arr>;
 }
 
-/** Per-element allowance of each output under a policy. */
-export function allowances(op: OpDef, inputs: Outputs, params: Record<string, unknown>, expected: Outputs, policy: TolerancePolicy): Record<string, (i: number, e: number) => number> {
-  const res: Record<string, (i: number, e: number) => number> = {};
+/** The op's error bound at a precision, per element of each output (float32 adds the output's own rounding). */
+function boundAllowances(op: OpDef, inputs: Outputs, params: Record<string, unknown>, expected: Outputs, precision: Precision): Record<string, (i: number) => number> {
+  const res: Record<string, (i: number) => number> = {};
+  const a = defaultAllowance(op, inputs, params, expected, precision);
+  for (const k of Object.keys(expected)) {
+    const d = flat(a[k]);
+    const y = flat(expected[k]);
+    // at float32 the output itself is rounded once more
+    const extra = precision === 'float32' ? 2 ** -24 : 0;
+    res[k] = (i) => d[i] + extra * Math.abs(y[i]);
+  }
+  return res;
+}
+
+/**
+ * Per-element allowance of each output under a policy. `expectedBy` says who computed `expected`:
+ * when a float32 backend did (grade --backend), its own error bound is added, since the exact value
+ * may lie that far from it.
+ */
+export function allowances(op: OpDef, inputs: Outputs, params: Record<string, unknown>, expected: Outputs, policy: TolerancePolicy, expectedBy: Backend = 'reference'): Record<string, (i: number, e: number) => number> {
+  let res: Record<string, (i: number, e: number) => number> = {};
   if (policy.kind === 'fixed') {
     for (const k of Object.keys(expected)) res[k] = toleranceAllowance(policy);
-  } else {
-    const a = defaultAllowance(op, inputs, params, expected, policy.precision);
-    for (const k of Object.keys(expected)) {
-      const d = flat(a[k]);
-      const y = flat(expected[k]);
-      // at float32 the output itself is rounded once more
-      const extra = policy.precision === 'float32' ? 2 ** -24 : 0;
-      res[k] = (i) => d[i] + extra * Math.abs(y[i]);
+  } else res = boundAllowances(op, inputs, params, expected, policy.precision);
+  if (expectedBy !== 'reference') {
+    const own = boundAllowances(op, inputs, params, expected, 'float32');
+    for (const k of Object.keys(res)) {
+      const student = res[k];
+      res[k] = (i, e) => student(i, e) + own[k](i);
     }
   }
   for (const o of op.outputs) if (o.dtype === 'int64' && res[o.name]) res[o.name] = () => 0;
@@ -50,7 +66,7 @@ const fmt = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(6)).toStri
  * Climbs the ladder for one case. `expected` are the reference outputs; `outcome` is what the
  * submission process answered.
  */
-export function climb(op: OpDef, inputs: Outputs, params: Record<string, unknown>, expected: Outputs, outcome: Outcome, policy: TolerancePolicy): CaseCheck {
+export function climb(op: OpDef, inputs: Outputs, params: Record<string, unknown>, expected: Outputs, outcome: Outcome, policy: TolerancePolicy, expectedBy: Backend = 'reference'): CaseCheck {
   if (!outcome.ok) {
     const what = outcome.kind === 'timeout' ? 'timed out' : outcome.kind === 'memory' ? 'ran out of memory' : 'crashed';
     return { passed: false, rung: 'returns', message: `${op.name} ${what}: ${outcome.message}` };
@@ -103,7 +119,7 @@ export function climb(op: OpDef, inputs: Outputs, params: Record<string, unknown
       }
     }
   }
-  const allowed = allowances(op, inputs, params, expected, policy);
+  const allowed = allowances(op, inputs, params, expected, policy, expectedBy);
   const mismatch: Record<string, Mismatch> = {};
   const problems: string[] = [];
   for (const [name, e] of Object.entries(expected)) {
