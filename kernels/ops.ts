@@ -45,12 +45,87 @@ function run(k: IKernelRunShortcut, n: number, ...args: unknown[]): Float64Array
 
 const key = (name: string, c: Record<string, number>) => name + JSON.stringify(c);
 
-/** conv2d: y[n,o,i,j] = b[o] + Σ_c Σ_p Σ_q x[n, g·Cg + c, i·s − P + p·d, j·s − P + q·d]·w̃[o,c,p,q], in float32. */
+/**
+ * conv2d: y[n,o,i,j] = b[o] + Σ_c Σ_p Σ_q x[n, g·Cg + c, i·s − P + p·d, j·s − P + q·d]·w̃[o,c,p,q], in float32.
+ *
+ * Fast path: the input is zero-padded on the host and the kernel flipped there (true convolution),
+ * so the kernel body has no bounds tests, and each thread computes 4 output channels of one pixel
+ * (an Array(4) result): every input value it loads feeds 4 multiply-adds. gpu.js's WebAssembly
+ * backend runs 4 neighbouring threads as one SIMD quad, where a lane-varying load costs 4 scalar
+ * loads and the weights (the same for the quad) are broadcast. Output channels are padded to a
+ * multiple of 4 with zero weights; with groups the 4 channels must share a group (O/groups a
+ * multiple of 4). Otherwise, and when padding meets non-finite weights (the reference skips padding
+ * taps, where 0·∞ would be NaN), one channel per thread with bounds tests.
+ */
 export function conv2d(x: Arr, w: Arr, b: Arr | undefined, g: ConvGeometry): Arr {
   const [Ho, Wo] = convShape(x, w, b, g);
   const [N, C, H, W] = x.shape;
   const [O, Cg, kh, kw] = w.shape;
-  const c = { N, C, H, W, O, Cg, Og: O / g.groups, kh, kw, sh: g.stride[0], sw: g.stride[1], dh: g.dilation[0], dw: g.dilation[1], pt: g.pads.begin[0], pl: g.pads.begin[1], flip: g.flip ? 1 : 0 };
+  const Og = O / g.groups;
+  const [sh, sw] = g.stride;
+  const [dh, dw] = g.dilation;
+  const [pt, pl] = g.pads.begin;
+  const geo = { N, C, H, W, Cg, Og, kh, kw, sh, sw, dh, dw, pt, pl, flip: g.flip ? 1 : 0 };
+  const bias = b ? f32(b) : new Float32Array(O);
+  const wd = flat(w);
+  const padded = g.pads.begin.some((p) => p > 0) || g.pads.end.some((p) => p > 0);
+  if ((g.groups === 1 || Og % 4 === 0) && (!padded || wd.every(Number.isFinite))) {
+    const O4 = Math.ceil(O / 4) * 4;
+    const OB = O4 / 4;
+    const K = Cg * kh * kw;
+    // weights [O4][K] with k = (c, p, q), taps reversed for true convolution; zero rows past O
+    const khw = kh * kw;
+    const wp = new Float32Array(O4 * K);
+    for (let e = 0; e < O * K; e++) wp[e] = g.flip ? wd[e - (e % khw) + khw - 1 - (e % khw)] : wd[e];
+    const bp = new Float32Array(O4);
+    bp.set(bias);
+    // the zero-padded image: every tap of every output pixel lies inside it
+    const Hp = Math.max(pt + H, (Ho - 1) * sh + (kh - 1) * dh + 1);
+    const Wp = Math.max(pl + W, (Wo - 1) * sw + (kw - 1) * dw + 1);
+    const xd = flat(x);
+    const xp = new Float32Array(N * C * Hp * Wp);
+    for (let nc = 0; nc < N * C; nc++) {
+      for (let h = 0; h < H; h++) xp.set(xd.subarray((nc * H + h) * W, (nc * H + h + 1) * W), (nc * Hp + pt + h) * Wp + pl);
+    }
+    const k = kernel(key('conv2d4', geo), function (this: This, xs: number[][][], ws: number[][]) {
+      const j = this.thread.x;
+      const i = this.thread.y;
+      const z = this.thread.z;
+      const n = Math.floor((z + 0.5) / this.constants.OB);
+      const o = (z - n * this.constants.OB) * 4;
+      const c0 = n * this.constants.C + Math.floor((o + 0.5) / this.constants.Og) * this.constants.Cg;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let cc = 0; cc < this.constants.Cg; cc++) {
+        for (let p = 0; p < this.constants.kh; p++) {
+          for (let q = 0; q < this.constants.kw; q++) {
+            const xv = xs[c0 + cc][i * this.constants.sh + p * this.constants.dh][j * this.constants.sw + q * this.constants.dw];
+            const t = (cc * this.constants.kh + p) * this.constants.kw + q;
+            s0 += xv * ws[o][t];
+            s1 += xv * ws[o + 1][t];
+            s2 += xv * ws[o + 2][t];
+            s3 += xv * ws[o + 3][t];
+          }
+        }
+      }
+      return [s0, s1, s2, s3];
+    } as KernelFunction, { output: [Wo, Ho, N * OB], constants: { ...geo, OB }, returnType: 'Array(4)' } as never);
+    // result order: [n·OB + ob][i][j][r] for channel o = 4·ob + r; the bias added in float32
+    const r = run(k, N * OB * Ho * Wo * 4, input(xp, [Wp, Hp, N * C]), input(wp, [K, O4]));
+    const y = new Float64Array(N * O * Ho * Wo);
+    const HW = Ho * Wo;
+    for (let n = 0; n < N; n++) {
+      for (let o = 0; o < O; o++) {
+        const src = (n * OB + (o >> 2)) * HW * 4 + (o & 3);
+        const dst = (n * O + o) * HW;
+        for (let e = 0; e < HW; e++) y[dst + e] = Math.fround(r[src + 4 * e] + bp[o]);
+      }
+    }
+    return fromData(y, [N, O, Ho, Wo]);
+  }
+  const c = { ...geo, O };
   const k = kernel(key('conv2d', c), function (this: This, xs: number[][][], ws: number[][][], bs: number[]) {
     const j = this.thread.x;
     const i = this.thread.y;
@@ -80,7 +155,6 @@ export function conv2d(x: Arr, w: Arr, b: Arr | undefined, g: ConvGeometry): Arr
     }
     return s;
   } as KernelFunction, { output: [Wo, Ho, N * O], constants: c });
-  const bias = b ? f32(b) : new Float32Array(O);
   return fromData(run(k, N * O * Ho * Wo, input(f32(x), [W, H, N * C]), input(f32(w), [kw, kh, O * Cg]), bias), [N, O, Ho, Wo]);
 }
 
@@ -122,20 +196,42 @@ export function convTranspose2d(x: Arr, w: Arr, b: Arr | undefined, g: Transpose
   return fromData(run(k, N * O * Ho * Wo, input(f32(x), [W, H, N * C]), input(f32(w), [kw, kh, C * Og]), bias), [N, O, Ho, Wo]);
 }
 
-/** linear: y[r, o] = b[o] + Σ_i x[r, i]·w[o, i]. */
+/**
+ * linear: y[r, o] = b[o] + Σ_i x[r, i]·w[o, i]. Each thread computes 4 output features of one row
+ * (Array(4)); rows run along thread.x, so a SIMD quad loads 4 rows' x[r, i] and broadcasts the
+ * 4 weights w[o..o+3, i]. Features are padded to a multiple of 4 with zero weights.
+ */
 export function linear(x: Arr, w: Arr, b: Arr | undefined): Arr {
   const inF = x.shape[x.shape.length - 1];
   const [outF, wIn] = w.shape;
   if (wIn !== inF) throw invalidInputs('/inputs/weight/shape/1', `weight has ${wIn} input features but x has ${inF}`);
   const rows = flat(x).length / Math.max(inF, 1);
-  const c = { inF };
-  const k = kernel(key('linear', { ...c, outF, rows }), function (this: This, xs: number[][], ws: number[][], bs: number[]) {
-    let s = bs[this.thread.x];
-    for (let i = 0; i < this.constants.inF; i++) s += xs[this.thread.y][i] * ws[this.thread.x][i];
-    return s;
-  } as KernelFunction, { output: [outF, rows], constants: c });
-  const bias = b ? f32(b) : new Float32Array(outF);
-  return fromData(run(k, rows * outF, input(f32(x), [inF, rows]), input(f32(w), [inF, outF]), bias), [...x.shape.slice(0, -1), outF]);
+  const OB = Math.ceil(outF / 4);
+  const wp = new Float32Array(OB * 4 * Math.max(inF, 1));
+  wp.set(flat(w));
+  const bp = new Float32Array(OB * 4);
+  if (b) bp.set(flat(b));
+  const k = kernel(key('linear4', { inF }), function (this: This, xs: number[][], ws: number[][], bs: number[]) {
+    const r = this.thread.x;
+    const o = this.thread.y * 4;
+    let s0 = bs[o];
+    let s1 = bs[o + 1];
+    let s2 = bs[o + 2];
+    let s3 = bs[o + 3];
+    for (let i = 0; i < this.constants.inF; i++) {
+      const xv = xs[r][i];
+      s0 += xv * ws[o][i];
+      s1 += xv * ws[o + 1][i];
+      s2 += xv * ws[o + 2][i];
+      s3 += xv * ws[o + 3][i];
+    }
+    return [s0, s1, s2, s3];
+  } as KernelFunction, { output: [rows, OB], constants: { inF }, returnType: 'Array(4)' } as never);
+  // result order: [ob][r][j] for feature o = 4·ob + j
+  const res = run(k, OB * rows * 4, input(f32(x), [Math.max(inF, 1), rows]), input(wp, [Math.max(inF, 1), OB * 4]), bp);
+  const y = new Float64Array(rows * outF);
+  for (let r = 0; r < rows; r++) for (let o = 0; o < outF; o++) y[r * outF + o] = res[((o >> 2) * rows + r) * 4 + (o & 3)];
+  return fromData(y, [...x.shape.slice(0, -1), outF]);
 }
 
 /** maxPool2d: max over the window's valid taps (padding never read, NaN propagates), and its index h·W + w. */
