@@ -43,7 +43,7 @@ it('the simd backend assembles its micro-kernel: 4 × 8 accumulators, SIMD loads
 
 const OPS: Record<FastBackend, string[]> = {
   accelerated: ['avgPool2d', 'batchNorm', 'boxIou', 'conv2d', 'convTranspose2d', 'linear', 'maxPool2d', 'roiAlign', 'softmax'],
-  simd: ['conv2d', 'convTranspose2d', 'linear'],
+  simd: ['avgPool2d', 'conv2d', 'convTranspose2d', 'linear', 'maxPool2d'],
 };
 
 describe.each(FAST_BACKENDS)('the %s backend agrees with the exact reference within the float32 bound', (backend) => {
@@ -135,6 +135,19 @@ describe('the simd backend on the shapes its blocking must get right', () => {
     expect(Array.from(y.data as Float64Array).filter(Number.isNaN)).toEqual([]);
     // without padding a GEMM is exact to the reference's rule: ∞ and NaN inputs propagate
     await agree('conv2d', { x: fromData([Infinity, 2, NaN, 4, 5, 6, 7, 8, 9], [1, 1, 3, 3]), weight: fromData([1, 1, 1, 1], [1, 1, 2, 2]) }, {});
+  });
+
+  it('pooling: dilation, asymmetric pads, ceil mode, divisors, all −∞ windows (the index is the first valid cell), NaN', async () => {
+    for (const params of [
+      { kernelSize: 3, stride: 2, padding: 1, dilation: 2, returnIndices: true },
+      { kernelSize: [3, 2], stride: [2, 1], padding: [1, 0, 0, 1], ceilMode: true, returnIndices: true },
+    ]) await agree('maxPool2d', { x: rand(rng, [2, 3, 9, 8]) }, params);
+    await agree('maxPool2d', { x: fromData([-Infinity, -Infinity, -Infinity, NaN, 1, NaN, 2, 3, 4], [1, 1, 3, 3]) }, { kernelSize: 2, stride: 1, padding: 1, returnIndices: true });
+    for (const params of [
+      { kernelSize: 3, stride: 2, padding: 1, ceilMode: true },
+      { kernelSize: 3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false },
+      { kernelSize: [2, 3], stride: [1, 2], padding: [0, 1, 1, 0], divisorOverride: 5 },
+    ]) await agree('avgPool2d', { x: rand(rng, [2, 3, 8, 9]) }, params);
   });
 
   it('linear and convTranspose2d: rows off the blocks, leading batch dims, groups, output padding', async () => {
