@@ -43,7 +43,7 @@ it('the simd backend assembles its micro-kernel: 4 × 8 accumulators, SIMD loads
 
 const OPS: Record<FastBackend, string[]> = {
   accelerated: ['avgPool2d', 'batchNorm', 'boxIou', 'conv2d', 'convTranspose2d', 'linear', 'maxPool2d', 'roiAlign', 'softmax'],
-  simd: ['avgPool2d', 'conv2d', 'convTranspose2d', 'linear', 'maxPool2d'],
+  simd: ['avgPool2d', 'conv2d', 'convTranspose2d', 'linear', 'maxPool2d', 'softmax'],
 };
 
 describe.each(FAST_BACKENDS)('the %s backend agrees with the exact reference within the float32 bound', (backend) => {
@@ -148,6 +148,12 @@ describe('the simd backend on the shapes its blocking must get right', () => {
       { kernelSize: 3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false },
       { kernelSize: [2, 3], stride: [1, 2], padding: [0, 1, 1, 0], divisorOverride: 5 },
     ]) await agree('avgPool2d', { x: rand(rng, [2, 3, 8, 9]) }, params);
+  });
+
+  it('softmax: any dim (strided rows), a NaN row, an all −∞ row, ±1000', async () => {
+    await agree('softmax', { x: rand(rng, [3, 4, 5]) }, { dim: 0 });
+    await agree('softmax', { x: rand(rng, [3, 4, 5]) }, { dim: -2 });
+    await agree('softmax', { x: fromData([1, NaN, 3, -Infinity, -Infinity, -Infinity, 1000, -1000, 999], [3, 3]) }, { dim: 1 });
   });
 
   it('linear and convTranspose2d: rows off the blocks, leading batch dims, groups, output padding', async () => {

@@ -44,6 +44,7 @@ export function gemmWat(): string {
   const PIX_STORES = Array.from({ length: NR }, (_, t) => `(f32.store offset=${4 * t} (local.get $dst) (f32.load (i32.add (local.get $p${t}) (local.get $off))))`).join('\n        ');
   return `(module
   (import "env" "memory" (memory 1 65536))
+  (import "env" "exp" (func $exp (param f64) (result f64)))
   ;; gemm(a, koff, bases, c, mb, nb, k, ldc): mb row panels × nb column blocks, K steps each
   (func (export "gemm") (param $a i32) (param $koff i32) (param $bases i32) (param $c i32)
                         (param $mb i32) (param $nb i32) (param $k i32) (param $ldc i32)
@@ -190,6 +191,56 @@ export function gemmWat(): string {
         (br $iloop)))
       (local.set $pl (i32.add (local.get $pl) (i32.const 1)))
       (br $plloop))))
+  ;; softmax over x viewed as [outer, size, inner] along size: m = max (NaN ignored), e = exp(x − m)
+  ;; stored, s = Σ e in float64, y = e / s rounded to float32; a row holding a NaN gives NaN
+  (func (export "softmax") (param $x i32) (param $out i32) (param $outer i32) (param $size i32) (param $inner i32)
+    (local $o i32) (local $in i32) (local $k i32) (local $base i32) (local $stride i32) (local $at i32)
+    (local $m f64) (local $v f64) (local $s f64) (local $nan i32)
+    (local.set $stride (i32.shl (local.get $inner) (i32.const 3)))
+    (local.set $o (i32.const 0))
+    (block $odone (loop $oloop
+      (br_if $odone (i32.ge_u (local.get $o) (local.get $outer)))
+      (local.set $in (i32.const 0))
+      (block $indone (loop $inloop
+        (br_if $indone (i32.ge_u (local.get $in) (local.get $inner)))
+        (local.set $base (i32.shl (i32.add (i32.mul (local.get $o) (i32.mul (local.get $size) (local.get $inner))) (local.get $in)) (i32.const 3)))
+        (local.set $m (f64.const -inf))
+        (local.set $nan (i32.const 0))
+        (local.set $at (local.get $base))
+        (local.set $k (i32.const 0))
+        (block $k1done (loop $k1loop
+          (br_if $k1done (i32.ge_u (local.get $k) (local.get $size)))
+          (local.set $v (f64.load (i32.add (local.get $x) (local.get $at))))
+          (local.set $nan (i32.or (local.get $nan) (f64.ne (local.get $v) (local.get $v))))
+          (local.set $m (select (local.get $v) (local.get $m) (f64.gt (local.get $v) (local.get $m))))
+          (local.set $at (i32.add (local.get $at) (local.get $stride)))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br $k1loop)))
+        (local.set $s (f64.const 0))
+        (local.set $at (local.get $base))
+        (local.set $k (i32.const 0))
+        (block $k2done (loop $k2loop
+          (br_if $k2done (i32.ge_u (local.get $k) (local.get $size)))
+          (local.set $v (call $exp (f64.sub (f64.load (i32.add (local.get $x) (local.get $at))) (local.get $m))))
+          (f64.store (i32.add (local.get $out) (local.get $at)) (local.get $v))
+          (local.set $s (f64.add (local.get $s) (local.get $v)))
+          (local.set $at (i32.add (local.get $at) (local.get $stride)))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br $k2loop)))
+        (if (local.get $nan) (then (local.set $s (f64.const nan))))
+        (local.set $at (local.get $base))
+        (local.set $k (i32.const 0))
+        (block $k3done (loop $k3loop
+          (br_if $k3done (i32.ge_u (local.get $k) (local.get $size)))
+          (f64.store (i32.add (local.get $out) (local.get $at))
+            (f64.promote_f32 (f32.demote_f64 (f64.div (f64.load (i32.add (local.get $out) (local.get $at))) (local.get $s)))))
+          (local.set $at (i32.add (local.get $at) (local.get $stride)))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br $k3loop)))
+        (local.set $in (i32.add (local.get $in) (i32.const 1)))
+        (br $inloop)))
+      (local.set $o (i32.add (local.get $o) (i32.const 1)))
+      (br $oloop))))
   ;; unpack: y[o·dstO + r·dstRow + j·dstCol] = f64(C[o·ldc + r·srcRow + j] + bias[o]) (f32 add), o < m, r < rows, j < cols
   (func (export "unpack") (param $c i32) (param $ldc i32) (param $srcRow i32) (param $bias i32) (param $dst i32)
                           (param $dstO i32) (param $dstRow i32) (param $dstCol i32) (param $m i32) (param $rows i32) (param $cols i32)
@@ -222,6 +273,7 @@ type GemmFn = (a: number, koff: number, bases: number, c: number, mb: number, nb
 type GatherFn = (pix: number, taps: number, k: number, nb: number, dst: number) => void;
 type MaxPoolFn = (x: number, out: number, idx: number, planes: number, H: number, W: number, Ho: number, Wo: number, ti: number, tj: number, dh: number, dw: number) => void;
 type AvgPoolFn = (x: number, out: number, planes: number, H: number, W: number, Ho: number, Wo: number, ti: number, tj: number, di: number, dj: number, divisor: number) => void;
+type SoftmaxFn = (x: number, out: number, outer: number, size: number, inner: number) => void;
 type UnpackFn = (c: number, ldc: number, srcRow: number, bias: number, dst: number, dstO: number, dstRow: number, dstCol: number, m: number, rows: number, cols: number) => void;
 
 interface Engine {
@@ -231,6 +283,7 @@ interface Engine {
   unpack: UnpackFn;
   maxpool: MaxPoolFn;
   avgpool: AvgPoolFn;
+  softmax: SoftmaxFn;
 }
 
 let engine: Promise<Engine> | undefined;
@@ -243,8 +296,8 @@ export function getEngine(): Promise<Engine> {
     const { buffer } = parsed.toBinary({});
     parsed.destroy();
     const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(buffer as Uint8Array<ArrayBuffer>), { env: { memory } });
-    return { memory, gemm: instance.exports.gemm as GemmFn, gather: instance.exports.gather as GatherFn, unpack: instance.exports.unpack as UnpackFn, maxpool: instance.exports.maxpool as MaxPoolFn, avgpool: instance.exports.avgpool as AvgPoolFn };
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(buffer as Uint8Array<ArrayBuffer>), { env: { memory, exp: Math.exp } });
+    return { memory, gemm: instance.exports.gemm as GemmFn, gather: instance.exports.gather as GatherFn, unpack: instance.exports.unpack as UnpackFn, maxpool: instance.exports.maxpool as MaxPoolFn, avgpool: instance.exports.avgpool as AvgPoolFn, softmax: instance.exports.softmax as SoftmaxFn };
   })();
   return engine;
 }

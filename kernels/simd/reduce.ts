@@ -1,6 +1,7 @@
 /**
- * The `simd` backend's pooling: max and average pooling as scalar WebAssembly loops over the
- * float64 input (copied into the engine's memory as is), outputs rounded to float32.
+ * The `simd` backend's reductions over windows and rows: max and average pooling, softmax, as
+ * scalar WebAssembly loops over the float64 input (copied into the engine's memory as is), outputs
+ * rounded to float32. These ops are memory-bound: copying the input costs as much as the loops.
  *
  * Windows are described per axis, once: output row i scans the valid rows h = first + p·d for
  * p < count (taps in the padding are never visited), so the loops hold no bounds tests and visit
@@ -8,7 +9,7 @@
  * v > max or v is NaN, the first valid cell when none does) and hence its indices, exactly.
  */
 import { fromData, type Arr } from '../../src/tensor.js';
-import { flat } from '../../src/reference/common.js';
+import { flat, resolveDim, splitAt } from '../../src/reference/common.js';
 import { poolShape, type AvgOptions, type PoolGeometry } from '../../src/reference/pooling.js';
 import { Arena, getEngine } from './gemm.js';
 
@@ -71,4 +72,21 @@ export async function avgPool2d(x: Arr, g: PoolGeometry, o: AvgOptions): Promise
   });
   ar.fns.avgpool(xOff, outOffs[0], N * C, H, W, Ho, Wo, tiOff, tjOff, diOff, djOff, o.divisorOverride ?? 0);
   return fromData(ar.takeF64(outOffs[0], n), [N, C, Ho, Wo]);
+}
+
+/**
+ * softmax along dim, max-shifted: y = e^(x − m) / Σ e^(x − m) with the exponentials from Math.exp
+ * (imported into the module) and the sum in float64, y rounded to float32; NaN rows give NaN.
+ */
+export async function softmax(x: Arr, dim: number): Promise<Arr> {
+  const d = resolveDim(dim, x.shape.length, '/params/dim');
+  const [outer, size, inner] = splitAt(x.shape, d);
+  const n = outer * size * inner;
+  const ar = new Arena(await getEngine());
+  const xOff = ar.allocF64(n);
+  const yOff = ar.allocF64(n);
+  ar.commit();
+  ar.f64().set(flat(x), xOff / 8);
+  ar.fns.softmax(xOff, yOff, outer, size, inner);
+  return fromData(ar.takeF64(yOff, n), x.shape);
 }
