@@ -37,7 +37,7 @@ const rows: [string, () => Promise<unknown>][] = [
 ];
 for (const [name, f] of rows) console.log(`  ${name.padEnd(78)} ${(await time(3, f) / 1000).toFixed(2)} s`);
 
-console.log('\nexact reference vs our float32 backends, one call: accelerated (gpu.js) and simd (WebAssembly SIMD), median of 3 after a first call (which compiles)');
+console.log('\nexact reference (one call) vs our float32 backends, accelerated (gpu.js) and simd (WebAssembly): median of 5 calls after 2 warm-up calls');
 {
   const { backendInfo } = await import('../kernels/backend.js');
   const { simdInfo } = await import('../kernels/simd/gemm.js');
@@ -46,6 +46,13 @@ console.log('\nexact reference vs our float32 backends, one call: accelerated (g
   console.log(`  accelerated ran as ${info.kernelClass} (gpu.js ${info.gpuJs}; headless-gl ${info.headlessGL ? 'yes' : 'no'}); simd: ${simd.engine}, ${simd.microKernel} micro-kernel`);
   const r2 = new Rng('bench-accelerated');
   const rnd = (shape: number[]) => fromData(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r2.float32()), shape);
+  // xyxy boxes in a 800×800 image; RoIs [batch, x1, y1, x2, y2] in image coordinates
+  const box = () => {
+    const [x, y, w, h] = [r2.next() * 640, r2.next() * 640, r2.next() * 150 + 10, r2.next() * 150 + 10];
+    return [x, y, x + w, y + h];
+  };
+  const boxes = (n: number) => fromData(Array.from({ length: n }, box).flat(), [n, 4]);
+  const rois = (n: number) => fromData(Array.from({ length: n }, () => [0, ...box()]).flat(), [n, 5]);
   const cases: [string, string, Record<string, ReturnType<typeof rnd>>, Record<string, unknown>, number, number][] = [
     ['conv2d 1×64×56×56, 64 filters 3×3, pad 1', 'conv2d', { x: rnd([1, 64, 56, 56]), weight: rnd([64, 64, 3, 3]) }, { padding: 1 }, 2 * 64 * 56 * 56 * 64 * 9, 1],
     ['conv2d AlexNet conv1 1×3×227×227, 96 11×11/4', 'conv2d', { x: rnd([1, 3, 227, 227]), weight: rnd([96, 3, 11, 11]) }, { stride: 4 }, 2 * 55 * 55 * 96 * 363, 1],
@@ -55,6 +62,8 @@ console.log('\nexact reference vs our float32 backends, one call: accelerated (g
     ['batchNorm training 8×64×28×28', 'batchNorm', { x: rnd([8, 64, 28, 28]) }, { training: true }, 8 * 64 * 28 * 28 * 6, 3],
     ['linear 64×1024 → 512', 'linear', { x: rnd([64, 1024]), weight: rnd([512, 1024]) }, {}, 2 * 64 * 1024 * 512, 1],
     ['softmax 256×1000', 'softmax', { x: rnd([256, 1000]) }, {}, 256 * 1000 * 4, 3],
+    ['boxIou 1000 × 1000 boxes', 'boxIou', { boxes1: boxes(1000), boxes2: boxes(1000) }, {}, 1000 * 1000 * 12, 1],
+    ['roiAlign 1×256×50×50, 100 RoIs → 7×7, 2×2 samples', 'roiAlign', { x: rnd([1, 256, 50, 50]), boxes: rois(100) }, { outputSize: 7, samplingRatio: 2, spatialScale: 0.0625, aligned: true }, 100 * 256 * 49 * 4 * 8, 1],
   ];
   const g = (ms: number, flops: number) => `${ms.toFixed(ms < 10 ? 1 : 0).padStart(5)} ms ${(flops / ms / 1e6).toFixed(2).padStart(6)} GFLOP/s`;
   console.log(`  ${''.padEnd(46)} ${'reference'.padEnd(22)} ${'accelerated'.padEnd(22)} ${'simd'.padEnd(22)} best ×`);
@@ -70,8 +79,10 @@ console.log('\nexact reference vs our float32 backends, one call: accelerated (g
         cells.push('—'.padEnd(22));
         continue;
       }
+      // two warm-up calls: the first compiles, the second lets V8 optimize the JavaScript around the kernels
       await run(inputs, p);
-      const ms = await time(3, () => run(inputs, p));
+      await run(inputs, p);
+      const ms = await time(5, () => run(inputs, p));
       best = Math.min(best, ms);
       cells.push(g(ms, flops));
     }

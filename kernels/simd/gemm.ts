@@ -241,6 +241,64 @@ export function gemmWat(): string {
         (br $inloop)))
       (local.set $o (i32.add (local.get $o) (i32.const 1)))
       (br $oloop))))
+  ;; col2im: row (m, p, q) of C, column (n, ih, iw) = n·HW + ih·W + iw, is added to
+  ;; y[n·yN + m·HoWo + (ih·sh + tp[3p+2])·Wo + iw·sw + tq[3q+2]] for ih in tp[3p] + [0, tp[3p+1]),
+  ;; iw in tq[3q] + [0, tq[3q+1]) (the input positions whose output lands inside), in float64
+  (func (export "col2im") (param $c i32) (param $ldc i32) (param $y i32) (param $Og i32) (param $kh i32) (param $kw i32)
+                          (param $N i32) (param $H i32) (param $W i32) (param $Ho i32) (param $Wo i32) (param $yN i32)
+                          (param $tp i32) (param $tq i32) (param $sh i32) (param $sw i32)
+    (local $m i32) (local $p i32) (local $q i32) (local $n i32) (local $ih i32) (local $iw i32) (local $row i32)
+    (local $ihLo i32) (local $ihEnd i32) (local $ohOff i32) (local $iwLo i32) (local $iwEnd i32) (local $owOff i32)
+    (local $src i32) (local $dst i32) (local $at i32)
+    (local.set $row (local.get $c))
+    (local.set $m (i32.const 0))
+    (block $mdone (loop $mloop
+      (br_if $mdone (i32.ge_u (local.get $m) (local.get $Og)))
+      (local.set $p (i32.const 0))
+      (block $pdone (loop $ploop
+        (br_if $pdone (i32.ge_u (local.get $p) (local.get $kh)))
+        (local.set $at (i32.add (local.get $tp) (i32.mul (local.get $p) (i32.const 12))))
+        (local.set $ihLo (i32.load (local.get $at)))
+        (local.set $ihEnd (i32.add (local.get $ihLo) (i32.load offset=4 (local.get $at))))
+        (local.set $ohOff (i32.load offset=8 (local.get $at)))
+        (local.set $q (i32.const 0))
+        (block $qdone (loop $qloop
+          (br_if $qdone (i32.ge_u (local.get $q) (local.get $kw)))
+          (local.set $at (i32.add (local.get $tq) (i32.mul (local.get $q) (i32.const 12))))
+          (local.set $iwLo (i32.load (local.get $at)))
+          (local.set $iwEnd (i32.add (local.get $iwLo) (i32.load offset=4 (local.get $at))))
+          (local.set $owOff (i32.load offset=8 (local.get $at)))
+          (local.set $n (i32.const 0))
+          (block $ndone (loop $nloop
+            (br_if $ndone (i32.ge_u (local.get $n) (local.get $N)))
+            (local.set $ih (local.get $ihLo))
+            (block $ihdone (loop $ihloop
+              (br_if $ihdone (i32.ge_u (local.get $ih) (local.get $ihEnd)))
+              (local.set $src (i32.add (local.get $row) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $H)) (local.get $ih)) (local.get $W)) (local.get $iwLo)) (i32.const 2))))
+              (local.set $dst (i32.add (local.get $y) (i32.shl
+                (i32.add (i32.add (i32.mul (local.get $n) (local.get $yN)) (i32.mul (local.get $m) (i32.mul (local.get $Ho) (local.get $Wo))))
+                         (i32.add (i32.mul (i32.add (i32.mul (local.get $ih) (local.get $sh)) (local.get $ohOff)) (local.get $Wo))
+                                  (i32.add (i32.mul (local.get $iwLo) (local.get $sw)) (local.get $owOff))))
+                (i32.const 3))))
+              (local.set $iw (local.get $iwLo))
+              (block $iwdone (loop $iwloop
+                (br_if $iwdone (i32.ge_u (local.get $iw) (local.get $iwEnd)))
+                (f64.store (local.get $dst) (f64.add (f64.load (local.get $dst)) (f64.promote_f32 (f32.load (local.get $src)))))
+                (local.set $src (i32.add (local.get $src) (i32.const 4)))
+                (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $sw) (i32.const 3))))
+                (local.set $iw (i32.add (local.get $iw) (i32.const 1)))
+                (br $iwloop)))
+              (local.set $ih (i32.add (local.get $ih) (i32.const 1)))
+              (br $ihloop)))
+            (local.set $n (i32.add (local.get $n) (i32.const 1)))
+            (br $nloop)))
+          (local.set $row (i32.add (local.get $row) (i32.shl (local.get $ldc) (i32.const 2))))
+          (local.set $q (i32.add (local.get $q) (i32.const 1)))
+          (br $qloop)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $ploop)))
+      (local.set $m (i32.add (local.get $m) (i32.const 1)))
+      (br $mloop))))
   ;; unpack: y[o·dstO + r·dstRow + j·dstCol] = f64(C[o·ldc + r·srcRow + j] + bias[o]) (f32 add), o < m, r < rows, j < cols
   (func (export "unpack") (param $c i32) (param $ldc i32) (param $srcRow i32) (param $bias i32) (param $dst i32)
                           (param $dstO i32) (param $dstRow i32) (param $dstCol i32) (param $m i32) (param $rows i32) (param $cols i32)
@@ -274,6 +332,7 @@ type GatherFn = (pix: number, taps: number, k: number, nb: number, dst: number) 
 type MaxPoolFn = (x: number, out: number, idx: number, planes: number, H: number, W: number, Ho: number, Wo: number, ti: number, tj: number, dh: number, dw: number) => void;
 type AvgPoolFn = (x: number, out: number, planes: number, H: number, W: number, Ho: number, Wo: number, ti: number, tj: number, di: number, dj: number, divisor: number) => void;
 type SoftmaxFn = (x: number, out: number, outer: number, size: number, inner: number) => void;
+type Col2imFn = (c: number, ldc: number, y: number, Og: number, kh: number, kw: number, N: number, H: number, W: number, Ho: number, Wo: number, yN: number, tp: number, tq: number, sh: number, sw: number) => void;
 type UnpackFn = (c: number, ldc: number, srcRow: number, bias: number, dst: number, dstO: number, dstRow: number, dstCol: number, m: number, rows: number, cols: number) => void;
 
 interface Engine {
@@ -284,6 +343,7 @@ interface Engine {
   maxpool: MaxPoolFn;
   avgpool: AvgPoolFn;
   softmax: SoftmaxFn;
+  col2im: Col2imFn;
 }
 
 let engine: Promise<Engine> | undefined;
@@ -297,7 +357,7 @@ export function getEngine(): Promise<Engine> {
     parsed.destroy();
     const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(buffer as Uint8Array<ArrayBuffer>), { env: { memory, exp: Math.exp } });
-    return { memory, gemm: instance.exports.gemm as GemmFn, gather: instance.exports.gather as GatherFn, unpack: instance.exports.unpack as UnpackFn, maxpool: instance.exports.maxpool as MaxPoolFn, avgpool: instance.exports.avgpool as AvgPoolFn, softmax: instance.exports.softmax as SoftmaxFn };
+    return { memory, gemm: instance.exports.gemm as GemmFn, gather: instance.exports.gather as GatherFn, unpack: instance.exports.unpack as UnpackFn, maxpool: instance.exports.maxpool as MaxPoolFn, avgpool: instance.exports.avgpool as AvgPoolFn, softmax: instance.exports.softmax as SoftmaxFn, col2im: instance.exports.col2im as Col2imFn };
   })();
   return engine;
 }

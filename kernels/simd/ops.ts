@@ -8,8 +8,9 @@
  *   GEMM reads tap (c, p, q) at offset ((c·Hp + p·d_h)·Wp + q·d_w) from its corner.
  * - conv2d, other strides: the same padded image; a gather kernel copies each tap of 8 output
  *   pixels into packed 8-column panels (explicit im2col, no bounds tests), then the same GEMM.
- * - convTranspose2d: col[(m,p,q)][n,ih,iw] = Σ_c w[c,m,p,q]·x[n,c,ih,iw] as a GEMM, then col2im
- *   adds each column entry into y[n, m, ih·s − P + p·d, iw·s − P + q·d] (float64 adds, rounded once).
+ * - convTranspose2d: col[(m,p,q)][n,ih,iw] = Σ_c w[c,m,p,q]·x[n,c,ih,iw] as a GEMM (x gathered into
+ *   panels), then a col2im kernel adds each column entry into y[n, m, ih·s − P + p·d, iw·s − P + q·d]
+ *   (float64 adds, rounded once).
  * - linear: y = x·wᵀ with w as the row panels and x packed as the column blocks.
  * The bias is added to the float32 sum and rounded to float32 like every output.
  */
@@ -162,6 +163,18 @@ export async function linear(x: Arr, w: Arr, b: Arr | undefined): Promise<Arr> {
   return fromData(ar.takeF64(yOff, rows * outF), [...x.shape.slice(0, -1), outF]);
 }
 
+/** Per tap p along one axis: [first input index, count, output offset p·d − P⁻] of the inputs whose output o = i·s + offset lands in [0, Lo). */
+function scatterWindows(L: number, Lo: number, k: number, s: number, d: number, pb: number): Int32Array {
+  const t = new Int32Array(3 * k);
+  for (let p = 0; p < k; p++) {
+    const off = p * d - pb;
+    const lo = Math.max(0, Math.ceil(-off / s));
+    const hi = Math.min(L - 1, Math.floor((Lo - 1 - off) / s));
+    t.set([lo, Math.max(0, hi - lo + 1), off], 3 * p);
+  }
+  return t;
+}
+
 /** convTranspose2d: y[n, g·Og + m, ih·s − P + p·d, iw·s − P + q·d] += Σ_c x[n, g·Cg + c, ih, iw]·w[g·Cg + c, m, p, q]. */
 export async function convTranspose2d(x: Arr, w: Arr, b: Arr | undefined, g: TransposedGeometry): Promise<Arr> {
   const [Ho, Wo] = transposedShape(x, w, b, g);
@@ -170,9 +183,6 @@ export async function convTranspose2d(x: Arr, w: Arr, b: Arr | undefined, g: Tra
   const G = g.groups;
   const O = Og * G;
   const Cg = C / G;
-  const [sh, sw] = g.stride;
-  const [dh, dw] = g.dilation;
-  const [pt, pl] = g.pads.begin;
   const xd = flat(x);
   const wd = flat(w);
   const bd = b ? flat(b) : undefined;
@@ -187,46 +197,34 @@ export async function convTranspose2d(x: Arr, w: Arr, b: Arr | undefined, g: Tra
   const kOff = ar.alloc(Cg);
   const basesOff = ar.alloc(nb);
   const cOff = ar.alloc(mb * MR * ldc);
-  const srcOff = ar.alloc(nb * Cg * NR);
+  const panelOff = ar.alloc(nb * Cg * NR);
+  const imgOff = ar.alloc(N * C * HW);
+  const tapsOff = ar.alloc(Cg);
+  const pixOff = ar.alloc(nb * NR);
+  const tpOff = ar.alloc(3 * kh);
+  const tqOff = ar.alloc(3 * kw);
+  const yOff = ar.allocF64(N * O * Ho * Wo);
   ar.commit();
-  const { f32 } = ar;
-  panelTables(ar.i32, kOff, basesOff, srcOff, Cg, nb);
-  const y = new Float64Array(N * O * Ho * Wo);
+  const { f32, i32 } = ar;
+  f32.set(xd, imgOff / 4);
+  for (let c = 0; c < Cg; c++) i32[tapsOff / 4 + c] = c * HW * 4;
+  panelTables(i32, kOff, basesOff, panelOff, Cg, nb);
+  i32.set(scatterWindows(H, Ho, kh, g.stride[0], g.dilation[0], g.pads.begin[0]), tpOff / 4);
+  i32.set(scatterWindows(W, Wo, kw, g.stride[1], g.dilation[1], g.pads.begin[1]), tqOff / 4);
+  ar.f64().fill(0, yOff / 8, yOff / 8 + N * O * Ho * Wo);
   for (let gi = 0; gi < G; gi++) {
-    // A[(m,p,q)][c] = w[g·Cg + c, m, p, q]; B[c][(n, pixel)] = x[n, g·Cg + c, pixel]
+    // A[(m,p,q)][c] = w[g·Cg + c, m, p, q]; B[c][(n, pixel)] = x[n, g·Cg + c, pixel], gathered into panels
     packA(f32, aOff, wd, M, Cg, 1, M, gi * Cg * M);
-    let dst = srcOff / 4;
-    for (let cb = 0; cb < nb; cb++) {
-      for (let c = 0; c < Cg; c++) {
-        for (let t = 0; t < NR; t++) {
-          const col = cb * NR + t;
-          const n = Math.floor(col / HW);
-          f32[dst++] = col < P ? xd[(n * C + gi * Cg + c) * HW + (col - n * HW)] : 0;
-        }
-      }
+    for (let col = 0; col < nb * NR; col++) {
+      const n = Math.floor(col / HW);
+      i32[pixOff / 4 + col] = col < P ? imgOff + ((n * C + gi * Cg) * HW + (col - n * HW)) * 4 : imgOff;
     }
+    ar.gather(pixOff, tapsOff, Cg, nb, panelOff);
     ar.gemm(aOff, kOff, basesOff, cOff, mb, nb, Cg, ldc);
-    // col2im: scatter each (m, p, q) row into the output positions it lands on
-    const cs = cOff / 4;
-    for (let m = 0; m < Og; m++) {
-      for (let p = 0; p < kh; p++) {
-        for (let q = 0; q < kw; q++) {
-          const row = cs + ((m * kh + p) * kw + q) * ldc;
-          for (let n = 0; n < N; n++) {
-            const yBase = (n * O + gi * Og + m) * Ho * Wo;
-            for (let ih = 0; ih < H; ih++) {
-              const oh = ih * sh - pt + p * dh;
-              if (oh < 0 || oh >= Ho) continue;
-              for (let iw = 0; iw < W; iw++) {
-                const ow = iw * sw - pl + q * dw;
-                if (ow >= 0 && ow < Wo) y[yBase + oh * Wo + ow] += f32[row + n * HW + ih * W + iw];
-              }
-            }
-          }
-        }
-      }
-    }
+    // col2im: each (m, p, q) row lands on the outputs it reaches, added in float64
+    ar.fns.col2im(cOff, ldc, yOff + 8 * gi * Og * Ho * Wo, Og, kh, kw, N, H, W, Ho, Wo, O * Ho * Wo, tpOff, tqOff, g.stride[0], g.stride[1]);
   }
+  const y = ar.takeF64(yOff, N * O * Ho * Wo);
   // the bias, rounded to float32 like every input, then the output rounded to float32
   for (let n = 0, t = 0; n < N; n++) {
     for (let o = 0; o < O; o++) {
