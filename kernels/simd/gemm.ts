@@ -299,6 +299,27 @@ export function gemmWat(): string {
         (br $ploop)))
       (local.set $m (i32.add (local.get $m) (i32.const 1)))
       (br $mloop))))
+  ;; addbias: y[(n·O + o)·plane + e] = f32(y + bias[o]) over n < N, o < O, e < plane (float64 y, float32 bias)
+  (func (export "addbias") (param $y i32) (param $bias i32) (param $N i32) (param $O i32) (param $plane i32)
+    (local $n i32) (local $o i32) (local $e i32) (local $b f64)
+    (local.set $n (i32.const 0))
+    (block $ndone (loop $nloop
+      (br_if $ndone (i32.ge_u (local.get $n) (local.get $N)))
+      (local.set $o (i32.const 0))
+      (block $odone (loop $oloop
+        (br_if $odone (i32.ge_u (local.get $o) (local.get $O)))
+        (local.set $b (f64.promote_f32 (f32.load (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2))))))
+        (local.set $e (i32.const 0))
+        (block $edone (loop $eloop
+          (br_if $edone (i32.ge_u (local.get $e) (local.get $plane)))
+          (f64.store (local.get $y) (f64.promote_f32 (f32.demote_f64 (f64.add (f64.load (local.get $y)) (local.get $b)))))
+          (local.set $y (i32.add (local.get $y) (i32.const 8)))
+          (local.set $e (i32.add (local.get $e) (i32.const 1)))
+          (br $eloop)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $oloop)))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br $nloop))))
   ;; unpack: y[o·dstO + r·dstRow + j·dstCol] = f64(C[o·ldc + r·srcRow + j] + bias[o]) (f32 add), o < m, r < rows, j < cols
   (func (export "unpack") (param $c i32) (param $ldc i32) (param $srcRow i32) (param $bias i32) (param $dst i32)
                           (param $dstO i32) (param $dstRow i32) (param $dstCol i32) (param $m i32) (param $rows i32) (param $cols i32)
@@ -333,6 +354,7 @@ type MaxPoolFn = (x: number, out: number, idx: number, planes: number, H: number
 type AvgPoolFn = (x: number, out: number, planes: number, H: number, W: number, Ho: number, Wo: number, ti: number, tj: number, di: number, dj: number, divisor: number) => void;
 type SoftmaxFn = (x: number, out: number, outer: number, size: number, inner: number) => void;
 type Col2imFn = (c: number, ldc: number, y: number, Og: number, kh: number, kw: number, N: number, H: number, W: number, Ho: number, Wo: number, yN: number, tp: number, tq: number, sh: number, sw: number) => void;
+type AddBiasFn = (y: number, bias: number, N: number, O: number, plane: number) => void;
 type UnpackFn = (c: number, ldc: number, srcRow: number, bias: number, dst: number, dstO: number, dstRow: number, dstCol: number, m: number, rows: number, cols: number) => void;
 
 interface Engine {
@@ -344,6 +366,7 @@ interface Engine {
   avgpool: AvgPoolFn;
   softmax: SoftmaxFn;
   col2im: Col2imFn;
+  addbias: AddBiasFn;
 }
 
 let engine: Promise<Engine> | undefined;
@@ -357,7 +380,7 @@ export function getEngine(): Promise<Engine> {
     parsed.destroy();
     const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(buffer as Uint8Array<ArrayBuffer>), { env: { memory, exp: Math.exp } });
-    return { memory, gemm: instance.exports.gemm as GemmFn, gather: instance.exports.gather as GatherFn, unpack: instance.exports.unpack as UnpackFn, maxpool: instance.exports.maxpool as MaxPoolFn, avgpool: instance.exports.avgpool as AvgPoolFn, softmax: instance.exports.softmax as SoftmaxFn, col2im: instance.exports.col2im as Col2imFn };
+    return { memory, gemm: instance.exports.gemm as GemmFn, gather: instance.exports.gather as GatherFn, unpack: instance.exports.unpack as UnpackFn, maxpool: instance.exports.maxpool as MaxPoolFn, avgpool: instance.exports.avgpool as AvgPoolFn, softmax: instance.exports.softmax as SoftmaxFn, col2im: instance.exports.col2im as Col2imFn, addbias: instance.exports.addbias as AddBiasFn };
   })();
   return engine;
 }

@@ -21,7 +21,6 @@ import { transposedShape, type TransposedGeometry } from '../../src/reference/tr
 import { invalidInputs } from '../../src/errors.js';
 import { Arena, getEngine, MR, NR, packA } from './gemm.js';
 
-const fround = Math.fround;
 const blocks = (n: number, size: number) => Math.ceil(n / size);
 
 /** conv2d: y[n,o,i,j] = b[o] + Σ_c Σ_p Σ_q x[n, g·Cg + c, i·s − P + p·d, j·s − P + q·d]·w̃[o,c,p,q], as GEMMs. */
@@ -203,9 +202,12 @@ export async function convTranspose2d(x: Arr, w: Arr, b: Arr | undefined, g: Tra
   const pixOff = ar.alloc(nb * NR);
   const tpOff = ar.alloc(3 * kh);
   const tqOff = ar.alloc(3 * kw);
+  const biasOff = ar.alloc(O);
   const yOff = ar.allocF64(N * O * Ho * Wo);
   ar.commit();
   const { f32, i32 } = ar;
+  f32.fill(0, biasOff / 4, biasOff / 4 + O);
+  if (bd) f32.set(bd, biasOff / 4);
   f32.set(xd, imgOff / 4);
   for (let c = 0; c < Cg; c++) i32[tapsOff / 4 + c] = c * HW * 4;
   panelTables(i32, kOff, basesOff, panelOff, Cg, nb);
@@ -224,13 +226,8 @@ export async function convTranspose2d(x: Arr, w: Arr, b: Arr | undefined, g: Tra
     // col2im: each (m, p, q) row lands on the outputs it reaches, added in float64
     ar.fns.col2im(cOff, ldc, yOff + 8 * gi * Og * Ho * Wo, Og, kh, kw, N, H, W, Ho, Wo, O * Ho * Wo, tpOff, tqOff, g.stride[0], g.stride[1]);
   }
-  const y = ar.takeF64(yOff, N * O * Ho * Wo);
   // the bias, rounded to float32 like every input, then the output rounded to float32
-  for (let n = 0, t = 0; n < N; n++) {
-    for (let o = 0; o < O; o++) {
-      const bias = bd ? fround(bd[o]) : 0;
-      for (let e = 0; e < Ho * Wo; e++, t++) y[t] = fround(y[t] + bias);
-    }
-  }
+  ar.fns.addbias(yOff, biasOff, N, O, Ho * Wo);
+  const y = ar.takeF64(yOff, N * O * Ho * Wo);
   return fromData(y, [N, O, Ho, Wo]);
 }
