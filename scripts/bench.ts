@@ -40,7 +40,7 @@ for (const [name, f] of rows) console.log(`  ${name.padEnd(78)} ${(await time(3,
 console.log('\nexact reference (one call) vs our float32 backends, accelerated (gpu.js) and simd (WebAssembly): median of 5 calls after 2 warm-up calls');
 {
   const { backendInfo } = await import('../kernels/backend.js');
-  const { simdInfo } = await import('../kernels/simd/gemm.js');
+  const { simdInfo } = await import('../kernels/simd/engine.js');
   const info = backendInfo();
   const simd = await simdInfo();
   console.log(`  accelerated ran as ${info.kernelClass} (gpu.js ${info.gpuJs}; headless-gl ${info.headlessGL ? 'yes' : 'no'}); simd: ${simd.engine}, ${simd.microKernel} micro-kernel`);

@@ -359,7 +359,7 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable')
     .action(async (opts: { json?: boolean }) => {
       const { backendInfo } = await import('../kernels/backend.js');
-      const { simdInfo } = await import('../kernels/simd/gemm.js');
+      const { simdInfo } = await import('../kernels/simd/engine.js');
       const info = backendInfo();
       const simd = await simdInfo();
       const opsOf = (b: FastBackend) => allOps().filter((o) => o[b]).map((o) => o.name);

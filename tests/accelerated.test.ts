@@ -4,7 +4,8 @@ import { allOps, compareArrays, describeMismatch, fromData, getOp, resolveParams
 import { FAST_BACKENDS, type FastBackend } from '../src/registry.js';
 import { allowances } from '../src/grading/ladder.js';
 import { backendInfo } from '../kernels/backend.js';
-import { gemmWat, simdInfo } from '../kernels/simd/gemm.js';
+import { simdInfo } from '../kernels/simd/engine.js';
+import { moduleWat } from '../kernels/simd/wat.js';
 
 /**
  * Runs the exact reference and a fast backend and asserts every output is within the float32 error
@@ -35,7 +36,7 @@ it('the accelerated backend reports the gpu.js kernel class that actually ran', 
 
 it('the simd backend assembles its micro-kernel: 4 × 8 accumulators, SIMD loads, no scalar loads of B', async () => {
   expect(await simdInfo()).toMatchObject({ microKernel: '4×8', precision: 'float32' });
-  const wat = gemmWat();
+  const wat = moduleWat();
   expect(wat.match(/f32x4\.mul/g)).toHaveLength(8);
   expect(wat.match(/v128\.load32_splat/g)).toHaveLength(4);
   expect(wat.match(/v128\.load offset/g)).toHaveLength(2);

@@ -19,7 +19,7 @@ import { flat } from '../../src/reference/common.js';
 import { convShape, type ConvGeometry } from '../../src/reference/conv.js';
 import { transposedShape, type TransposedGeometry } from '../../src/reference/transposed.js';
 import { invalidInputs } from '../../src/errors.js';
-import { Arena, getEngine, MR, NR, packA } from './gemm.js';
+import { Arena, getEngine, MR, NR, packA } from './engine.js';
 
 const blocks = (n: number, size: number) => Math.ceil(n / size);
 

@@ -11,7 +11,7 @@
 import { fromData, type Arr } from '../../src/tensor.js';
 import { flat, resolveDim, splitAt } from '../../src/reference/common.js';
 import { poolShape, type AvgOptions, type PoolGeometry } from '../../src/reference/pooling.js';
-import { Arena, getEngine } from './gemm.js';
+import { Arena, getEngine } from './engine.js';
 
 /** Per output position along one axis: [first valid input index, number of valid taps]. */
 function axisWindows(L: number, Lo: number, k: number, s: number, d: number, pb: number): Int32Array {
