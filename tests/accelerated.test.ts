@@ -44,7 +44,7 @@ it('the simd backend assembles its micro-kernel: 4 × 8 accumulators, SIMD loads
 
 const OPS: Record<FastBackend, string[]> = {
   accelerated: ['avgPool2d', 'batchNorm', 'boxIou', 'conv2d', 'convTranspose2d', 'linear', 'maxPool2d', 'roiAlign', 'softmax'],
-  simd: ['avgPool2d', 'conv2d', 'convTranspose2d', 'linear', 'maxPool2d', 'softmax'],
+  simd: ['avgPool2d', 'batchNorm', 'batchedNms', 'boxIou', 'conv2d', 'convTranspose2d', 'linear', 'maxPool2d', 'nms', 'softmax'],
 };
 
 describe.each(FAST_BACKENDS)('the %s backend agrees with the exact reference within the float32 bound', (backend) => {
@@ -155,6 +155,29 @@ describe('the simd backend on the shapes its blocking must get right', () => {
     await agree('softmax', { x: rand(rng, [3, 4, 5]) }, { dim: 0 });
     await agree('softmax', { x: rand(rng, [3, 4, 5]) }, { dim: -2 });
     await agree('softmax', { x: fromData([1, NaN, 3, -Infinity, -Infinity, -Infinity, 1000, -1000, 999], [3, 3]) }, { dim: 1 });
+  });
+
+  it('nms and batchedNms keep exactly the reference’s boxes: ties, IoU at the threshold, NaN and degenerate boxes, 600 random boxes', async () => {
+    const boxes = fromData([0, 0, 10, 10, 0, 0, 10, 10, 5, 0, 15, 10, 1, 1, 1, 1, NaN, 0, 1, 1, 20, 20, 30, 30], [6, 4]);
+    const scores = fromData([0.9, 0.9, 0.8, 0.7, 0.95, 0.9], [6]);
+    for (const params of [{ iouThreshold: 0.5 }, { iouThreshold: 1 / 3 }, { iouThreshold: 0, maxOutput: 2 }, { iouThreshold: 0.3, scoreThreshold: 0.85, pixelInclusive: true }]) {
+      await agree('nms', { boxes, scores }, params);
+      await agree('batchedNms', { boxes, scores, classes: fromData([0, 1, 0, 1, 0, 0], [6]) }, params);
+    }
+    const n = 600;
+    const b = Array.from({ length: n }, () => {
+      const [x, y] = [rng.next() * 300, rng.next() * 300];
+      return [x, y, x + 10 + rng.next() * 60, y + 10 + rng.next() * 60];
+    }).flat();
+    const s = Array.from({ length: n }, () => Math.round(rng.next() * 50) / 50); // many equal scores
+    for (const iouThreshold of [0.3, 0.5, 0.7]) await agree('nms', { boxes: fromData(b, [n, 4]), scores: fromData(s, [n]) }, { iouThreshold });
+    await agree('boxIou', { boxes1: fromData(b.slice(0, 400), [100, 4]), boxes2: fromData(b, [n, 4]) }, { boxFormat: 'xywh' });
+  });
+
+  it('batchNorm: training (statistics, running update) and inference, without and with affine params', async () => {
+    await agree('batchNorm', { x: rand(rng, [4, 3, 5, 6]) }, { training: true });
+    await agree('batchNorm', { x: rand(rng, [4, 3, 7]), weight: rand(rng, [3]), bias: rand(rng, [3]), runningMean: rand(rng, [3]), runningVar: fromData([0.5, 1, 2], [3]) }, { training: true, momentum: 0.2, runningVarEstimator: 'unbiased' });
+    await agree('batchNorm', { x: rand(rng, [2, 3, 4, 4]), weight: rand(rng, [3]), bias: rand(rng, [3]), runningMean: rand(rng, [3]), runningVar: fromData([0.5, 1, 2], [3]) }, { training: false, eps: 1e-3 });
   });
 
   it('linear and convTranspose2d: rows off the blocks, leading batch dims, groups, output padding', async () => {

@@ -15,6 +15,10 @@ type AvgPoolFn = (x: number, out: number, planes: number, H: number, W: number, 
 type SoftmaxFn = (x: number, out: number, outer: number, size: number, inner: number) => void;
 type Col2imFn = (c: number, ldc: number, y: number, Og: number, kh: number, kw: number, N: number, H: number, W: number, Ho: number, Wo: number, yN: number, tp: number, tq: number, sh: number, sw: number) => void;
 type AddBiasFn = (y: number, bias: number, N: number, O: number, plane: number) => void;
+type BoxIouFn = (a: number, b: number, N: number, M: number, plus: number, out: number) => void;
+type NmsFn = (boxes: number, order: number, count: number, thr: number, plus: number, maxOut: number, keep: number, kb: number) => number;
+type BnStatsFn = (x: number, N: number, C: number, inner: number, mean: number, variance: number) => void;
+type BnApplyFn = (x: number, y: number, N: number, C: number, inner: number, mean: number, variance: number, gamma: number, beta: number, eps: number) => void;
 type UnpackFn = (c: number, ldc: number, srcRow: number, bias: number, dst: number, dstO: number, dstRow: number, dstCol: number, m: number, rows: number, cols: number) => void;
 
 interface Engine {
@@ -27,6 +31,10 @@ interface Engine {
   softmax: SoftmaxFn;
   col2im: Col2imFn;
   addbias: AddBiasFn;
+  boxiou: BoxIouFn;
+  nms: NmsFn;
+  bnstats: BnStatsFn;
+  bnapply: BnApplyFn;
 }
 
 let engine: Promise<Engine> | undefined;
@@ -40,7 +48,7 @@ export function getEngine(): Promise<Engine> {
     parsed.destroy();
     const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(buffer as Uint8Array<ArrayBuffer>), { env: { memory, exp: Math.exp } });
-    return { memory, gemm: instance.exports.gemm as GemmFn, gather: instance.exports.gather as GatherFn, unpack: instance.exports.unpack as UnpackFn, maxpool: instance.exports.maxpool as MaxPoolFn, avgpool: instance.exports.avgpool as AvgPoolFn, softmax: instance.exports.softmax as SoftmaxFn, col2im: instance.exports.col2im as Col2imFn, addbias: instance.exports.addbias as AddBiasFn };
+    return { memory, gemm: instance.exports.gemm as GemmFn, gather: instance.exports.gather as GatherFn, unpack: instance.exports.unpack as UnpackFn, maxpool: instance.exports.maxpool as MaxPoolFn, avgpool: instance.exports.avgpool as AvgPoolFn, softmax: instance.exports.softmax as SoftmaxFn, col2im: instance.exports.col2im as Col2imFn, addbias: instance.exports.addbias as AddBiasFn, boxiou: instance.exports.boxiou as BoxIouFn, nms: instance.exports.nms as NmsFn, bnstats: instance.exports.bnstats as BnStatsFn, bnapply: instance.exports.bnapply as BnApplyFn };
   })();
   return engine;
 }

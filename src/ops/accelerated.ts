@@ -8,11 +8,47 @@ import { transposedGeometry } from './transposed.js';
 import { poolGeometry } from './pooling.js';
 import { boxesXyxy, checkBoxes, type BoxFormat } from '../reference/detection.js';
 import { flat } from '../reference/common.js';
-import { fromData } from '../tensor.js';
+import { fromData, type Arr } from '../tensor.js';
 import { invalidInputs } from '../errors.js';
 import { perDim } from '../params.js';
 
 const K = () => import('../../kernels/ops.js');
+
+type BatchNormImpl = (x: Arr, mean: Float64Array | undefined, variance: Float64Array | undefined, gamma: Arr | undefined, beta: Arr | undefined, eps: number) => BatchNormResult | Promise<BatchNormResult>;
+interface BatchNormResult {
+  y: Arr;
+  mean: Float64Array;
+  variance: Float64Array;
+}
+
+/**
+ * batchNorm's outputs around a fast kernel (gpu.js or WebAssembly): the reference's input checks,
+ * then in training the batch statistics and the momentum update of the running statistics.
+ */
+export async function batchNormOutputs(i: Inputs, p: Params, kernel: BatchNormImpl): Promise<Outputs> {
+  const [N, C] = i.x.shape;
+  const n = N * i.x.shape.slice(2).reduce((a, b) => a * b, 1);
+  if (p.training && n <= 1) throw invalidInputs('/inputs/x/shape', 'expected more than 1 value per channel when training');
+  if (!p.training && (!i.runningMean || !i.runningVar)) throw invalidInputs(i.runningMean ? '/inputs/runningVar' : '/inputs/runningMean', 'batchNorm in inference (training false) needs runningMean and runningVar');
+  const r = await kernel(i.x, p.training ? undefined : flat(i.runningMean), p.training ? undefined : flat(i.runningVar), i.weight, i.bias, p.eps as number);
+  if (!p.training) return { y: r.y };
+  const out: Outputs = { y: r.y, batchMean: fromData(r.mean, [C]), batchVar: fromData(r.variance, [C]) };
+  if (i.runningMean && i.runningVar) {
+    const m = p.momentum as number;
+    const corr = p.runningVarEstimator === 'unbiased' ? n / (n - 1) : 1;
+    out.runningMean = fromData(flat(i.runningMean).map((v, c) => (1 - m) * v + m * r.mean[c]), [C]);
+    out.runningVar = fromData(flat(i.runningVar).map((v, c) => (1 - m) * v + m * r.variance[c] * corr), [C]);
+  }
+  return out;
+}
+
+/** boxIou's outputs around a fast kernel: the reference's box checks, both sets converted to xyxy. */
+export async function boxIouOutputs(i: Inputs, p: Params, kernel: (a: Float64Array, b: Float64Array, N: number, M: number, plus: number) => Arr | Promise<Arr>): Promise<Outputs> {
+  checkBoxes(i.boxes1, 'boxes1');
+  checkBoxes(i.boxes2, 'boxes2');
+  const f = p.boxFormat as BoxFormat;
+  return { iou: await kernel(boxesXyxy(i.boxes1, f), boxesXyxy(i.boxes2, f), i.boxes1.shape[0], i.boxes2.shape[0], p.pixelInclusive ? 1 : 0) };
+}
 
 const ACCELERATED: Record<string, (i: Inputs, p: Params) => Promise<Outputs>> = {
   conv2d: async (i, p) => ({ y: (await K()).conv2d(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 2)) }),
@@ -24,33 +60,13 @@ const ACCELERATED: Record<string, (i: Inputs, p: Params) => Promise<Outputs>> = 
   },
   avgPool2d: async (i, p) => ({ y: (await K()).avgPool2d(i.x, poolGeometry(p, 2), { countIncludePad: p.countIncludePad as boolean, divisorOverride: p.divisorOverride as number | undefined }) }),
   softmax: async (i, p) => ({ y: (await K()).softmax(i.x, p.dim as number) }),
-  batchNorm: async (i, p) => {
-    const [N, C] = i.x.shape;
-    const n = N * i.x.shape.slice(2).reduce((a, b) => a * b, 1);
-    if (p.training && n <= 1) throw invalidInputs('/inputs/x/shape', 'expected more than 1 value per channel when training');
-    if (!p.training && (!i.runningMean || !i.runningVar)) throw invalidInputs(i.runningMean ? '/inputs/runningVar' : '/inputs/runningMean', 'batchNorm in inference (training false) needs runningMean and runningVar');
-    const r = (await K()).batchNorm(i.x, p.training ? undefined : flat(i.runningMean), p.training ? undefined : flat(i.runningVar), i.weight, i.bias, p.eps as number);
-    if (!p.training) return { y: r.y };
-    const out: Outputs = { y: r.y, batchMean: fromData(r.mean, [C]), batchVar: fromData(r.variance, [C]) };
-    if (i.runningMean && i.runningVar) {
-      const m = p.momentum as number;
-      const corr = p.runningVarEstimator === 'unbiased' ? n / (n - 1) : 1;
-      out.runningMean = fromData(flat(i.runningMean).map((v, c) => (1 - m) * v + m * r.mean[c]), [C]);
-      out.runningVar = fromData(flat(i.runningVar).map((v, c) => (1 - m) * v + m * r.variance[c] * corr), [C]);
-    }
-    return out;
-  },
+  batchNorm: async (i, p) => batchNormOutputs(i, p, (await K()).batchNorm),
   roiAlign: async (i, p) => {
     checkBoxes(i.boxes, 'boxes', 5);
     const [ph, pw] = perDim(p.outputSize, 2);
     return { y: (await K()).roiAlign(i.x, i.boxes, { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean }) };
   },
-  boxIou: async (i, p) => {
-    checkBoxes(i.boxes1, 'boxes1');
-    checkBoxes(i.boxes2, 'boxes2');
-    const f = p.boxFormat as BoxFormat;
-    return { iou: (await K()).boxIou(boxesXyxy(i.boxes1, f), boxesXyxy(i.boxes2, f), i.boxes1.shape[0], i.boxes2.shape[0], p.pixelInclusive ? 1 : 0) };
-  },
+  boxIou: async (i, p) => boxIouOutputs(i, p, (await K()).boxIou),
 };
 
 for (const [name, fn] of Object.entries(ACCELERATED)) getOp(name).accelerated = fn;

@@ -39,7 +39,7 @@ function randScores(rng: Rng, n: number): Arr {
   return fromData(s, [n]);
 }
 
-const nmsOptions = (p: Params): NmsOptions => ({
+export const nmsOptions = (p: Params): NmsOptions => ({
   iouThreshold: p.iouThreshold as number,
   boxFormat: p.boxFormat as BoxFormat,
   scoreThreshold: p.scoreThreshold as number | undefined,

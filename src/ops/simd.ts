@@ -1,15 +1,21 @@
 /**
  * The `simd` backend of the registry: hand-written WebAssembly SIMD kernels (kernels/simd/),
- * float32: the ops that are matrix multiplies at heart (SIMD micro-kernel), and pooling and softmax
- * (scalar loops over the float64 input). Loaded when first called.
+ * float32: the ops that are matrix multiplies at heart (SIMD micro-kernel), and pooling, softmax,
+ * batch norm, IoU and NMS (scalar loops over the float64 input). Loaded when first called.
  */
 import { getOp, type Inputs, type Outputs, type Params } from '../registry.js';
 import { convGeometry } from './conv.js';
 import { transposedGeometry } from './transposed.js';
 import { poolGeometry } from './pooling.js';
+import { nmsOptions } from './detection.js';
+import { batchNormOutputs, boxIouOutputs } from './accelerated.js';
+import { batchedNmsRef, nmsRef } from '../reference/detection.js';
+import { fromData } from '../tensor.js';
 
 const S = () => import('../../kernels/simd/ops.js');
 const R = () => import('../../kernels/simd/reduce.js');
+const D = () => import('../../kernels/simd/detection.js');
+const B = () => import('../../kernels/simd/normalization.js');
 
 const SIMD: Record<string, (i: Inputs, p: Params) => Promise<Outputs>> = {
   conv2d: async (i, p) => ({ y: await (await S()).conv2d(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 2)) }),
@@ -18,6 +24,17 @@ const SIMD: Record<string, (i: Inputs, p: Params) => Promise<Outputs>> = {
   maxPool2d: async (i, p): Promise<Outputs> => {
     const r = await (await R()).maxPool2d(i.x, poolGeometry(p, 2), Boolean(p.returnIndices));
     return r.indices ? { y: r.y, indices: r.indices } : { y: r.y };
+  },
+  batchNorm: async (i, p) => batchNormOutputs(i, p, (await B()).batchNorm),
+  boxIou: async (i, p) => boxIouOutputs(i, p, (await D()).boxIou),
+  // the reference's NMS with its greedy scan in WebAssembly: the same decisions, exactly
+  nms: async (i, p) => {
+    const keep = nmsRef(i.boxes, i.scores, nmsOptions(p), undefined, await (await D()).nmsScanner());
+    return { keep: fromData(keep, [keep.length]) };
+  },
+  batchedNms: async (i, p) => {
+    const keep = batchedNmsRef(i.boxes, i.scores, i.classes, nmsOptions(p), await (await D()).nmsScanner());
+    return { keep: fromData(keep, [keep.length]) };
   },
   softmax: async (i, p) => ({ y: await (await R()).softmax(i.x, p.dim as number) }),
   avgPool2d: async (i, p) => ({ y: await (await R()).avgPool2d(i.x, poolGeometry(p, 2), { countIncludePad: p.countIncludePad as boolean, divisorOverride: p.divisorOverride as number | undefined }) }),

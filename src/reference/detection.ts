@@ -135,13 +135,21 @@ function checkScores(scores: Arr, N: number, name = 'scores'): Float64Array {
  * equal scores by lower index; each box is kept unless its IoU with an already kept box is
  * strictly greater than iouThreshold. Returns the kept indices in that order, at most maxOutput.
  */
-export function nmsRef(boxes: Arr, scores: Arr, o: NmsOptions, subset?: number[]): number[] {
+export function nmsRef(boxes: Arr, scores: Arr, o: NmsOptions, subset?: number[], scan: NmsScan = greedyScan): number[] {
   checkBoxes(boxes, 'boxes');
   const N = boxes.shape[0];
   const s = checkScores(scores, N);
   const b = boxesXyxy(boxes, o.boxFormat);
   let order = (subset ?? Array.from({ length: N }, (_, i) => i)).filter((i) => o.scoreThreshold === undefined || s[i] > o.scoreThreshold);
   order = order.sort((i, j) => s[j] - s[i] || i - j);
+  return scan(b, order, o);
+}
+
+/** The greedy pass of NMS over candidates in order (xyxy boxes b); the simd backend has its own. */
+export type NmsScan = (b: Float64Array, order: number[], o: NmsOptions) => number[];
+
+/** A candidate is kept unless its IoU with a kept box exceeds the threshold; at most maxOutput kept. */
+export function greedyScan(b: Float64Array, order: number[], o: NmsOptions): number[] {
   const keep: number[] = [];
   const plus = o.pixelInclusive ? 1 : 0;
   for (const i of order) {
@@ -155,7 +163,7 @@ export function nmsRef(boxes: Arr, scores: Arr, o: NmsOptions, subset?: number[]
  * Class-aware NMS: NMS within each class separately (never the coordinate-offset trick, so
  * negative coordinates work), then all kept boxes by decreasing score, equal scores by lower index.
  */
-export function batchedNmsRef(boxes: Arr, scores: Arr, classes: Arr, o: NmsOptions): number[] {
+export function batchedNmsRef(boxes: Arr, scores: Arr, classes: Arr, o: NmsOptions, scan: NmsScan = greedyScan): number[] {
   checkBoxes(boxes, 'boxes');
   const N = boxes.shape[0];
   const s = checkScores(scores, N);
@@ -164,7 +172,7 @@ export function batchedNmsRef(boxes: Arr, scores: Arr, classes: Arr, o: NmsOptio
   const byClass = new Map<number, number[]>();
   cls.forEach((c, i) => byClass.set(c, [...(byClass.get(c) ?? []), i]));
   const kept: number[] = [];
-  for (const members of byClass.values()) kept.push(...nmsRef(boxes, scores, { ...o, maxOutput: undefined }, members));
+  for (const members of byClass.values()) kept.push(...nmsRef(boxes, scores, { ...o, maxOutput: undefined }, members, scan));
   kept.sort((i, j) => s[j] - s[i] || i - j);
   return o.maxOutput !== undefined ? kept.slice(0, o.maxOutput) : kept;
 }
