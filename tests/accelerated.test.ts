@@ -44,7 +44,7 @@ it('the simd backend assembles its micro-kernel: 4 × 8 accumulators, SIMD loads
 
 const OPS: Record<FastBackend, string[]> = {
   accelerated: ['avgPool2d', 'batchNorm', 'boxIou', 'conv2d', 'convTranspose2d', 'linear', 'maxPool2d', 'roiAlign', 'softmax'],
-  simd: ['avgPool2d', 'batchNorm', 'batchedNms', 'boxIou', 'conv2d', 'convTranspose2d', 'linear', 'maxPool2d', 'nms', 'softmax'],
+  simd: ['avgPool2d', 'batchNorm', 'batchedNms', 'boxIou', 'conv2d', 'convTranspose2d', 'linear', 'maxPool2d', 'nms', 'roiAlign', 'softmax'],
 };
 
 describe.each(FAST_BACKENDS)('the %s backend agrees with the exact reference within the float32 bound', (backend) => {
@@ -172,6 +172,16 @@ describe('the simd backend on the shapes its blocking must get right', () => {
     const s = Array.from({ length: n }, () => Math.round(rng.next() * 50) / 50); // many equal scores
     for (const iouThreshold of [0.3, 0.5, 0.7]) await agree('nms', { boxes: fromData(b, [n, 4]), scores: fromData(s, [n]) }, { iouThreshold });
     await agree('boxIou', { boxes1: fromData(b.slice(0, 400), [100, 4]), boxes2: fromData(b, [n, 4]) }, { boxFormat: 'xywh' });
+  });
+
+  it('roiAlign: adaptive and fixed sampling, aligned or not, RoIs over the border and on the second image, NaN in x', async () => {
+    const x = rand(rng, [2, 3, 9, 11]);
+    const boxes = fromData([0, 1, 1, 6, 5, 1, -3, 2, 14, 12, 1, 8, 7, 8.5, 7.5, 0, 2.25, 3.75, 2.25, 3.75], [4, 5]);
+    for (const params of [{ outputSize: 2 }, { outputSize: [3, 2], samplingRatio: 2, aligned: true, spatialScale: 0.5 }, { outputSize: 4, samplingRatio: 0, aligned: false }]) {
+      await agree('roiAlign', { x, boxes }, params);
+    }
+    const withNaN = fromData(Array.from({ length: 2 * 3 * 9 * 11 }, (_, i) => (i === 40 ? NaN : (i % 7) - 3)), [2, 3, 9, 11]);
+    await agree('roiAlign', { x: withNaN, boxes }, { outputSize: 3, samplingRatio: 2 });
   });
 
   it('batchNorm: training (statistics, running update) and inference, without and with affine params', async () => {

@@ -6,7 +6,8 @@
  * float32.
  */
 import { fromData, type Arr } from '../../src/tensor.js';
-import type { NmsOptions } from '../../src/reference/detection.js';
+import { bilinearAxis, checkRois, roiAlignGrid, type NmsOptions } from '../../src/reference/detection.js';
+import { flat } from '../../src/reference/common.js';
 import { Arena, getEngine } from './engine.js';
 
 /** IoU matrix [N, M] of xyxy boxes a [N·4] and b [M·4]; b goes in as columns, two boxes per SIMD step. */
@@ -45,4 +46,58 @@ export async function nmsScanner(): Promise<(b: Float64Array, order: number[], o
     const kept = ar.fns.nms(boxesOff, orderOff, order.length, o.iouThreshold, o.pixelInclusive ? 1 : 0, Math.min(o.maxOutput ?? 0x7fffffff, 0x7fffffff), keepOff, kbOff);
     return Array.from(ar.i32.subarray(keepOff / 4, keepOff / 4 + kept));
   };
+}
+
+export interface RoiAlignOpts {
+  ph: number;
+  pw: number;
+  spatialScale: number;
+  samplingRatio: number;
+  aligned: boolean;
+}
+
+/**
+ * The valid samples of one RoI along one axis, grouped by bin: per bin [first entry, count], and
+ * per entry [lo·scale, hi·scale, h, l] from the reference's own bilinearAxis at the reference's
+ * sample positions start + b·bin + (s + ½)·bin/grid.
+ */
+function axisSamples(L: number, bins: number, start: number, bin: number, grid: number, scale: number): { ranges: Int32Array; entries: number[] } {
+  const ranges = new Int32Array(2 * bins);
+  const entries: number[] = [];
+  for (let b = 0; b < bins; b++) {
+    ranges[2 * b] = entries.length / 4;
+    for (let s = 0; s < grid; s++) {
+      const a = bilinearAxis(L, start + b * bin + ((s + 0.5) * bin) / grid);
+      if (a) entries.push(a.lo * scale, a.hi * scale, a.h, a.l);
+    }
+    ranges[2 * b + 1] = entries.length / 4 - ranges[2 * b];
+  }
+  return { ranges, entries };
+}
+
+/** roiAlign (torchvision, avg): per RoI, separable sample tables, then one WebAssembly pass over its channels. */
+export async function roiAlign(x: Arr, rois: Arr, o: RoiAlignOpts): Promise<Arr> {
+  const [, C, H, W] = x.shape;
+  const { batch } = checkRois(x, rois);
+  const K = rois.shape[0];
+  const r = flat(rois);
+  const tables = batch.map((_, k) => {
+    const g = roiAlignGrid(r, k, o);
+    return { g, ys: axisSamples(H, o.ph, g.startH, g.binH, g.gridH, W), xs: axisSamples(W, o.pw, g.startW, g.binW, g.gridW, 1) };
+  });
+  const ar = new Arena(await getEngine());
+  const xOff = ar.allocF64(flat(x).length);
+  const outOff = ar.allocF64(K * C * o.ph * o.pw);
+  const at = tables.map((t) => ({ ti: ar.alloc(2 * o.ph), tj: ar.alloc(2 * o.pw), ty: ar.allocF64(t.ys.entries.length), tx: ar.allocF64(t.xs.entries.length) }));
+  ar.commit();
+  const f64 = ar.f64();
+  f64.set(flat(x), xOff / 8);
+  tables.forEach((t, k) => {
+    ar.i32.set(t.ys.ranges, at[k].ti / 4);
+    ar.i32.set(t.xs.ranges, at[k].tj / 4);
+    f64.set(t.ys.entries, at[k].ty / 8);
+    f64.set(t.xs.entries, at[k].tx / 8);
+    ar.fns.roialign(xOff + 8 * batch[k] * C * H * W, H * W, C, o.ph, o.pw, at[k].ti, at[k].ty, at[k].tj, at[k].tx, t.g.count, outOff + 8 * k * C * o.ph * o.pw);
+  });
+  return fromData(ar.takeF64(outOff, K * C * o.ph * o.pw), [K, C, o.ph, o.pw]);
 }

@@ -19,6 +19,7 @@ type BoxIouFn = (a: number, b: number, N: number, M: number, plus: number, out: 
 type NmsFn = (boxes: number, order: number, count: number, thr: number, plus: number, maxOut: number, keep: number, kb: number) => number;
 type BnStatsFn = (x: number, N: number, C: number, inner: number, mean: number, variance: number) => void;
 type BnApplyFn = (x: number, y: number, N: number, C: number, inner: number, mean: number, variance: number, gamma: number, beta: number, eps: number) => void;
+type RoiAlignFn = (x: number, HW: number, C: number, ph: number, pw: number, ti: number, ty: number, tj: number, tx: number, count: number, out: number) => void;
 type UnpackFn = (c: number, ldc: number, srcRow: number, bias: number, dst: number, dstO: number, dstRow: number, dstCol: number, m: number, rows: number, cols: number) => void;
 
 interface Engine {
@@ -35,6 +36,7 @@ interface Engine {
   nms: NmsFn;
   bnstats: BnStatsFn;
   bnapply: BnApplyFn;
+  roialign: RoiAlignFn;
 }
 
 let engine: Promise<Engine> | undefined;
@@ -48,7 +50,7 @@ export function getEngine(): Promise<Engine> {
     parsed.destroy();
     const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(buffer as Uint8Array<ArrayBuffer>), { env: { memory, exp: Math.exp } });
-    return { memory, gemm: instance.exports.gemm as GemmFn, gather: instance.exports.gather as GatherFn, unpack: instance.exports.unpack as UnpackFn, maxpool: instance.exports.maxpool as MaxPoolFn, avgpool: instance.exports.avgpool as AvgPoolFn, softmax: instance.exports.softmax as SoftmaxFn, col2im: instance.exports.col2im as Col2imFn, addbias: instance.exports.addbias as AddBiasFn, boxiou: instance.exports.boxiou as BoxIouFn, nms: instance.exports.nms as NmsFn, bnstats: instance.exports.bnstats as BnStatsFn, bnapply: instance.exports.bnapply as BnApplyFn };
+    return { memory, gemm: instance.exports.gemm as GemmFn, gather: instance.exports.gather as GatherFn, unpack: instance.exports.unpack as UnpackFn, maxpool: instance.exports.maxpool as MaxPoolFn, avgpool: instance.exports.avgpool as AvgPoolFn, softmax: instance.exports.softmax as SoftmaxFn, col2im: instance.exports.col2im as Col2imFn, addbias: instance.exports.addbias as AddBiasFn, boxiou: instance.exports.boxiou as BoxIouFn, nms: instance.exports.nms as NmsFn, bnstats: instance.exports.bnstats as BnStatsFn, bnapply: instance.exports.bnapply as BnApplyFn, roialign: instance.exports.roialign as RoiAlignFn };
   })();
   return engine;
 }

@@ -1,7 +1,7 @@
 /**
  * The `simd` backend of the registry: hand-written WebAssembly SIMD kernels (kernels/simd/),
  * float32: the ops that are matrix multiplies at heart (SIMD micro-kernel), and pooling, softmax,
- * batch norm, IoU and NMS (scalar loops over the float64 input). Loaded when first called.
+ * batch norm, IoU, NMS and RoIAlign (scalar loops over the float64 input). Loaded when first called.
  */
 import { getOp, type Inputs, type Outputs, type Params } from '../registry.js';
 import { convGeometry } from './conv.js';
@@ -11,6 +11,7 @@ import { nmsOptions } from './detection.js';
 import { batchNormOutputs, boxIouOutputs } from './accelerated.js';
 import { batchedNmsRef, nmsRef } from '../reference/detection.js';
 import { fromData } from '../tensor.js';
+import { perDim } from '../params.js';
 
 const S = () => import('../../kernels/simd/ops.js');
 const R = () => import('../../kernels/simd/reduce.js');
@@ -35,6 +36,10 @@ const SIMD: Record<string, (i: Inputs, p: Params) => Promise<Outputs>> = {
   batchedNms: async (i, p) => {
     const keep = batchedNmsRef(i.boxes, i.scores, i.classes, nmsOptions(p), await (await D()).nmsScanner());
     return { keep: fromData(keep, [keep.length]) };
+  },
+  roiAlign: async (i, p) => {
+    const [ph, pw] = perDim(p.outputSize, 2);
+    return { y: await (await D()).roiAlign(i.x, i.boxes, { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean }) };
   },
   softmax: async (i, p) => ({ y: await (await R()).softmax(i.x, p.dim as number) }),
   avgPool2d: async (i, p) => ({ y: await (await R()).avgPool2d(i.x, poolGeometry(p, 2), { countIncludePad: p.countIncludePad as boolean, divisorOverride: p.divisorOverride as number | undefined }) }),

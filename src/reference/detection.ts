@@ -182,7 +182,8 @@ export const roundHalfAway = (v: number): number => Math.sign(v) * Math.round(Ma
 
 const FLT_MAX = 3.4028234663852886e38;
 
-function checkRois(x: Arr, rois: Arr): { N: number; batch: number[] } {
+/** Checks RoIs [K, 5] against x and returns each RoI's batch index (named errors). */
+export function checkRois(x: Arr, rois: Arr): { N: number; batch: number[] } {
   checkBoxes(rois, 'boxes', 5);
   const r = flat(rois);
   const N = x.shape[0];
@@ -259,28 +260,30 @@ export interface RoiAlignOptions {
   aligned: boolean;
 }
 
-/** One bilinear sample of torchvision's RoIAlign: the four corner indices and weights (all 0 outside). */
+/**
+ * One axis of a bilinear sample of torchvision's RoIAlign at v on an axis of length L: the two
+ * cells and their weights (h for lo, l for hi), or null outside [−1, L] (NaN too). Clamping as
+ * torchvision: v ≤ 0 reads cell 0, v past the last cell reads the last cell only.
+ */
+export function bilinearAxis(L: number, v: number): { lo: number; hi: number; h: number; l: number } | null {
+  if (!(v >= -1 && v <= L)) return null;
+  let p = v <= 0 ? 0 : v;
+  let lo = Math.trunc(p);
+  let hi: number;
+  if (lo >= L - 1) {
+    hi = lo = L - 1;
+    p = lo;
+  } else hi = lo + 1;
+  const l = p - lo;
+  return { lo, hi, h: 1 - l, l };
+}
+
+/** One bilinear sample of torchvision's RoIAlign: the four corner indices and weights (none outside). */
 export function bilinearSample(H: number, W: number, yy: number, xx: number): { idx: number[]; w: number[] } | null {
-  if (!(yy >= -1 && yy <= H && xx >= -1 && xx <= W)) return null; // NaN too
-  let y = yy <= 0 ? 0 : yy;
-  let x = xx <= 0 ? 0 : xx;
-  let yl = Math.trunc(y);
-  let xl = Math.trunc(x);
-  let yh: number;
-  let xh: number;
-  if (yl >= H - 1) {
-    yh = yl = H - 1;
-    y = yl;
-  } else yh = yl + 1;
-  if (xl >= W - 1) {
-    xh = xl = W - 1;
-    x = xl;
-  } else xh = xl + 1;
-  const ly = y - yl;
-  const lx = x - xl;
-  const hy = 1 - ly;
-  const hx = 1 - lx;
-  return { idx: [yl * W + xl, yl * W + xh, yh * W + xl, yh * W + xh], w: [hy * hx, hy * lx, ly * hx, ly * lx] };
+  const a = bilinearAxis(H, yy);
+  const b = bilinearAxis(W, xx);
+  if (!a || !b) return null;
+  return { idx: [a.lo * W + b.lo, a.lo * W + b.hi, a.hi * W + b.lo, a.hi * W + b.hi], w: [a.h * b.h, a.h * b.l, a.l * b.h, a.l * b.l] };
 }
 
 /** The sample grid of one RoI bin, as torchvision's CPU kernel: sample centres and the divisor. */
