@@ -63,9 +63,10 @@ console.log('\nexact reference (one call) vs our float32 backends, accelerated (
     ['linear 64×1024 → 512', 'linear', { x: rnd([64, 1024]), weight: rnd([512, 1024]) }, {}, 2 * 64 * 1024 * 512, 1],
     ['softmax 256×1000', 'softmax', { x: rnd([256, 1000]) }, {}, 256 * 1000 * 4, 3],
     ['boxIou 1000 × 1000 boxes', 'boxIou', { boxes1: boxes(1000), boxes2: boxes(1000) }, {}, 1000 * 1000 * 12, 1],
-    ['roiAlign 1×256×50×50, 100 RoIs → 7×7, 2×2 samples', 'roiAlign', { x: rnd([1, 256, 50, 50]), boxes: rois(100) }, { outputSize: 7, samplingRatio: 2, spatialScale: 0.0625, aligned: true }, 100 * 256 * 49 * 4 * 8, 1],
+    ['roiAlign 1×256×50×50, 100 RoIs → 7×7', 'roiAlign', { x: rnd([1, 256, 50, 50]), boxes: rois(100) }, { outputSize: 7, samplingRatio: 2, spatialScale: 0.0625, aligned: true }, 100 * 256 * 49 * 4 * 8, 1],
+    ['nms 5000 boxes, IoU 0.5 (no FLOPs)', 'nms', { boxes: boxes(5000), scores: fromData(Array.from({ length: 5000 }, () => r2.next()), [5000]) }, { iouThreshold: 0.5 }, 0, 1],
   ];
-  const g = (ms: number, flops: number) => `${ms.toFixed(ms < 10 ? 1 : 0).padStart(5)} ms ${(flops / ms / 1e6).toFixed(2).padStart(6)} GFLOP/s`;
+  const g = (ms: number, flops: number) => `${ms.toFixed(ms < 10 ? 1 : 0).padStart(5)} ms ${flops ? (flops / ms / 1e6).toFixed(2).padStart(6) + ' GFLOP/s' : ''.padStart(14)}`;
   console.log(`  ${''.padEnd(46)} ${'reference'.padEnd(22)} ${'accelerated'.padEnd(22)} ${'simd'.padEnd(22)} best ×`);
   for (const [name, op, inputs, params, flops, refRuns] of cases) {
     const def = getOp(op);
