@@ -43,7 +43,7 @@ console.log('\nexact reference (one call) vs our float32 backends, accelerated (
   const { simdInfo } = await import('../kernels/simd/engine.js');
   const info = backendInfo();
   const simd = await simdInfo();
-  console.log(`  accelerated ran as ${info.kernelClass} (gpu.js ${info.gpuJs}; headless-gl ${info.headlessGL ? 'yes' : 'no'}); simd: ${simd.engine}, ${simd.microKernel} micro-kernel`);
+  console.log(`  accelerated ran as ${info.kernelClass} (gpu.js ${info.gpuJs}; headless-gl ${info.headlessGL ? 'yes' : 'no'}); simd: ${simd.engine}, ${simd.microKernel} micro-kernel, ${simd.threads} threads`);
   const r2 = new Rng('bench-accelerated');
   const rnd = (shape: number[]) => fromData(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r2.float32()), shape);
   // xyxy boxes in a 800×800 image; RoIs [batch, x1, y1, x2, y2] in image coordinates

@@ -373,7 +373,7 @@ export function buildProgram(): Command {
           `accelerated  gpu.js ${info.gpuJs}, mode "${info.mode}", ran as ${info.kernelClass} (float32)`,
           `             headless-gl ${info.headlessGL ? 'available' : 'not available'}${info.display ? ` (DISPLAY=${info.display})` : ' (no DISPLAY)'}, WebAssembly ${info.webAssembly ? 'available' : 'not available'}`,
           `             ops: ${opsOf('accelerated').join(', ')}`,
-          `simd         ${simd.engine}, ${simd.microKernel} register-blocked micro-kernel (float32)`,
+          `simd         ${simd.engine}, ${simd.microKernel} register-blocked micro-kernel, ${simd.threads} thread${simd.threads > 1 ? 's' : ''} (float32)`,
           `             ops: ${opsOf('simd').join(', ')}`,
         ].join('\n') + '\n',
       );

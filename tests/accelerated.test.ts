@@ -35,7 +35,11 @@ it('the accelerated backend reports the gpu.js kernel class that actually ran', 
 });
 
 it('the simd backend assembles its micro-kernel: 4 × 8 accumulators, SIMD loads, no scalar loads of B', async () => {
-  expect(await simdInfo()).toMatchObject({ microKernel: '4×8', precision: 'float32' });
+  const info = await simdInfo();
+  console.log(`simd backend: ${info.engine}, ${info.threads} thread(s)`);
+  expect(info).toMatchObject({ microKernel: '4×8', precision: 'float32' });
+  expect(info.threads).toBeGreaterThanOrEqual(1);
+  expect(info.threads).toBeLessThanOrEqual(4);
   const wat = moduleWat();
   expect(wat.match(/f32x4\.mul/g)).toHaveLength(8);
   expect(wat.match(/v128\.load32_splat/g)).toHaveLength(4);
@@ -136,6 +140,13 @@ describe('the simd backend on the shapes its blocking must get right', () => {
     expect(Array.from(y.data as Float64Array).filter(Number.isNaN)).toEqual([]);
     // without padding a GEMM is exact to the reference's rule: ∞ and NaN inputs propagate
     await agree('conv2d', { x: fromData([Infinity, 2, NaN, 4, 5, 6, 7, 8, 9], [1, 1, 3, 3]), weight: fromData([1, 1, 1, 1], [1, 1, 2, 2]) }, {});
+  });
+
+  it('multiplies large enough to be split across the worker threads agree too (conv, strided conv, linear, transposed conv)', async () => {
+    await agree('conv2d', { x: rand(rng, [2, 16, 32, 30]), weight: rand(rng, [20, 16, 3, 3]), bias: rand(rng, [20]) }, { padding: 1 });
+    await agree('conv2d', { x: rand(rng, [1, 8, 64, 64]), weight: rand(rng, [12, 8, 5, 5]) }, { stride: 2, padding: 2 });
+    await agree('linear', { x: rand(rng, [100, 300]), weight: rand(rng, [70, 300]) }, {});
+    await agree('convTranspose2d', { x: rand(rng, [1, 64, 20, 20]), weight: rand(rng, [64, 8, 4, 4]) }, { stride: 2, padding: 1 });
   });
 
   it('pooling: dilation, asymmetric pads, ceil mode, divisors, all −∞ windows (the index is the first valid cell), NaN', async () => {

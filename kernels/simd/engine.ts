@@ -1,8 +1,17 @@
 /**
  * The engine of the `simd` backend: the WebAssembly module of wat.ts, assembled once per process
- * with wabt and instantiated over one linear memory that grows as the work needs (and is reused,
- * never shrunk), and an Arena that lays out one call's regions in it.
+ * with wabt and instantiated over one shared linear memory that grows as the work needs (and is
+ * reused, never shrunk), and an Arena that lays out one call's regions in it.
+ *
+ * Threads: the matrix multiply splits its column blocks between the calling thread and worker
+ * threads that run the same module over the same memory (CNN_ORACLE_SIMD_THREADS, default the
+ * number of cores, at most 4). The calling thread posts each worker's range in a control slot at
+ * the bottom of the memory, wakes it with Atomics.notify, runs its own range, and waits for each
+ * worker's done flag with Atomics.wait: no messages, no promises. Workers are unref'd, so they
+ * never keep the process alive. Small multiplies run on the calling thread alone.
  */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import wabtInit from 'wabt';
 import { MR, NR, moduleWat } from './wat.js';
 
@@ -24,6 +33,10 @@ type UnpackFn = (c: number, ldc: number, srcRow: number, bias: number, dst: numb
 
 interface Engine {
   memory: WebAssembly.Memory;
+  /** Threads that run a large multiply, the calling one included. */
+  threads: number;
+  /** The matrix multiply, split across the threads when it is large. */
+  pgemm: GemmFn;
   gemm: GemmFn;
   gather: GatherFn;
   unpack: UnpackFn;
@@ -41,16 +54,93 @@ interface Engine {
 
 let engine: Promise<Engine> | undefined;
 
-/** Assembles and instantiates the micro-kernel once per process. */
+/** Control slots at the bottom of the memory, one per worker: [go, 8 gemm arguments, done]. */
+const SLOT_INTS = 16;
+const MAX_THREADS = 4;
+/** Where the Arena starts: after the control slots. */
+const ARENA_BASE = 1024;
+/** Multiply-adds below which a multiply stays on the calling thread (waking a worker costs ~50 µs). */
+const PARALLEL_MIN = 1 << 20;
+
+// Plain JavaScript for worker_threads' eval mode: instantiate the module over the shared memory,
+// then run the gemm ranges posted in this worker's control slot.
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, slot } = workerData;
+const { gemm } = new WebAssembly.Instance(module, { env: { memory, exp: Math.exp } }).exports;
+for (;;) {
+  Atomics.wait(new Int32Array(memory.buffer), slot, 0);
+  const v = new Int32Array(memory.buffer);
+  gemm(v[slot + 1], v[slot + 2], v[slot + 3], v[slot + 4], v[slot + 5], v[slot + 6], v[slot + 7], v[slot + 8]);
+  Atomics.store(v, slot, 0);
+  Atomics.store(v, slot + 9, 1);
+  Atomics.notify(v, slot + 9);
+}`;
+
+function threadCount(): number {
+  const asked = Number(process.env.CNN_ORACLE_SIMD_THREADS);
+  const n = Number.isInteger(asked) && asked > 0 ? asked : availableParallelism();
+  return Math.max(1, Math.min(n, MAX_THREADS));
+}
+
+/** Assembles and instantiates the module once per process, and starts its worker threads. */
 export function getEngine(): Promise<Engine> {
   engine ??= (async () => {
     const wabt = await wabtInit();
-    const parsed = wabt.parseWat('cnn-oracle.wat', moduleWat(), { simd: true });
+    const parsed = wabt.parseWat('cnn-oracle.wat', moduleWat(), { simd: true, threads: true });
     const { buffer } = parsed.toBinary({});
     parsed.destroy();
-    const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(buffer as Uint8Array<ArrayBuffer>), { env: { memory, exp: Math.exp } });
-    return { memory, gemm: instance.exports.gemm as GemmFn, gather: instance.exports.gather as GatherFn, unpack: instance.exports.unpack as UnpackFn, maxpool: instance.exports.maxpool as MaxPoolFn, avgpool: instance.exports.avgpool as AvgPoolFn, softmax: instance.exports.softmax as SoftmaxFn, col2im: instance.exports.col2im as Col2imFn, addbias: instance.exports.addbias as AddBiasFn, boxiou: instance.exports.boxiou as BoxIouFn, nms: instance.exports.nms as NmsFn, bnstats: instance.exports.bnstats as BnStatsFn, bnapply: instance.exports.bnapply as BnApplyFn, roialign: instance.exports.roialign as RoiAlignFn };
+    const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
+    const module = new WebAssembly.Module(buffer as Uint8Array<ArrayBuffer>);
+    const x = new WebAssembly.Instance(module, { env: { memory, exp: Math.exp } }).exports;
+    const gemm = x.gemm as GemmFn;
+    const workers: number[] = [];
+    for (let w = 0; w < threadCount() - 1; w++) {
+      try {
+        const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, slot: w * SLOT_INTS } });
+        worker.unref();
+        workers.push(w * SLOT_INTS);
+      } catch {
+        break; // no worker threads here: the calling thread does it all
+      }
+    }
+    const pgemm: GemmFn = (a, koff, bases, c, mb, nb, k, ldc) => {
+      const parts = Math.min(workers.length + 1, nb);
+      if (parts < 2 || mb * nb * k * MR * NR < PARALLEL_MIN) return gemm(a, koff, bases, c, mb, nb, k, ldc);
+      const per = Math.ceil(nb / parts);
+      const v = new Int32Array(memory.buffer);
+      const busy: number[] = [];
+      for (let p = 1; p < parts; p++) {
+        const [from, to] = [p * per, Math.min(nb, (p + 1) * per)];
+        if (from >= to) break;
+        const slot = workers[p - 1];
+        v.set([a, koff, bases + 4 * from, c + 4 * NR * from, mb, to - from, k, ldc], slot + 1);
+        Atomics.store(v, slot + 9, 0);
+        Atomics.store(v, slot, 1);
+        Atomics.notify(v, slot);
+        busy.push(slot);
+      }
+      gemm(a, koff, bases, c, mb, Math.min(per, nb), k, ldc);
+      for (const slot of busy) while (Atomics.load(v, slot + 9) === 0) Atomics.wait(v, slot + 9, 0);
+    };
+    return {
+      memory,
+      threads: workers.length + 1,
+      pgemm,
+      gemm,
+      gather: x.gather as GatherFn,
+      unpack: x.unpack as UnpackFn,
+      maxpool: x.maxpool as MaxPoolFn,
+      avgpool: x.avgpool as AvgPoolFn,
+      softmax: x.softmax as SoftmaxFn,
+      col2im: x.col2im as Col2imFn,
+      addbias: x.addbias as AddBiasFn,
+      boxiou: x.boxiou as BoxIouFn,
+      nms: x.nms as NmsFn,
+      bnstats: x.bnstats as BnStatsFn,
+      bnapply: x.bnapply as BnApplyFn,
+      roialign: x.roialign as RoiAlignFn,
+    };
   })();
   return engine;
 }
@@ -60,7 +150,7 @@ export function getEngine(): Promise<Engine> {
  * then the memory grows once to hold them all and typed views are taken.
  */
 export class Arena {
-  private top = 0;
+  private top = ARENA_BASE;
   f32!: Float32Array;
   i32!: Int32Array;
   constructor(private readonly e: Engine) {}
@@ -85,8 +175,9 @@ export class Arena {
     return this.alloc(2 * n);
   }
 
+  /** The matrix multiply (see wat.ts), split across the engine's threads when large. */
   gemm(a: number, koff: number, bases: number, c: number, mb: number, nb: number, k: number, ldc: number): void {
-    this.e.gemm(a, koff, bases, c, mb, nb, k, ldc);
+    this.e.pgemm(a, koff, bases, c, mb, nb, k, ldc);
   }
 
   /** Packs im2col panels: panel[cb][k][t] = f32 at byte pix[cb·8 + t] + taps[k]. */
@@ -109,9 +200,11 @@ export class Arena {
     return new Float64Array(this.e.memory.buffer);
   }
 
-  /** A copy of n float64 values at byte offset `at`. */
+  /** A copy of n float64 values at byte offset `at` (in an ordinary, unshared buffer). */
   takeF64(at: number, n: number): Float64Array {
-    return new Float64Array(this.e.memory.buffer.slice(at, at + n * 8));
+    const out = new Float64Array(n);
+    out.set(new Float64Array(this.e.memory.buffer, at, n));
+    return out;
   }
 }
 
@@ -135,11 +228,13 @@ export function packA(dst: Float32Array, offset: number, src: ArrayLike<number>,
 export interface SimdInfo {
   engine: string;
   microKernel: string;
+  /** Threads a large matrix multiply runs on, the calling one included. */
+  threads: number;
   precision: 'float32';
 }
 
 /** What the simd backend is; assembling the kernel proves WebAssembly SIMD works here. */
 export async function simdInfo(): Promise<SimdInfo> {
-  await getEngine();
-  return { engine: 'WebAssembly SIMD (f32x4), hand-written', microKernel: `${MR}×${NR}`, precision: 'float32' };
+  const e = await getEngine();
+  return { engine: 'WebAssembly SIMD (f32x4), hand-written', microKernel: `${MR}×${NR}`, threads: e.threads, precision: 'float32' };
 }

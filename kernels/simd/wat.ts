@@ -46,7 +46,7 @@ export function moduleWat(): string {
   const PIX_LOADS = Array.from({ length: NR }, (_, t) => `(local.set $p${t} (i32.load offset=${4 * t} (local.get $pix)))`).join('\n      ');
   const PIX_STORES = Array.from({ length: NR }, (_, t) => `(f32.store offset=${4 * t} (local.get $dst) (f32.load (i32.add (local.get $p${t}) (local.get $off))))`).join('\n        ');
   return `(module
-  (import "env" "memory" (memory 1 65536))
+  (import "env" "memory" (memory 1 65536 shared))
   (import "env" "exp" (func $exp (param f64) (result f64)))
   ;; gemm(a, koff, bases, c, mb, nb, k, ldc): mb row panels × nb column blocks, K steps each
   (func (export "gemm") (param $a i32) (param $koff i32) (param $bases i32) (param $c i32)
