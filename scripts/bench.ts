@@ -91,7 +91,7 @@ console.log('\nexact reference (one call) vs our float32 backends, accelerated (
   }
 }
 
-console.log('\nconv2d and peers in one run: median of 3 calls (after one warm-up), GFLOP/s; the peers through their conformance adapters (NCHW↔NHWC copies included)');
+console.log('\nconv2d and peers in one run: median of 5 calls after 2 warm-up calls, GFLOP/s; the peers through their conformance adapters (NCHW↔NHWC copies included)');
 {
   const { loadTarget } = await import('../src/conformance/targets.js');
   const r3 = new Rng('bench-peers');
@@ -125,7 +125,8 @@ console.log('\nconv2d and peers in one run: median of 3 calls (after one warm-up
         continue;
       }
       await a.run(inputs, p);
-      const ms = await time(3, () => a.run(inputs, p));
+      await a.run(inputs, p);
+      const ms = await time(5, () => a.run(inputs, p));
       cells.push(`${(flops / ms / 1e6).toFixed(2)} (${ms.toFixed(0)} ms)`.padStart(14));
     }
     console.log('  ' + name.padEnd(34) + cells.join(''));
