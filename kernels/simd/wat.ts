@@ -98,102 +98,41 @@ export function moduleWat(): string {
       (local.set $pix (i32.add (local.get $pix) (i32.const ${NR * 4})))
       (local.set $cb (i32.add (local.get $cb) (i32.const 1)))
       (br $cbloop))))
-  ;; maxpool: per plane, output (i, j) scans rows h = ti[2i] + p·dh (p < ti[2i+1]) and columns
-  ;; w = tj[2j] + q·dw (q < tj[2j+1]), only valid taps; a tap wins when v > m or v is NaN
-  (func (export "maxpool") (param $x i32) (param $out i32) (param $idx i32) (param $planes i32) (param $H i32) (param $W i32)
-                           (param $Ho i32) (param $Wo i32) (param $ti i32) (param $tj i32) (param $dh i32) (param $dw i32)
-    (local $pl i32) (local $i i32) (local $j i32) (local $p i32) (local $q i32) (local $hf i32) (local $hc i32) (local $wf i32) (local $wc i32)
-    (local $h i32) (local $cell i32) (local $m f64) (local $v f64) (local $a i32) (local $base i32) (local $win i32)
-    (local.set $pl (i32.const 0))
-    (block $pldone (loop $plloop
-      (br_if $pldone (i32.ge_u (local.get $pl) (local.get $planes)))
-      (local.set $base (i32.add (local.get $x) (i32.shl (i32.mul (local.get $pl) (i32.mul (local.get $H) (local.get $W))) (i32.const 3))))
-      (local.set $i (i32.const 0))
-      (block $idone (loop $iloop
-        (br_if $idone (i32.ge_u (local.get $i) (local.get $Ho)))
-        (local.set $hf (i32.load (i32.add (local.get $ti) (i32.shl (local.get $i) (i32.const 3)))))
-        (local.set $hc (i32.load offset=4 (i32.add (local.get $ti) (i32.shl (local.get $i) (i32.const 3)))))
-        (local.set $j (i32.const 0))
-        (block $jdone (loop $jloop
-          (br_if $jdone (i32.ge_u (local.get $j) (local.get $Wo)))
-          (local.set $wf (i32.load (i32.add (local.get $tj) (i32.shl (local.get $j) (i32.const 3)))))
-          (local.set $wc (i32.load offset=4 (i32.add (local.get $tj) (i32.shl (local.get $j) (i32.const 3)))))
-          (local.set $m (f64.const -inf))
-          (local.set $a (i32.add (i32.mul (local.get $hf) (local.get $W)) (local.get $wf)))
-          (local.set $p (i32.const 0))
-          (block $pdone (loop $ploop
-            (br_if $pdone (i32.ge_u (local.get $p) (local.get $hc)))
-            (local.set $h (i32.add (local.get $hf) (i32.mul (local.get $p) (local.get $dh))))
-            (local.set $q (i32.const 0))
-            (block $qdone (loop $qloop
-              (br_if $qdone (i32.ge_u (local.get $q) (local.get $wc)))
-              (local.set $cell (i32.add (i32.mul (local.get $h) (local.get $W)) (i32.add (local.get $wf) (i32.mul (local.get $q) (local.get $dw)))))
+${windowed({
+    doc: `;; maxpool: a tap wins when v > m or v is NaN (branch-free: random data makes a branch unpredictable);
+  ;; m starts at −∞ and the index at the window's first valid cell; dilation dh, dw`,
+    name: 'maxpool',
+    params: '(param $x i32) (param $out i32) (param $idx i32) (param $planes i32) (param $H i32) (param $W i32) (param $Ho i32) (param $Wo i32) (param $ti i32) (param $tj i32) (param $dh i32) (param $dw i32)',
+    locals: '(local $h i32) (local $cell i32) (local $m f64) (local $v f64) (local $a i32) (local $win i32)',
+    init: `(local.set $m (f64.const -inf))
+          (local.set $a (i32.add (i32.mul (local.get $hf) (local.get $W)) (local.get $wf)))`,
+    row: '(local.set $h (i32.add (local.get $hf) (i32.mul (local.get $p) (local.get $dh))))',
+    tap: `(local.set $cell (i32.add (i32.mul (local.get $h) (local.get $W)) (i32.add (local.get $wf) (i32.mul (local.get $q) (local.get $dw)))))
               (local.set $v (f64.load (i32.add (local.get $base) (i32.shl (local.get $cell) (i32.const 3)))))
-              ;; branch-free (random data makes the branch unpredictable)
               (local.set $win (i32.or (f64.gt (local.get $v) (local.get $m)) (f64.ne (local.get $v) (local.get $v))))
               (local.set $m (select (local.get $v) (local.get $m) (local.get $win)))
-              (local.set $a (select (local.get $cell) (local.get $a) (local.get $win)))
-              (local.set $q (i32.add (local.get $q) (i32.const 1)))
-              (br $qloop)))
-            (local.set $p (i32.add (local.get $p) (i32.const 1)))
-            (br $ploop)))
-          (f64.store (local.get $out) (f64.promote_f32 (f32.demote_f64 (local.get $m))))
+              (local.set $a (select (local.get $cell) (local.get $a) (local.get $win)))`,
+    store: `(f64.store (local.get $out) (f64.promote_f32 (f32.demote_f64 (local.get $m))))
           (f64.store (local.get $idx) (f64.convert_i32_s (local.get $a)))
-          (local.set $out (i32.add (local.get $out) (i32.const 8)))
-          (local.set $idx (i32.add (local.get $idx) (i32.const 8)))
-          (local.set $j (i32.add (local.get $j) (i32.const 1)))
-          (br $jloop)))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $iloop)))
-      (local.set $pl (i32.add (local.get $pl) (i32.const 1)))
-      (br $plloop))))
-  ;; avgpool: the same windows (dilation 1), y = Σ valid taps / (divisor > 0 ? divisor : di[i]·dj[j]),
-  ;; 0 for a window without valid taps; the sum in float64, the quotient rounded to float32
-  (func (export "avgpool") (param $x i32) (param $out i32) (param $planes i32) (param $H i32) (param $W i32)
-                           (param $Ho i32) (param $Wo i32) (param $ti i32) (param $tj i32) (param $di i32) (param $dj i32) (param $divisor f64)
-    (local $pl i32) (local $i i32) (local $j i32) (local $p i32) (local $q i32) (local $hf i32) (local $hc i32) (local $wf i32) (local $wc i32)
-    (local $row i32) (local $s f64) (local $base i32) (local $d f64)
-    (local.set $pl (i32.const 0))
-    (block $pldone (loop $plloop
-      (br_if $pldone (i32.ge_u (local.get $pl) (local.get $planes)))
-      (local.set $base (i32.add (local.get $x) (i32.shl (i32.mul (local.get $pl) (i32.mul (local.get $H) (local.get $W))) (i32.const 3))))
-      (local.set $i (i32.const 0))
-      (block $idone (loop $iloop
-        (br_if $idone (i32.ge_u (local.get $i) (local.get $Ho)))
-        (local.set $hf (i32.load (i32.add (local.get $ti) (i32.shl (local.get $i) (i32.const 3)))))
-        (local.set $hc (i32.load offset=4 (i32.add (local.get $ti) (i32.shl (local.get $i) (i32.const 3)))))
-        (local.set $j (i32.const 0))
-        (block $jdone (loop $jloop
-          (br_if $jdone (i32.ge_u (local.get $j) (local.get $Wo)))
-          (local.set $wf (i32.load (i32.add (local.get $tj) (i32.shl (local.get $j) (i32.const 3)))))
-          (local.set $wc (i32.load offset=4 (i32.add (local.get $tj) (i32.shl (local.get $j) (i32.const 3)))))
-          (local.set $s (f64.const 0))
-          (local.set $p (i32.const 0))
-          (block $pdone (loop $ploop
-            (br_if $pdone (i32.ge_u (local.get $p) (local.get $hc)))
-            (local.set $row (i32.add (local.get $base) (i32.shl (i32.add (i32.mul (i32.add (local.get $hf) (local.get $p)) (local.get $W)) (local.get $wf)) (i32.const 3))))
-            (local.set $q (i32.const 0))
-            (block $qdone (loop $qloop
-              (br_if $qdone (i32.ge_u (local.get $q) (local.get $wc)))
-              (local.set $s (f64.add (local.get $s) (f64.load (i32.add (local.get $row) (i32.shl (local.get $q) (i32.const 3))))))
-              (local.set $q (i32.add (local.get $q) (i32.const 1)))
-              (br $qloop)))
-            (local.set $p (i32.add (local.get $p) (i32.const 1)))
-            (br $ploop)))
-          (local.set $d (local.get $divisor))
+          (local.set $idx (i32.add (local.get $idx) (i32.const 8)))`,
+  })}
+${windowed({
+    doc: `;; avgpool (dilation 1): y = Σ valid taps / (divisor > 0 ? divisor : di[i]·dj[j]), 0 for a window
+  ;; without valid taps; the sum in float64, the quotient rounded to float32`,
+    name: 'avgpool',
+    params: '(param $x i32) (param $out i32) (param $planes i32) (param $H i32) (param $W i32) (param $Ho i32) (param $Wo i32) (param $ti i32) (param $tj i32) (param $di i32) (param $dj i32) (param $divisor f64)',
+    locals: '(local $row i32) (local $s f64) (local $d f64)',
+    init: '(local.set $s (f64.const 0))',
+    row: '(local.set $row (i32.add (local.get $base) (i32.shl (i32.add (i32.mul (i32.add (local.get $hf) (local.get $p)) (local.get $W)) (local.get $wf)) (i32.const 3))))',
+    tap: '(local.set $s (f64.add (local.get $s) (f64.load (i32.add (local.get $row) (i32.shl (local.get $q) (i32.const 3))))))',
+    store: `(local.set $d (local.get $divisor))
           (if (f64.le (local.get $d) (f64.const 0))
             (then (local.set $d (f64.mul (f64.load (i32.add (local.get $di) (i32.shl (local.get $i) (i32.const 3))))
                                          (f64.load (i32.add (local.get $dj) (i32.shl (local.get $j) (i32.const 3))))))))
           (if (i32.or (i32.eqz (local.get $hc)) (i32.eqz (local.get $wc)))
             (then (local.set $s (f64.const 0)) (local.set $d (f64.const 1))))
-          (f64.store (local.get $out) (f64.promote_f32 (f32.demote_f64 (f64.div (local.get $s) (local.get $d)))))
-          (local.set $out (i32.add (local.get $out) (i32.const 8)))
-          (local.set $j (i32.add (local.get $j) (i32.const 1)))
-          (br $jloop)))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $iloop)))
-      (local.set $pl (i32.add (local.get $pl) (i32.const 1)))
-      (br $plloop))))
+          (f64.store (local.get $out) (f64.promote_f32 (f32.demote_f64 (f64.div (local.get $s) (local.get $d)))))`,
+  })}
   ;; softmax over x viewed as [outer, size, inner] along size: m = max (NaN ignored), e = exp(x − m)
   ;; stored, s = Σ e in float64, y = e / s rounded to float32; a row holding a NaN gives NaN
   (func (export "softmax") (param $x i32) (param $out i32) (param $outer i32) (param $size i32) (param $inner i32)
@@ -597,3 +536,65 @@ export function moduleWat(): string {
       (br $oloop)))))`;
 }
 
+/** The parts of a pooling function that differ; windowed() writes the loops they share. */
+interface WindowedParts {
+  doc: string;
+  name: string;
+  params: string;
+  locals: string;
+  /** Per output, before its taps. */
+  init: string;
+  /** Per valid row p of the window (h = hf + p·dh). */
+  row: string;
+  /** Per valid tap q of the row. */
+  tap: string;
+  /** Per output, after its taps; $out then advances by one float64. */
+  store: string;
+}
+
+/**
+ * A pooling function: for each plane, output row i and column j, the window's valid rows
+ * p < ti[2i+1] from hf = ti[2i] and valid columns q < tj[2j+1] from wf = tj[2j] (per-axis tables
+ * written by the caller), so the loops visit only valid taps, in the reference's order.
+ */
+function windowed(f: WindowedParts): string {
+  return `  ${f.doc}
+  (func (export "${f.name}") ${f.params}
+    (local $pl i32) (local $i i32) (local $j i32) (local $p i32) (local $q i32) (local $hf i32) (local $hc i32) (local $wf i32) (local $wc i32) (local $base i32)
+    ${f.locals}
+    (local.set $pl (i32.const 0))
+    (block $pldone (loop $plloop
+      (br_if $pldone (i32.ge_u (local.get $pl) (local.get $planes)))
+      (local.set $base (i32.add (local.get $x) (i32.shl (i32.mul (local.get $pl) (i32.mul (local.get $H) (local.get $W))) (i32.const 3))))
+      (local.set $i (i32.const 0))
+      (block $idone (loop $iloop
+        (br_if $idone (i32.ge_u (local.get $i) (local.get $Ho)))
+        (local.set $hf (i32.load (i32.add (local.get $ti) (i32.shl (local.get $i) (i32.const 3)))))
+        (local.set $hc (i32.load offset=4 (i32.add (local.get $ti) (i32.shl (local.get $i) (i32.const 3)))))
+        (local.set $j (i32.const 0))
+        (block $jdone (loop $jloop
+          (br_if $jdone (i32.ge_u (local.get $j) (local.get $Wo)))
+          (local.set $wf (i32.load (i32.add (local.get $tj) (i32.shl (local.get $j) (i32.const 3)))))
+          (local.set $wc (i32.load offset=4 (i32.add (local.get $tj) (i32.shl (local.get $j) (i32.const 3)))))
+          ${f.init}
+          (local.set $p (i32.const 0))
+          (block $pdone (loop $ploop
+            (br_if $pdone (i32.ge_u (local.get $p) (local.get $hc)))
+            ${f.row}
+            (local.set $q (i32.const 0))
+            (block $qdone (loop $qloop
+              (br_if $qdone (i32.ge_u (local.get $q) (local.get $wc)))
+              ${f.tap}
+              (local.set $q (i32.add (local.get $q) (i32.const 1)))
+              (br $qloop)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $ploop)))
+          ${f.store}
+          (local.set $out (i32.add (local.get $out) (i32.const 8)))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $jloop)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $iloop)))
+      (local.set $pl (i32.add (local.get $pl) (i32.const 1)))
+      (br $plloop))))`;
+}
