@@ -207,3 +207,23 @@ describe('the simd backend on the shapes its blocking must get right', () => {
     await agree('convTranspose2d', { x: rand(rng, [2, 4, 3, 5]), weight: rand(rng, [4, 3, 3, 2]), bias: rand(rng, [6]) }, { stride: [2, 3], padding: 1, outputPadding: [1, 2], groups: 2, dilation: [1, 2] });
   });
 });
+
+it('the simd module’s exp is within 1e-13 of Math.exp (relative; subnormals within 2 ulps), and exact at 0', async () => {
+  const { getEngine } = await import('../kernels/simd/engine.js');
+  const { exp } = await getEngine();
+  const rng = new Rng('exp');
+  let worst = 0;
+  for (let t = 0; t < 20000; t++) {
+    const x = -745 + rng.next() * (709.7 + 745);
+    const want = Math.exp(x);
+    const err = Math.abs(exp(x) - want) - 2 * 2 ** -1074;
+    worst = Math.max(worst, err / want);
+  }
+  expect(worst).toBeLessThan(1e-13);
+  expect(exp(0)).toBe(1);
+  expect(exp(-Infinity)).toBe(0);
+  expect(exp(-1000)).toBe(0);
+  expect(exp(Infinity)).toBe(Infinity);
+  expect(exp(NaN)).toBeNaN();
+  expect(exp(709.78) / Math.exp(709.78)).toBeCloseTo(1, 12);
+});

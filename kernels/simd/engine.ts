@@ -50,6 +50,7 @@ interface Engine {
   bnstats: BnStatsFn;
   bnapply: BnApplyFn;
   roialign: RoiAlignFn;
+  exp: (x: number) => number;
 }
 
 let engine: Promise<Engine> | undefined;
@@ -67,7 +68,7 @@ const PARALLEL_MIN = 1 << 20;
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, slot } = workerData;
-const { gemm } = new WebAssembly.Instance(module, { env: { memory, exp: Math.exp } }).exports;
+const { gemm } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 for (;;) {
   Atomics.wait(new Int32Array(memory.buffer), slot, 0);
   const v = new Int32Array(memory.buffer);
@@ -92,7 +93,7 @@ export function getEngine(): Promise<Engine> {
     parsed.destroy();
     const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
     const module = new WebAssembly.Module(buffer as Uint8Array<ArrayBuffer>);
-    const x = new WebAssembly.Instance(module, { env: { memory, exp: Math.exp } }).exports;
+    const x = new WebAssembly.Instance(module, { env: { memory } }).exports;
     const gemm = x.gemm as GemmFn;
     const workers: number[] = [];
     for (let w = 0; w < threadCount() - 1; w++) {
@@ -140,6 +141,7 @@ export function getEngine(): Promise<Engine> {
       bnstats: x.bnstats as BnStatsFn,
       bnapply: x.bnapply as BnApplyFn,
       roialign: x.roialign as RoiAlignFn,
+      exp: x.exp as (x: number) => number,
     };
   })();
   return engine;

@@ -75,8 +75,8 @@ export async function avgPool2d(x: Arr, g: PoolGeometry, o: AvgOptions): Promise
 }
 
 /**
- * softmax along dim, max-shifted: y = e^(x − m) / Σ e^(x − m) with the exponentials from Math.exp
- * (imported into the module) and the sum in float64, y rounded to float32; NaN rows give NaN.
+ * softmax along dim, max-shifted: y = e^(x − m) / Σ e^(x − m) with the module's own exp (float64,
+ * relative error below 1e-13) and the sum in float64, y rounded to float32; NaN rows give NaN.
  */
 export async function softmax(x: Arr, dim: number): Promise<Arr> {
   const d = resolveDim(dim, x.shape.length, '/params/dim');

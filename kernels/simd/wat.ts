@@ -42,12 +42,21 @@ export function moduleWat(): string {
     stores.push(`(local.set $out (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $ob) (i32.const ${MR})) (i32.const ${r})) (local.get $ldc)) (i32.mul (local.get $cb) (i32.const ${NR}))) (i32.const 2))))`);
     for (let v = 0; v < NV; v++) stores.push(`(v128.store offset=${16 * v} (local.get $out) (local.get $c${r}_${v}))`);
   }
+  // e^r = Σ_{n ≤ 11} rⁿ/n! by Estrin's scheme (pairs, then r², r⁴, r⁸): a dependency chain of about
+  // 4 multiply-adds instead of Horner's 11, so consecutive exponentials overlap
+  const c = Array.from({ length: 12 }, (_, n) => 1 / [1, 1, 2, 6, 24, 120, 720, 5040, 40320, 362880, 3628800, 39916800][n]);
+  const fma = (a: string, b: string, m: string) => `(f64.add ${a} (f64.mul ${b} ${m}))`;
+  const k = (n: number) => `(f64.const ${c[n]})`;
+  const r = '(local.get $r)';
+  const pair = (n: number) => fma(k(n), k(n + 1), r);
+  const TAYLOR = `(local.set $r2 (f64.mul ${r} ${r}))
+    (local.set $r4 (f64.mul (local.get $r2) (local.get $r2)))
+    (local.set $e ${fma(fma(fma(pair(0), pair(2), '(local.get $r2)'), fma(pair(4), pair(6), '(local.get $r2)'), '(local.get $r4)'), fma(pair(8), pair(10), '(local.get $r2)'), '(f64.mul (local.get $r4) (local.get $r4))')})`;
   const PIX_LOCALS = Array.from({ length: NR }, (_, t) => `(local $p${t} i32)`).join(' ');
   const PIX_LOADS = Array.from({ length: NR }, (_, t) => `(local.set $p${t} (i32.load offset=${4 * t} (local.get $pix)))`).join('\n      ');
   const PIX_STORES = Array.from({ length: NR }, (_, t) => `(f32.store offset=${4 * t} (local.get $dst) (f32.load (i32.add (local.get $p${t}) (local.get $off))))`).join('\n        ');
   return `(module
   (import "env" "memory" (memory 1 65536 shared))
-  (import "env" "exp" (func $exp (param f64) (result f64)))
   ;; gemm(a, koff, bases, c, mb, nb, k, ldc): mb row panels × nb column blocks, K steps each
   (func (export "gemm") (param $a i32) (param $koff i32) (param $bases i32) (param $c i32)
                         (param $mb i32) (param $nb i32) (param $k i32) (param $ldc i32)
@@ -133,8 +142,28 @@ ${windowed({
             (then (local.set $s (f64.const 0)) (local.set $d (f64.const 1))))
           (f64.store (local.get $out) (f64.promote_f32 (f32.demote_f64 (f64.div (local.get $s) (local.get $d)))))`,
   })}
+  ;; exp(x) in float64, relative error below 1e-13: x = k·ln 2 + r with |r| ≤ ln2/2 (Cody–Waite, ln 2
+  ;; split in two), e^r by its Taylor polynomial to r¹¹/11! (Estrin), times 2^k built from its bits
+  ;; (in two steps past 2^±1000); NaN stays NaN, x < −745.2 gives 0 (below the least subnormal), x > 709.78 ∞
+  (func $exp (export "exp") (param $x f64) (result f64)
+    (local $k f64) (local $r f64) (local $r2 f64) (local $r4 f64) (local $e f64) (local $ki i64)
+    (if (f64.ne (local.get $x) (local.get $x)) (then (return (local.get $x))))
+    (if (f64.lt (local.get $x) (f64.const -745.2)) (then (return (f64.const 0))))
+    (if (f64.gt (local.get $x) (f64.const 709.78)) (then (return (f64.const inf))))
+    (local.set $k (f64.nearest (f64.mul (local.get $x) (f64.const 1.4426950408889634))))
+    (local.set $r (f64.sub (f64.sub (local.get $x) (f64.mul (local.get $k) (f64.const 0.6931471803691238)))
+                           (f64.mul (local.get $k) (f64.const 1.9082149292705877e-10))))
+    ${TAYLOR}
+    (local.set $ki (i64.trunc_f64_s (local.get $k)))
+    (if (i64.gt_s (local.get $ki) (i64.const 1000))
+      (then (return (f64.mul (f64.mul (local.get $e) (f64.reinterpret_i64 (i64.shl (i64.add (local.get $ki) (i64.const 23)) (i64.const 52))))
+                             (f64.const 1.0715086071862673e301)))))
+    (if (i64.lt_s (local.get $ki) (i64.const -1000))
+      (then (return (f64.mul (f64.mul (local.get $e) (f64.reinterpret_i64 (i64.shl (i64.add (local.get $ki) (i64.const 2023)) (i64.const 52))))
+                             (f64.const 9.332636185032189e-302)))))
+    (f64.mul (local.get $e) (f64.reinterpret_i64 (i64.shl (i64.add (local.get $ki) (i64.const 1023)) (i64.const 52)))))
   ;; softmax over x viewed as [outer, size, inner] along size: m = max (NaN ignored), e = exp(x − m)
-  ;; stored, s = Σ e in float64, y = e / s rounded to float32; a row holding a NaN gives NaN
+  ;; ($exp above) stored, s = Σ e in float64, y = e / s rounded to float32; a row holding a NaN gives NaN
   (func (export "softmax") (param $x i32) (param $out i32) (param $outer i32) (param $size i32) (param $inner i32)
     (local $o i32) (local $in i32) (local $k i32) (local $base i32) (local $stride i32) (local $at i32)
     (local $m f64) (local $v f64) (local $s f64) (local $nan i32)
