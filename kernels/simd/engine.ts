@@ -3,12 +3,14 @@
  * with wabt and instantiated over one shared linear memory that grows as the work needs (and is
  * reused, never shrunk), and an Arena that lays out one call's regions in it.
  *
- * Threads: the matrix multiply splits its column blocks between the calling thread and worker
+ * Threads: the matrix multiply shares its column blocks between the calling thread and worker
  * threads that run the same module over the same memory (CNN_ORACLE_SIMD_THREADS, default the
- * number of cores, at most 4). The calling thread posts each worker's range in a control slot at
- * the bottom of the memory, wakes it with Atomics.notify, runs its own range, and waits for each
- * worker's done flag with Atomics.wait: no messages, no promises. Workers are unref'd, so they
- * never keep the process alive. Small multiplies run on the calling thread alone.
+ * number of cores, at most 4). The calling thread posts the job in each worker's control slot at
+ * the bottom of the memory and wakes it with Atomics.notify; every thread then takes chunks of
+ * blocks from a shared counter (Atomics.add) until none is left, so the split adapts to a thread
+ * that starts late or is slowed down; the caller waits for each worker's done flag with
+ * Atomics.wait: no messages, no promises. Workers are unref'd, so they never keep the process
+ * alive. Small multiplies run on the calling thread alone.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -55,16 +57,19 @@ interface Engine {
 
 let engine: Promise<Engine> | undefined;
 
-/** Control slots at the bottom of the memory, one per worker: [go, 8 gemm arguments, done]. */
+/** Control slots at the bottom of the memory, one per worker: [go, 8 gemm arguments, chunk, done]. */
 const SLOT_INTS = 16;
 const MAX_THREADS = 4;
-/** Where the Arena starts: after the control slots. */
+/** The shared counter of the next column block to take (an int index, after the slots). */
+const COUNTER = SLOT_INTS * MAX_THREADS;
+/** Where the Arena starts: after the control slots and the counter. */
 const ARENA_BASE = 1024;
 /** Multiply-adds below which a multiply stays on the calling thread (waking a worker costs ~50 µs). */
 const PARALLEL_MIN = 1 << 20;
 
 // Plain JavaScript for worker_threads' eval mode: instantiate the module over the shared memory,
-// then run the gemm ranges posted in this worker's control slot.
+// then, each time this worker's slot says go, take chunks of column blocks from the shared counter
+// until none is left (so a thread that starts late, or is slowed down, just takes fewer).
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, slot } = workerData;
@@ -72,10 +77,15 @@ const { gemm } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 for (;;) {
   Atomics.wait(new Int32Array(memory.buffer), slot, 0);
   const v = new Int32Array(memory.buffer);
-  gemm(v[slot + 1], v[slot + 2], v[slot + 3], v[slot + 4], v[slot + 5], v[slot + 6], v[slot + 7], v[slot + 8]);
+  const [a, koff, bases, c, mb, nb, k, ldc, chunk] = v.subarray(slot + 1, slot + 10);
+  for (;;) {
+    const from = Atomics.add(v, ${COUNTER}, chunk);
+    if (from >= nb) break;
+    gemm(a, koff, bases + 4 * from, c + ${4 * NR} * from, mb, Math.min(chunk, nb - from), k, ldc);
+  }
   Atomics.store(v, slot, 0);
-  Atomics.store(v, slot + 9, 1);
-  Atomics.notify(v, slot + 9);
+  Atomics.store(v, slot + 10, 1);
+  Atomics.notify(v, slot + 10);
 }`;
 
 function threadCount(): number {
@@ -106,23 +116,25 @@ export function getEngine(): Promise<Engine> {
       }
     }
     const pgemm: GemmFn = (a, koff, bases, c, mb, nb, k, ldc) => {
-      const parts = Math.min(workers.length + 1, nb);
-      if (parts < 2 || mb * nb * k * MR * NR < PARALLEL_MIN) return gemm(a, koff, bases, c, mb, nb, k, ldc);
-      const per = Math.ceil(nb / parts);
+      const threads = Math.min(workers.length + 1, nb);
+      if (threads < 2 || mb * nb * k * MR * NR < PARALLEL_MIN) return gemm(a, koff, bases, c, mb, nb, k, ldc);
+      // chunks small enough to balance, large enough that taking one costs nothing
+      const chunk = Math.max(1, Math.ceil(nb / (8 * threads)));
       const v = new Int32Array(memory.buffer);
-      const busy: number[] = [];
-      for (let p = 1; p < parts; p++) {
-        const [from, to] = [p * per, Math.min(nb, (p + 1) * per)];
-        if (from >= to) break;
-        const slot = workers[p - 1];
-        v.set([a, koff, bases + 4 * from, c + 4 * NR * from, mb, to - from, k, ldc], slot + 1);
-        Atomics.store(v, slot + 9, 0);
+      Atomics.store(v, COUNTER, 0);
+      const busy = workers.slice(0, threads - 1);
+      for (const slot of busy) {
+        v.set([a, koff, bases, c, mb, nb, k, ldc, chunk], slot + 1);
+        Atomics.store(v, slot + 10, 0);
         Atomics.store(v, slot, 1);
         Atomics.notify(v, slot);
-        busy.push(slot);
       }
-      gemm(a, koff, bases, c, mb, Math.min(per, nb), k, ldc);
-      for (const slot of busy) while (Atomics.load(v, slot + 9) === 0) Atomics.wait(v, slot + 9, 0);
+      for (;;) {
+        const from = Atomics.add(v, COUNTER, chunk);
+        if (from >= nb) break;
+        gemm(a, koff, bases + 4 * from, c + 4 * NR * from, mb, Math.min(chunk, nb - from), k, ldc);
+      }
+      for (const slot of busy) while (Atomics.load(v, slot + 10) === 0) Atomics.wait(v, slot + 10, 0);
     };
     return {
       memory,
