@@ -389,7 +389,7 @@ export function buildProgram(): Command {
         const op = getOp(name);
         if (opts.json) {
           process.stdout.write(
-            stringify({ name: op.name, family: op.family, summary: op.summary, inputs: op.inputs, params: paramsSchema(op), outputs: op.outputs, backends: backendsOf(op) }) + '\n',
+            stringify({ name: op.name, family: op.family, summary: op.summary, inputs: op.inputs, params: paramsSchema(op), outputs: op.outputs, accelerated: !!op.accelerated, backends: backendsOf(op) }) + '\n',
           );
           return;
         }

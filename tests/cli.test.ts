@@ -158,6 +158,32 @@ describe('cnn-oracle gradcheck', () => {
   });
 });
 
+describe('cnn-oracle backends, ops and --backend', () => {
+  it('lists each backend with its ops, and each op with its backends', () => {
+    const b = JSON.parse(cli(['backends', '--json']).out);
+    expect(b.reference).toEqual({ precision: 'float64', exact: true });
+    expect(b.accelerated.ops).toContain('conv2d');
+    expect(b.simd.ops).toEqual(expect.arrayContaining(['conv2d', 'nms', 'roiAlign']));
+    expect(b.simd.threads).toBeGreaterThanOrEqual(1);
+    const op = JSON.parse(cli(['ops', 'conv2d', '--json']).out);
+    expect(op.backends).toEqual(['reference', 'accelerated', 'simd']);
+    expect(op.accelerated).toBe(true);
+    expect(cli(['ops', 'relu']).out).toMatch(/^backends: reference$/m);
+  });
+
+  it('--backend simd checks the fixtures within the float32 bound, and names the backends an op lacks', () => {
+    const ok = cli(['check', '--quiet', '--backend', 'simd', join(__dirname, '..', 'fixtures', 'detection', 'nms.jsonl')]);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/^\d+ passed, 0 failed$/m);
+    const r = cli(['eval', '--backend', 'simd', write('relu.json', JSON.stringify({ op: 'relu', inputs: { x: { shape: [2], data: [-1, 1] } } }))]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).error).toEqual({ code: 'UNSUPPORTED', message: 'relu has no simd implementation (its backends: reference)', path: '/op' });
+    const bad = cli(['eval', '--backend', 'gpu', write('relu2.json', '{}')]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/'gpu' is invalid. Allowed choices are reference, accelerated, simd/);
+  });
+});
+
 describe('cnn-oracle generate', () => {
   it('writes class-index targets as int64, and --expected with the reference outputs', () => {
     const lines = cli(['generate', 'crossEntropy', '-n', '6', '--expected']).out.trim().split('\n').map((l) => JSON.parse(l));
