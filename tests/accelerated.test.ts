@@ -149,6 +149,24 @@ describe('the simd backend on the shapes its blocking must get right', () => {
     await agree('convTranspose2d', { x: rand(rng, [1, 64, 20, 20]), weight: rand(rng, [64, 8, 4, 4]) }, { stride: 2, padding: 1 });
   });
 
+  it('loops large enough to be split across the threads agree too (pooling planes, softmax rows, IoU rows, batch-norm images)', async () => {
+    const x = rand(rng, [2, 8, 64, 64]);
+    await agree('maxPool2d', { x }, { kernelSize: 3, stride: 1, padding: 1, returnIndices: true });
+    await agree('avgPool2d', { x }, { kernelSize: 3, stride: 1, padding: 1, countIncludePad: false });
+    await agree('softmax', { x: rand(rng, [300, 500]) }, { dim: 1 });
+    const boxes = (n: number) => fromData(Array.from({ length: n }, () => { const [a, b] = [rng.next() * 90, rng.next() * 90]; return [a, b, a + 1 + rng.next() * 20, b + 1 + rng.next() * 20]; }).flat(), [n, 4]);
+    await agree('boxIou', { boxes1: boxes(500), boxes2: boxes(301) }, {});
+    await agree('batchNorm', { x: rand(rng, [8, 16, 32, 32]) }, { training: true });
+  });
+
+  it('cuts loops into per-thread ranges only when each thread gets enough work', async () => {
+    const { ranges } = await import('../kernels/simd/engine.js');
+    expect(ranges(3, 10, 1)).toEqual([[0, 4], [4, 4], [8, 2]]);
+    expect(ranges(2, 10, 5)).toEqual([[0, 5], [5, 5]]);
+    expect(ranges(2, 10, 6)).toEqual([[0, 10]]);
+    expect(ranges(4, 0, 1)).toEqual([[0, 0]]);
+  });
+
   it('pooling: dilation, asymmetric pads, ceil mode, divisors, all −∞ windows (the index is the first valid cell), NaN', async () => {
     for (const params of [
       { kernelSize: 3, stride: 2, padding: 1, dilation: 2, returnIndices: true },

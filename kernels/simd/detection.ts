@@ -8,7 +8,7 @@
 import { fromData, type Arr } from '../../src/tensor.js';
 import { bilinearAxis, checkRois, roiAlignGrid, type NmsOptions } from '../../src/reference/detection.js';
 import { flat } from '../../src/reference/common.js';
-import { Arena, getEngine } from './engine.js';
+import { Arena, getEngine, ranges, SPLIT_MIN } from './engine.js';
 
 /** IoU matrix [N, M] of xyxy boxes a [N·4] and b [M·4]; b goes in as columns, two boxes per SIMD step. */
 export async function boxIou(a: Float64Array, b: Float64Array, N: number, M: number, plus: number): Promise<Arr> {
@@ -23,7 +23,7 @@ export async function boxIou(a: Float64Array, b: Float64Array, N: number, M: num
   // columns x1, y1, x2, y2 of b, each M2 long (an odd M gets a zero box, computed and dropped)
   f64.fill(0, bOff / 8, bOff / 8 + 4 * M2);
   for (let j = 0; j < M; j++) for (let k = 0; k < 4; k++) f64[bOff / 8 + k * M2 + j] = b[4 * j + k];
-  ar.fns.boxiou(aOff, bOff, N, M2, plus, outOff);
+  ar.fns.parallel('boxiou', ranges(ar.fns.threads, N, SPLIT_MIN / Math.max(M2, 1)).map(([from, count]) => [aOff + 32 * from, bOff, count, M2, plus, outOff + 8 * from * M2]));
   if (M2 === M) return fromData(ar.takeF64(outOff, N * M), [N, M]);
   const rows = ar.takeF64(outOff, N * M2);
   const out = new Float64Array(N * M);

@@ -39,6 +39,8 @@ interface Engine {
   threads: number;
   /** The matrix multiply, split across the threads when it is large. */
   pgemm: GemmFn;
+  /** Calls a function once per part (argument lists of independent pieces of work), the parts spread over the threads. */
+  parallel: (name: Callable, parts: number[][]) => void;
   gemm: GemmFn;
   gather: GatherFn;
   unpack: UnpackFn;
@@ -57,35 +59,50 @@ interface Engine {
 
 let engine: Promise<Engine> | undefined;
 
-/** Control slots at the bottom of the memory, one per worker: [go, 8 gemm arguments, chunk, done]. */
-const SLOT_INTS = 16;
+/**
+ * Control slots at the bottom of the memory, one per worker, SLOT_INTS ints each:
+ * [0] go (1: a share of a gemm, 2: one call), [1] done, [2] the called function, [3] its argument
+ * count, [4..12] the gemm arguments and chunk size, from [16] the call's arguments as float64.
+ */
+const SLOT_INTS = 64;
 const MAX_THREADS = 4;
 /** The shared counter of the next column block to take (an int index, after the slots). */
 const COUNTER = SLOT_INTS * MAX_THREADS;
 /** Where the Arena starts: after the control slots and the counter. */
-const ARENA_BASE = 1024;
+const ARENA_BASE = 2048;
 /** Multiply-adds below which a multiply stays on the calling thread (waking a worker costs ~50 µs). */
 const PARALLEL_MIN = 1 << 20;
+/** Inner-loop steps a thread should get at least before a loop is split (waking one costs ~50 µs). */
+export const SPLIT_MIN = 1 << 16;
+/** The functions a worker may be asked to call (split by their callers into independent parts). */
+const CALLABLE = ['maxpool', 'avgpool', 'softmax', 'boxiou', 'bnapply'] as const;
+export type Callable = (typeof CALLABLE)[number];
 
 // Plain JavaScript for worker_threads' eval mode: instantiate the module over the shared memory,
-// then, each time this worker's slot says go, take chunks of column blocks from the shared counter
-// until none is left (so a thread that starts late, or is slowed down, just takes fewer).
+// then, each time this worker's slot says go, either take chunks of a gemm's column blocks from
+// the shared counter until none is left (so a thread that starts late, or is slowed down, just
+// takes fewer), or make the one call it was given.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, slot } = workerData;
-const { gemm } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const names = ${JSON.stringify(CALLABLE)};
 for (;;) {
   Atomics.wait(new Int32Array(memory.buffer), slot, 0);
   const v = new Int32Array(memory.buffer);
-  const [a, koff, bases, c, mb, nb, k, ldc, chunk] = v.subarray(slot + 1, slot + 10);
-  for (;;) {
-    const from = Atomics.add(v, ${COUNTER}, chunk);
-    if (from >= nb) break;
-    gemm(a, koff, bases + 4 * from, c + ${4 * NR} * from, mb, Math.min(chunk, nb - from), k, ldc);
+  if (v[slot] === 1) {
+    const [a, koff, bases, c, mb, nb, k, ldc, chunk] = v.subarray(slot + 4, slot + 13);
+    for (;;) {
+      const from = Atomics.add(v, ${COUNTER}, chunk);
+      if (from >= nb) break;
+      ex.gemm(a, koff, bases + 4 * from, c + ${4 * NR} * from, mb, Math.min(chunk, nb - from), k, ldc);
+    }
+  } else {
+    ex[names[v[slot + 2]]](...new Float64Array(memory.buffer, (slot + 16) * 4, v[slot + 3]));
   }
   Atomics.store(v, slot, 0);
-  Atomics.store(v, slot + 10, 1);
-  Atomics.notify(v, slot + 10);
+  Atomics.store(v, slot + 1, 1);
+  Atomics.notify(v, slot + 1);
 }`;
 
 function threadCount(): number {
@@ -115,6 +132,15 @@ export function getEngine(): Promise<Engine> {
         break; // no worker threads here: the calling thread does it all
       }
     }
+    /** Wakes the worker of `slot` with job `go` (arguments already written). */
+    const wake = (v: Int32Array, slot: number, go: number) => {
+      Atomics.store(v, slot + 1, 0);
+      Atomics.store(v, slot, go);
+      Atomics.notify(v, slot);
+    };
+    const join = (v: Int32Array, slots: number[]) => {
+      for (const slot of slots) while (Atomics.load(v, slot + 1) === 0) Atomics.wait(v, slot + 1, 0);
+    };
     const pgemm: GemmFn = (a, koff, bases, c, mb, nb, k, ldc) => {
       const threads = Math.min(workers.length + 1, nb);
       if (threads < 2 || mb * nb * k * MR * NR < PARALLEL_MIN) return gemm(a, koff, bases, c, mb, nb, k, ldc);
@@ -124,22 +150,38 @@ export function getEngine(): Promise<Engine> {
       Atomics.store(v, COUNTER, 0);
       const busy = workers.slice(0, threads - 1);
       for (const slot of busy) {
-        v.set([a, koff, bases, c, mb, nb, k, ldc, chunk], slot + 1);
-        Atomics.store(v, slot + 10, 0);
-        Atomics.store(v, slot, 1);
-        Atomics.notify(v, slot);
+        v.set([a, koff, bases, c, mb, nb, k, ldc, chunk], slot + 4);
+        wake(v, slot, 1);
       }
       for (;;) {
         const from = Atomics.add(v, COUNTER, chunk);
         if (from >= nb) break;
         gemm(a, koff, bases + 4 * from, c + 4 * NR * from, mb, Math.min(chunk, nb - from), k, ldc);
       }
-      for (const slot of busy) while (Atomics.load(v, slot + 10) === 0) Atomics.wait(v, slot + 10, 0);
+      join(v, busy);
+    };
+    const parallel = (name: Callable, parts: number[][]) => {
+      const fn = x[name] as (...args: number[]) => void;
+      const v = new Int32Array(memory.buffer);
+      const busy: number[] = [];
+      parts.slice(1).forEach((args, i) => {
+        if (i >= workers.length) return;
+        const slot = workers[i];
+        v[slot + 2] = CALLABLE.indexOf(name);
+        v[slot + 3] = args.length;
+        new Float64Array(memory.buffer, (slot + 16) * 4, args.length).set(args);
+        wake(v, slot, 2);
+        busy.push(slot);
+      });
+      fn(...parts[0]);
+      for (const args of parts.slice(1 + workers.length)) fn(...args);
+      join(v, busy);
     };
     return {
       memory,
       threads: workers.length + 1,
       pgemm,
+      parallel,
       gemm,
       gather: x.gather as GatherFn,
       unpack: x.unpack as UnpackFn,
@@ -251,4 +293,16 @@ export interface SimdInfo {
 export async function simdInfo(): Promise<SimdInfo> {
   const e = await getEngine();
   return { engine: 'WebAssembly SIMD (f32x4), hand-written', microKernel: `${MR}×${NR}`, threads: e.threads, precision: 'float32' };
+}
+
+/**
+ * How to cut `total` independent items (planes, rows) into contiguous ranges [from, count], one per
+ * thread, when each thread gets at least `minEach` of them; a single range otherwise.
+ */
+export function ranges(threads: number, total: number, minEach: number): [number, number][] {
+  const n = Math.max(1, Math.min(threads, Math.floor(total / Math.max(minEach, 1))));
+  const per = Math.ceil(total / n);
+  const out: [number, number][] = [];
+  for (let from = 0; from < total || out.length === 0; from += per) out.push([from, Math.max(0, Math.min(per, total - from))]);
+  return out;
 }

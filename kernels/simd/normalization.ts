@@ -4,7 +4,7 @@
  */
 import { fromData, type Arr } from '../../src/tensor.js';
 import { flat } from '../../src/reference/common.js';
-import { Arena, getEngine } from './engine.js';
+import { Arena, getEngine, ranges, SPLIT_MIN } from './engine.js';
 
 /** batchNorm with the given statistics, or (undefined) the batch's own: mean and biased variance. */
 export async function batchNorm(x: Arr, mean: Float64Array | undefined, variance: Float64Array | undefined, gamma: Arr | undefined, beta: Arr | undefined, eps: number): Promise<{ y: Arr; mean: Float64Array; variance: Float64Array }> {
@@ -26,6 +26,7 @@ export async function batchNorm(x: Arr, mean: Float64Array | undefined, variance
     f64.set(mean, mOff / 8);
     f64.set(variance, vOff / 8);
   } else ar.fns.bnstats(xOff, N, C, inner, mOff, vOff);
-  ar.fns.bnapply(xOff, yOff, N, C, inner, mOff, vOff, gOff, bOff, eps);
+  const image = C * inner;
+  ar.fns.parallel('bnapply', ranges(ar.fns.threads, N, SPLIT_MIN / Math.max(image, 1)).map(([from, count]) => [xOff + 8 * from * image, yOff + 8 * from * image, count, C, inner, mOff, vOff, gOff, bOff, eps]));
   return { y: fromData(ar.takeF64(yOff, n), x.shape), mean: ar.takeF64(mOff, C), variance: ar.takeF64(vOff, C) };
 }

@@ -11,7 +11,7 @@
 import { fromData, type Arr } from '../../src/tensor.js';
 import { flat, resolveDim, splitAt } from '../../src/reference/common.js';
 import { poolShape, type AvgOptions, type PoolGeometry } from '../../src/reference/pooling.js';
-import { Arena, getEngine } from './engine.js';
+import { Arena, getEngine, ranges, SPLIT_MIN } from './engine.js';
 
 /** Per output position along one axis: [first valid input index, number of valid taps]. */
 function axisWindows(L: number, Lo: number, k: number, s: number, d: number, pb: number): Int32Array {
@@ -49,7 +49,12 @@ async function setUp(x: Arr, g: PoolGeometry, outputs: number) {
 /** maxPool2d: the max over the window's valid taps and its index h·W + w. */
 export async function maxPool2d(x: Arr, g: PoolGeometry, returnIndices: boolean): Promise<{ y: Arr; indices?: Arr }> {
   const { N, C, H, W, Ho, Wo, n, ar, xOff, outOffs, tiOff, tjOff } = await setUp(x, g, 2);
-  ar.fns.maxpool(xOff, outOffs[0], outOffs[1], N * C, H, W, Ho, Wo, tiOff, tjOff, g.dilation[0], g.dilation[1]);
+  // planes split over the threads when each gets enough taps
+  const perPlane = Ho * Wo * g.kernel[0] * g.kernel[1];
+  ar.fns.parallel(
+    'maxpool',
+    ranges(ar.fns.threads, N * C, SPLIT_MIN / perPlane).map(([from, count]) => [xOff + 8 * from * H * W, outOffs[0] + 8 * from * Ho * Wo, outOffs[1] + 8 * from * Ho * Wo, count, H, W, Ho, Wo, tiOff, tjOff, g.dilation[0], g.dilation[1]]),
+  );
   const y = fromData(ar.takeF64(outOffs[0], n), [N, C, Ho, Wo]);
   return returnIndices ? { y, indices: fromData(ar.takeF64(outOffs[1], n), [N, C, Ho, Wo]) } : { y };
 }
@@ -70,7 +75,11 @@ export async function avgPool2d(x: Arr, g: PoolGeometry, o: AvgOptions): Promise
       f64[at + e] = o.countIncludePad ? Math.min(start + g.kernel[a], ins[a] + g.pads.end[a]) - start : t[2 * e + 1];
     }
   });
-  ar.fns.avgpool(xOff, outOffs[0], N * C, H, W, Ho, Wo, tiOff, tjOff, diOff, djOff, o.divisorOverride ?? 0);
+  const perPlane = Ho * Wo * g.kernel[0] * g.kernel[1];
+  ar.fns.parallel(
+    'avgpool',
+    ranges(ar.fns.threads, N * C, SPLIT_MIN / perPlane).map(([from, count]) => [xOff + 8 * from * H * W, outOffs[0] + 8 * from * Ho * Wo, count, H, W, Ho, Wo, tiOff, tjOff, diOff, djOff, o.divisorOverride ?? 0]),
+  );
   return fromData(ar.takeF64(outOffs[0], n), [N, C, Ho, Wo]);
 }
 
@@ -87,6 +96,10 @@ export async function softmax(x: Arr, dim: number): Promise<Arr> {
   const yOff = ar.allocF64(n);
   ar.commit();
   ar.f64().set(flat(x), xOff / 8);
-  ar.fns.softmax(xOff, yOff, outer, size, inner);
+  const block = size * inner;
+  ar.fns.parallel(
+    'softmax',
+    ranges(ar.fns.threads, outer, SPLIT_MIN / Math.max(block, 1)).map(([from, count]) => [xOff + 8 * from * block, yOff + 8 * from * block, count, size, inner]),
+  );
   return fromData(ar.takeF64(yOff, n), x.shape);
 }
