@@ -97,7 +97,7 @@ export async function roiAlign(x: Arr, rois: Arr, o: RoiAlignOpts): Promise<Arr>
     ar.i32.set(t.xs.ranges, at[k].tj / 4);
     f64.set(t.ys.entries, at[k].ty / 8);
     f64.set(t.xs.entries, at[k].tx / 8);
-    ar.fns.roialign(xOff + 8 * batch[k] * C * H * W, H * W, C, o.ph, o.pw, at[k].ti, at[k].ty, at[k].tj, at[k].tx, t.g.count, outOff + 8 * k * C * o.ph * o.pw);
+    ar.fns.roialign(xOff + 8 * batch[k] * C * H * W, outOff + 8 * k * C * o.ph * o.pw, C, H, W, o.ph, o.pw, at[k].ti, at[k].tj, at[k].ty, at[k].tx, t.g.count);
   });
   return fromData(ar.takeF64(outOff, K * C * o.ph * o.pw), [K, C, o.ph, o.pw]);
 }

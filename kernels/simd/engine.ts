@@ -30,17 +30,11 @@ type BoxIouFn = (a: number, b: number, N: number, M: number, plus: number, out: 
 type NmsFn = (boxes: number, order: number, count: number, thr: number, plus: number, maxOut: number, keep: number, kb: number) => number;
 type BnStatsFn = (x: number, N: number, C: number, inner: number, mean: number, variance: number) => void;
 type BnApplyFn = (x: number, y: number, N: number, C: number, inner: number, mean: number, variance: number, gamma: number, beta: number, eps: number) => void;
-type RoiAlignFn = (x: number, HW: number, C: number, ph: number, pw: number, ti: number, ty: number, tj: number, tx: number, count: number, out: number) => void;
+type RoiAlignFn = (x: number, out: number, planes: number, H: number, W: number, ph: number, pw: number, ti: number, tj: number, ty: number, tx: number, count: number) => void;
 type UnpackFn = (c: number, ldc: number, srcRow: number, bias: number, dst: number, dstO: number, dstRow: number, dstCol: number, m: number, rows: number, cols: number) => void;
 
-interface Engine {
-  memory: WebAssembly.Memory;
-  /** Threads that run a large multiply, the calling one included. */
-  threads: number;
-  /** The matrix multiply, split across the threads when it is large. */
-  pgemm: GemmFn;
-  /** Calls a function once per part (argument lists of independent pieces of work), the parts spread over the threads. */
-  parallel: (name: Callable, parts: number[][]) => void;
+/** The module's exports (each function's contract is the comment above it in wat.ts). */
+interface Exports {
   gemm: GemmFn;
   gather: GatherFn;
   unpack: UnpackFn;
@@ -55,6 +49,16 @@ interface Engine {
   bnapply: BnApplyFn;
   roialign: RoiAlignFn;
   exp: (x: number) => number;
+}
+
+interface Engine extends Exports {
+  memory: WebAssembly.Memory;
+  /** Threads that run a large multiply, the calling one included. */
+  threads: number;
+  /** The matrix multiply, split across the threads when it is large. */
+  pgemm: GemmFn;
+  /** Calls a function once per part (argument lists of independent pieces of work), the parts spread over the threads. */
+  parallel: (name: Callable, parts: number[][]) => void;
 }
 
 let engine: Promise<Engine> | undefined;
@@ -121,7 +125,7 @@ export function getEngine(): Promise<Engine> {
     const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
     const module = new WebAssembly.Module(buffer as Uint8Array<ArrayBuffer>);
     const x = new WebAssembly.Instance(module, { env: { memory } }).exports;
-    const gemm = x.gemm as GemmFn;
+    const { gemm } = x as unknown as Exports;
     const workers: number[] = [];
     for (let w = 0; w < threadCount() - 1; w++) {
       try {
@@ -161,7 +165,7 @@ export function getEngine(): Promise<Engine> {
       join(v, busy);
     };
     const parallel = (name: Callable, parts: number[][]) => {
-      const fn = x[name] as (...args: number[]) => void;
+      const fn = (x as unknown as Record<Callable, (...args: number[]) => void>)[name];
       const v = new Int32Array(memory.buffer);
       const busy: number[] = [];
       parts.slice(1).forEach((args, i) => {
@@ -177,26 +181,7 @@ export function getEngine(): Promise<Engine> {
       for (const args of parts.slice(1 + workers.length)) fn(...args);
       join(v, busy);
     };
-    return {
-      memory,
-      threads: workers.length + 1,
-      pgemm,
-      parallel,
-      gemm,
-      gather: x.gather as GatherFn,
-      unpack: x.unpack as UnpackFn,
-      maxpool: x.maxpool as MaxPoolFn,
-      avgpool: x.avgpool as AvgPoolFn,
-      softmax: x.softmax as SoftmaxFn,
-      col2im: x.col2im as Col2imFn,
-      addbias: x.addbias as AddBiasFn,
-      boxiou: x.boxiou as BoxIouFn,
-      nms: x.nms as NmsFn,
-      bnstats: x.bnstats as BnStatsFn,
-      bnapply: x.bnapply as BnApplyFn,
-      roialign: x.roialign as RoiAlignFn,
-      exp: x.exp as (x: number) => number,
-    };
+    return { ...(x as unknown as Exports), memory, threads: workers.length + 1, pgemm, parallel };
   })();
   return engine;
 }

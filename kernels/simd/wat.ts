@@ -65,48 +65,33 @@ export function moduleWat(): string {
     ${acc.map((a) => `(local ${a} v128)`).join(' ')}
     ${Array.from({ length: NV }, (_, v) => `(local $b${v} v128)`).join(' ')}
     (local.set $kend (i32.add (local.get $koff) (i32.shl (local.get $k) (i32.const 2))))
-    (local.set $cb (i32.const 0))
-    (block $cbdone (loop $cbloop
-      (br_if $cbdone (i32.ge_u (local.get $cb) (local.get $nb)))
+    ${loop('cb', '(local.get $nb)', `
       (local.set $pb (i32.load (i32.add (local.get $bases) (i32.shl (local.get $cb) (i32.const 2)))))
-      (local.set $ob (i32.const 0))
-      (block $obdone (loop $obloop
-        (br_if $obdone (i32.ge_u (local.get $ob) (local.get $mb)))
+      ${loop('ob', '(local.get $mb)', `
         ${acc.map((a) => `(local.set ${a} (v128.const i32x4 0 0 0 0))`).join('\n        ')}
         (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $ob) (i32.mul (local.get $k) (i32.const ${MR * 4})))))
-        (local.set $kt (local.get $koff))
-        (block $kdone (loop $kloop
-          (br_if $kdone (i32.ge_u (local.get $kt) (local.get $kend)))
+        ${loop('kt', '(local.get $kend)', `
           (local.set $addr (i32.add (local.get $pb) (i32.load (local.get $kt))))
           ${body.join('\n          ')}
           (local.set $pa (i32.add (local.get $pa) (i32.const ${MR * 4})))
-          (local.set $kt (i32.add (local.get $kt) (i32.const 4)))
-          (br $kloop)))
+        `, { init: '(local.get $koff)', step: 4, label: 'k' })}
         ${stores.join('\n        ')}
-        (local.set $ob (i32.add (local.get $ob) (i32.const 1)))
-        (br $obloop)))
-      (local.set $cb (i32.add (local.get $cb) (i32.const 1)))
-      (br $cbloop))))
+      `)}
+    `)})
   ;; gather: panel[cb][k][t] = image[pix[cb·8 + t] + taps[k]] (byte addresses), cb < nb, k < K
   (func (export "gather") (param $pix i32) (param $taps i32) (param $k i32) (param $nb i32) (param $dst i32)
     (local $cb i32) (local $kt i32) (local $kend i32) (local $off i32)
     ${PIX_LOCALS}
     (local.set $kend (i32.add (local.get $taps) (i32.shl (local.get $k) (i32.const 2))))
-    (local.set $cb (i32.const 0))
-    (block $cbdone (loop $cbloop
-      (br_if $cbdone (i32.ge_u (local.get $cb) (local.get $nb)))
+    ${loop('cb', '(local.get $nb)', `
       ${PIX_LOADS}
-      (local.set $kt (local.get $taps))
-      (block $kdone (loop $kloop
-        (br_if $kdone (i32.ge_u (local.get $kt) (local.get $kend)))
+      ${loop('kt', '(local.get $kend)', `
         (local.set $off (i32.load (local.get $kt)))
         ${PIX_STORES}
         (local.set $dst (i32.add (local.get $dst) (i32.const ${NR * 4})))
-        (local.set $kt (i32.add (local.get $kt) (i32.const 4)))
-        (br $kloop)))
+      `, { init: '(local.get $taps)', step: 4, label: 'k' })}
       (local.set $pix (i32.add (local.get $pix) (i32.const ${NR * 4})))
-      (local.set $cb (i32.add (local.get $cb) (i32.const 1)))
-      (br $cbloop))))
+    `)})
 ${windowed({
     doc: `;; maxpool: a tap wins when v > m or v is NaN (branch-free: random data makes a branch unpredictable);
   ;; m starts at −∞ and the index at the window's first valid cell; dilation dh, dw`,
@@ -168,50 +153,35 @@ ${windowed({
     (local $o i32) (local $in i32) (local $k i32) (local $base i32) (local $stride i32) (local $at i32)
     (local $m f64) (local $v f64) (local $s f64) (local $nan i32)
     (local.set $stride (i32.shl (local.get $inner) (i32.const 3)))
-    (local.set $o (i32.const 0))
-    (block $odone (loop $oloop
-      (br_if $odone (i32.ge_u (local.get $o) (local.get $outer)))
-      (local.set $in (i32.const 0))
-      (block $indone (loop $inloop
-        (br_if $indone (i32.ge_u (local.get $in) (local.get $inner)))
+    ${loop('o', '(local.get $outer)', `
+      ${loop('in', '(local.get $inner)', `
         (local.set $base (i32.shl (i32.add (i32.mul (local.get $o) (i32.mul (local.get $size) (local.get $inner))) (local.get $in)) (i32.const 3)))
         (local.set $m (f64.const -inf))
         (local.set $nan (i32.const 0))
         (local.set $at (local.get $base))
-        (local.set $k (i32.const 0))
-        (block $k1done (loop $k1loop
-          (br_if $k1done (i32.ge_u (local.get $k) (local.get $size)))
+        ${loop('k', '(local.get $size)', `
           (local.set $v (f64.load (i32.add (local.get $x) (local.get $at))))
           (local.set $nan (i32.or (local.get $nan) (f64.ne (local.get $v) (local.get $v))))
           (local.set $m (select (local.get $v) (local.get $m) (f64.gt (local.get $v) (local.get $m))))
           (local.set $at (i32.add (local.get $at) (local.get $stride)))
-          (local.set $k (i32.add (local.get $k) (i32.const 1)))
-          (br $k1loop)))
+        `, { label: 'k1' })}
         (local.set $s (f64.const 0))
         (local.set $at (local.get $base))
-        (local.set $k (i32.const 0))
-        (block $k2done (loop $k2loop
-          (br_if $k2done (i32.ge_u (local.get $k) (local.get $size)))
+        ${loop('k', '(local.get $size)', `
           (local.set $v (call $exp (f64.sub (f64.load (i32.add (local.get $x) (local.get $at))) (local.get $m))))
           (f64.store (i32.add (local.get $out) (local.get $at)) (local.get $v))
           (local.set $s (f64.add (local.get $s) (local.get $v)))
           (local.set $at (i32.add (local.get $at) (local.get $stride)))
-          (local.set $k (i32.add (local.get $k) (i32.const 1)))
-          (br $k2loop)))
+        `, { label: 'k2' })}
         (if (local.get $nan) (then (local.set $s (f64.const nan))))
         (local.set $at (local.get $base))
-        (local.set $k (i32.const 0))
-        (block $k3done (loop $k3loop
-          (br_if $k3done (i32.ge_u (local.get $k) (local.get $size)))
+        ${loop('k', '(local.get $size)', `
           (f64.store (i32.add (local.get $out) (local.get $at))
             (f64.promote_f32 (f32.demote_f64 (f64.div (f64.load (i32.add (local.get $out) (local.get $at))) (local.get $s)))))
           (local.set $at (i32.add (local.get $at) (local.get $stride)))
-          (local.set $k (i32.add (local.get $k) (i32.const 1)))
-          (br $k3loop)))
-        (local.set $in (i32.add (local.get $in) (i32.const 1)))
-        (br $inloop)))
-      (local.set $o (i32.add (local.get $o) (i32.const 1)))
-      (br $oloop))))
+        `, { label: 'k3' })}
+      `)}
+    `)})
   ;; col2im: row (m, p, q) of C, column (n, ih, iw) = n·HW + ih·W + iw, is added to
   ;; y[n·yN + m·HoWo + (ih·sh + tp[3p+2])·Wo + iw·sw + tq[3q+2]] for ih in tp[3p] + [0, tp[3p+1]),
   ;; iw in tq[3q] + [0, tq[3q+1]) (the input positions whose output lands inside), in float64
@@ -222,75 +192,48 @@ ${windowed({
     (local $ihLo i32) (local $ihEnd i32) (local $ohOff i32) (local $iwLo i32) (local $iwEnd i32) (local $owOff i32)
     (local $src i32) (local $dst i32) (local $at i32)
     (local.set $row (local.get $c))
-    (local.set $m (i32.const 0))
-    (block $mdone (loop $mloop
-      (br_if $mdone (i32.ge_u (local.get $m) (local.get $Og)))
-      (local.set $p (i32.const 0))
-      (block $pdone (loop $ploop
-        (br_if $pdone (i32.ge_u (local.get $p) (local.get $kh)))
+    ${loop('m', '(local.get $Og)', `
+      ${loop('p', '(local.get $kh)', `
         (local.set $at (i32.add (local.get $tp) (i32.mul (local.get $p) (i32.const 12))))
         (local.set $ihLo (i32.load (local.get $at)))
         (local.set $ihEnd (i32.add (local.get $ihLo) (i32.load offset=4 (local.get $at))))
         (local.set $ohOff (i32.load offset=8 (local.get $at)))
-        (local.set $q (i32.const 0))
-        (block $qdone (loop $qloop
-          (br_if $qdone (i32.ge_u (local.get $q) (local.get $kw)))
+        ${loop('q', '(local.get $kw)', `
           (local.set $at (i32.add (local.get $tq) (i32.mul (local.get $q) (i32.const 12))))
           (local.set $iwLo (i32.load (local.get $at)))
           (local.set $iwEnd (i32.add (local.get $iwLo) (i32.load offset=4 (local.get $at))))
           (local.set $owOff (i32.load offset=8 (local.get $at)))
-          (local.set $n (i32.const 0))
-          (block $ndone (loop $nloop
-            (br_if $ndone (i32.ge_u (local.get $n) (local.get $N)))
-            (local.set $ih (local.get $ihLo))
-            (block $ihdone (loop $ihloop
-              (br_if $ihdone (i32.ge_u (local.get $ih) (local.get $ihEnd)))
+          ${loop('n', '(local.get $N)', `
+            ${loop('ih', '(local.get $ihEnd)', `
               (local.set $src (i32.add (local.get $row) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $H)) (local.get $ih)) (local.get $W)) (local.get $iwLo)) (i32.const 2))))
               (local.set $dst (i32.add (local.get $y) (i32.shl
                 (i32.add (i32.add (i32.mul (local.get $n) (local.get $yN)) (i32.mul (local.get $m) (i32.mul (local.get $Ho) (local.get $Wo))))
                          (i32.add (i32.mul (i32.add (i32.mul (local.get $ih) (local.get $sh)) (local.get $ohOff)) (local.get $Wo))
                                   (i32.add (i32.mul (local.get $iwLo) (local.get $sw)) (local.get $owOff))))
                 (i32.const 3))))
-              (local.set $iw (local.get $iwLo))
-              (block $iwdone (loop $iwloop
-                (br_if $iwdone (i32.ge_u (local.get $iw) (local.get $iwEnd)))
+              ${loop('iw', '(local.get $iwEnd)', `
                 (f64.store (local.get $dst) (f64.add (f64.load (local.get $dst)) (f64.promote_f32 (f32.load (local.get $src)))))
                 (local.set $src (i32.add (local.get $src) (i32.const 4)))
                 (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $sw) (i32.const 3))))
-                (local.set $iw (i32.add (local.get $iw) (i32.const 1)))
-                (br $iwloop)))
-              (local.set $ih (i32.add (local.get $ih) (i32.const 1)))
-              (br $ihloop)))
-            (local.set $n (i32.add (local.get $n) (i32.const 1)))
-            (br $nloop)))
+              `, { init: '(local.get $iwLo)' })}
+            `, { init: '(local.get $ihLo)' })}
+          `)}
           (local.set $row (i32.add (local.get $row) (i32.shl (local.get $ldc) (i32.const 2))))
-          (local.set $q (i32.add (local.get $q) (i32.const 1)))
-          (br $qloop)))
-        (local.set $p (i32.add (local.get $p) (i32.const 1)))
-        (br $ploop)))
-      (local.set $m (i32.add (local.get $m) (i32.const 1)))
-      (br $mloop))))
+        `)}
+      `)}
+    `)})
   ;; addbias: y[(n·O + o)·plane + e] = f32(y + bias[o]) over n < N, o < O, e < plane (float64 y, float32 bias)
   (func (export "addbias") (param $y i32) (param $bias i32) (param $N i32) (param $O i32) (param $plane i32)
     (local $n i32) (local $o i32) (local $e i32) (local $b f64)
-    (local.set $n (i32.const 0))
-    (block $ndone (loop $nloop
-      (br_if $ndone (i32.ge_u (local.get $n) (local.get $N)))
-      (local.set $o (i32.const 0))
-      (block $odone (loop $oloop
-        (br_if $odone (i32.ge_u (local.get $o) (local.get $O)))
+    ${loop('n', '(local.get $N)', `
+      ${loop('o', '(local.get $O)', `
         (local.set $b (f64.promote_f32 (f32.load (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2))))))
-        (local.set $e (i32.const 0))
-        (block $edone (loop $eloop
-          (br_if $edone (i32.ge_u (local.get $e) (local.get $plane)))
+        ${loop('e', '(local.get $plane)', `
           (f64.store (local.get $y) (f64.promote_f32 (f32.demote_f64 (f64.add (f64.load (local.get $y)) (local.get $b)))))
           (local.set $y (i32.add (local.get $y) (i32.const 8)))
-          (local.set $e (i32.add (local.get $e) (i32.const 1)))
-          (br $eloop)))
-        (local.set $o (i32.add (local.get $o) (i32.const 1)))
-        (br $oloop)))
-      (local.set $n (i32.add (local.get $n) (i32.const 1)))
-      (br $nloop))))
+        `)}
+      `)}
+    `)})
   ;; boxiou: out[i·M + j] = f32(iou(a_i, b_j)), i < N, j < M2 (M rounded up to even), two j at a time:
   ;; b in columns bx0, by0, bx1, by1 (each M2 float64), the same operations as $iou on f64x2 lanes
   ;; (f64x2.min/max propagate NaN and order −0 < +0 like the scalar ones); out rows are M2 wide
@@ -299,9 +242,7 @@ ${windowed({
     (local $ax0 v128) (local $ay0 v128) (local $ax1 v128) (local $ay1 v128) (local $areaA v128) (local $p v128)
     (local $bx0 v128) (local $by0 v128) (local $bx1 v128) (local $by1 v128) (local $inter v128) (local $union v128) (local $r v128)
     (local.set $p (f64x2.splat (local.get $plus)))
-    (local.set $i (i32.const 0))
-    (block $idone (loop $iloop
-      (br_if $idone (i32.ge_u (local.get $i) (local.get $N)))
+    ${loop('i', '(local.get $N)', `
       (local.set $pa (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 5))))
       (local.set $ax0 (v128.load64_splat (local.get $pa)))
       (local.set $ay0 (v128.load64_splat offset=8 (local.get $pa)))
@@ -310,9 +251,7 @@ ${windowed({
       (local.set $areaA (f64x2.mul
         (f64x2.max (f64x2.add (f64x2.sub (local.get $ax1) (local.get $ax0)) (local.get $p)) (v128.const f64x2 0 0))
         (f64x2.max (f64x2.add (f64x2.sub (local.get $ay1) (local.get $ay0)) (local.get $p)) (v128.const f64x2 0 0))))
-      (local.set $j (i32.const 0))
-      (block $jdone (loop $jloop
-        (br_if $jdone (i32.ge_u (local.get $j) (local.get $M2)))
+      ${loop('j', '(local.get $M2)', `
         (local.set $col (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 3))))
         (local.set $bx0 (v128.load (local.get $col)))
         (local.set $by0 (v128.load (i32.add (local.get $col) (i32.shl (local.get $M2) (i32.const 3)))))
@@ -333,10 +272,8 @@ ${windowed({
         (f64.store (local.get $out) (f64.promote_f32 (f32.demote_f64 (f64x2.extract_lane 0 (local.get $r)))))
         (f64.store offset=8 (local.get $out) (f64.promote_f32 (f32.demote_f64 (f64x2.extract_lane 1 (local.get $r)))))
         (local.set $out (i32.add (local.get $out) (i32.const 16)))
-        (local.set $j (i32.add (local.get $j) (i32.const 2)))
-        (br $jloop)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $iloop))))
+      `, { step: 2 })}
+    `)})
   ;; nms: the greedy scan of the reference: candidates order[0..count) (already filtered and sorted),
   ;; a candidate is kept unless iou(kept box, candidate) > thr for some kept box, at most maxOut kept;
   ;; writes the kept indices to keep[] and returns their number. The kept boxes are also written as
@@ -357,9 +294,7 @@ ${windowed({
     (f64.store (i32.add (local.get $kb) (i32.shl (local.get $stride) (i32.const 1))) (f64.const nan))
     (f64.store (i32.add (local.get $kb) (i32.mul (local.get $stride) (i32.const 3))) (f64.const nan))
     (f64.store (i32.add (local.get $kb) (i32.shl (local.get $stride) (i32.const 2))) (f64.const nan))
-    (local.set $t (i32.const 0))
-    (block $tdone (loop $tloop
-      (br_if $tdone (i32.ge_u (local.get $t) (local.get $count)))
+    ${loop('t', '(local.get $count)', `
       (br_if $tdone (i32.ge_u (local.get $kept) (local.get $maxOut)))
       (local.set $i (i32.load (i32.add (local.get $order) (i32.shl (local.get $t) (i32.const 2)))))
       (local.set $pb (i32.add (local.get $boxes) (i32.shl (local.get $i) (i32.const 5))))
@@ -375,9 +310,7 @@ ${windowed({
       (local.set $y1 (f64x2.splat (local.get $c3)))
       (local.set $areaB (f64x2.splat (local.get $area)))
       (local.set $sup (i32.const 0))
-      (local.set $u (i32.const 0))
-      (block $udone (loop $uloop
-        (br_if $udone (i32.ge_u (local.get $u) (local.get $kept)))
+      ${loop('u', '(local.get $kept)', `
         (local.set $col (i32.add (local.get $kb) (i32.shl (local.get $u) (i32.const 3))))
         (local.set $inter (f64x2.mul
           (f64x2.max (f64x2.add (f64x2.sub (f64x2.min (v128.load (i32.add (local.get $col) (i32.shl (local.get $stride) (i32.const 1)))) (local.get $x1))
@@ -391,8 +324,7 @@ ${windowed({
           (f64x2.gt (local.get $union) (v128.const f64x2 0 0))))
         (if (v128.any_true (f64x2.gt (local.get $r) (local.get $th)))
           (then (local.set $sup (i32.const 1)) (br $udone)))
-        (local.set $u (i32.add (local.get $u) (i32.const 2)))
-        (br $uloop)))
+      `, { step: 2 })}
       (if (i32.eqz (local.get $sup))
         (then
           (i32.store (i32.add (local.get $keep) (i32.shl (local.get $kept) (i32.const 2))) (local.get $i))
@@ -409,110 +341,65 @@ ${windowed({
           (f64.store (i32.add (local.get $col) (i32.shl (local.get $stride) (i32.const 1))) (f64.const nan))
           (f64.store (i32.add (local.get $col) (i32.mul (local.get $stride) (i32.const 3))) (f64.const nan))
           (f64.store (i32.add (local.get $col) (i32.shl (local.get $stride) (i32.const 2))) (f64.const nan))))
-      (local.set $t (i32.add (local.get $t) (i32.const 1)))
-      (br $tloop)))
+    `)}
     (local.get $kept))
   ;; bnstats: per channel c, over n < N and k < inner: mean = Σ x / cnt, var = Σ (x − mean)² / cnt (biased), float64
   (func (export "bnstats") (param $x i32) (param $N i32) (param $C i32) (param $inner i32) (param $mean i32) (param $var i32)
     (local $c i32) (local $n i32) (local $k i32) (local $row i32) (local $s f64) (local $m f64) (local $d f64) (local $cnt f64)
     (local.set $cnt (f64.convert_i32_u (i32.mul (local.get $N) (local.get $inner))))
-    (local.set $c (i32.const 0))
-    (block $cdone (loop $cloop
-      (br_if $cdone (i32.ge_u (local.get $c) (local.get $C)))
+    ${loop('c', '(local.get $C)', `
       (local.set $s (f64.const 0))
-      (local.set $n (i32.const 0))
-      (block $n1done (loop $n1loop
-        (br_if $n1done (i32.ge_u (local.get $n) (local.get $N)))
+      ${loop('n', '(local.get $N)', `
         (local.set $row (i32.add (local.get $x) (i32.shl (i32.mul (i32.add (i32.mul (local.get $n) (local.get $C)) (local.get $c)) (local.get $inner)) (i32.const 3))))
-        (local.set $k (i32.const 0))
-        (block $k1done (loop $k1loop
-          (br_if $k1done (i32.ge_u (local.get $k) (local.get $inner)))
+        ${loop('k', '(local.get $inner)', `
           (local.set $s (f64.add (local.get $s) (f64.load (i32.add (local.get $row) (i32.shl (local.get $k) (i32.const 3))))))
-          (local.set $k (i32.add (local.get $k) (i32.const 1)))
-          (br $k1loop)))
-        (local.set $n (i32.add (local.get $n) (i32.const 1)))
-        (br $n1loop)))
+        `, { label: 'k1' })}
+      `, { label: 'n1' })}
       (local.set $m (f64.div (local.get $s) (local.get $cnt)))
       (local.set $s (f64.const 0))
-      (local.set $n (i32.const 0))
-      (block $n2done (loop $n2loop
-        (br_if $n2done (i32.ge_u (local.get $n) (local.get $N)))
+      ${loop('n', '(local.get $N)', `
         (local.set $row (i32.add (local.get $x) (i32.shl (i32.mul (i32.add (i32.mul (local.get $n) (local.get $C)) (local.get $c)) (local.get $inner)) (i32.const 3))))
-        (local.set $k (i32.const 0))
-        (block $k2done (loop $k2loop
-          (br_if $k2done (i32.ge_u (local.get $k) (local.get $inner)))
+        ${loop('k', '(local.get $inner)', `
           (local.set $d (f64.sub (f64.load (i32.add (local.get $row) (i32.shl (local.get $k) (i32.const 3)))) (local.get $m)))
           (local.set $s (f64.add (local.get $s) (f64.mul (local.get $d) (local.get $d))))
-          (local.set $k (i32.add (local.get $k) (i32.const 1)))
-          (br $k2loop)))
-        (local.set $n (i32.add (local.get $n) (i32.const 1)))
-        (br $n2loop)))
+        `, { label: 'k2' })}
+      `, { label: 'n2' })}
       (f64.store (i32.add (local.get $mean) (i32.shl (local.get $c) (i32.const 3))) (local.get $m))
       (f64.store (i32.add (local.get $var) (i32.shl (local.get $c) (i32.const 3))) (f64.div (local.get $s) (local.get $cnt)))
-      (local.set $c (i32.add (local.get $c) (i32.const 1)))
-      (br $cloop))))
+    `)})
   ;; bnapply: y = f32((x − mean[c]) / √(var[c] + eps) · gamma[c] + beta[c]), float64 arithmetic
   (func (export "bnapply") (param $x i32) (param $y i32) (param $N i32) (param $C i32) (param $inner i32)
                            (param $mean i32) (param $var i32) (param $gamma i32) (param $beta i32) (param $eps f64)
     (local $n i32) (local $c i32) (local $k i32) (local $m f64) (local $sd f64) (local $g f64) (local $b f64) (local $at i32)
     (local.set $at (i32.const 0))
-    (local.set $n (i32.const 0))
-    (block $ndone (loop $nloop
-      (br_if $ndone (i32.ge_u (local.get $n) (local.get $N)))
-      (local.set $c (i32.const 0))
-      (block $cdone (loop $cloop
-        (br_if $cdone (i32.ge_u (local.get $c) (local.get $C)))
+    ${loop('n', '(local.get $N)', `
+      ${loop('c', '(local.get $C)', `
         (local.set $m (f64.load (i32.add (local.get $mean) (i32.shl (local.get $c) (i32.const 3)))))
         (local.set $sd (f64.sqrt (f64.add (f64.load (i32.add (local.get $var) (i32.shl (local.get $c) (i32.const 3)))) (local.get $eps))))
         (local.set $g (f64.load (i32.add (local.get $gamma) (i32.shl (local.get $c) (i32.const 3)))))
         (local.set $b (f64.load (i32.add (local.get $beta) (i32.shl (local.get $c) (i32.const 3)))))
-        (local.set $k (i32.const 0))
-        (block $kdone (loop $kloop
-          (br_if $kdone (i32.ge_u (local.get $k) (local.get $inner)))
+        ${loop('k', '(local.get $inner)', `
           (f64.store (i32.add (local.get $y) (local.get $at))
             (f64.promote_f32 (f32.demote_f64 (f64.add (f64.mul (f64.div (f64.sub (f64.load (i32.add (local.get $x) (local.get $at))) (local.get $m)) (local.get $sd)) (local.get $g)) (local.get $b)))))
           (local.set $at (i32.add (local.get $at) (i32.const 8)))
-          (local.set $k (i32.add (local.get $k) (i32.const 1)))
-          (br $kloop)))
-        (local.set $c (i32.add (local.get $c) (i32.const 1)))
-        (br $cloop)))
-      (local.set $n (i32.add (local.get $n) (i32.const 1)))
-      (br $nloop))))
-  ;; roialign, one RoI: out[c][i][j] = f32(Σ over its valid samples of the 4 bilinear terms / count).
-  ;; The samples are separable: bin row i has ti[2i+1] y-entries from ti[2i], bin column j has
-  ;; tj[2j+1] x-entries from tj[2j]; an entry is 4 float64: [lo·W | lo, hi·W | hi, h, l] (row | column)
-  (func (export "roialign") (param $x i32) (param $HW i32) (param $C i32) (param $ph i32) (param $pw i32)
-                            (param $ti i32) (param $ty i32) (param $tj i32) (param $tx i32) (param $count f64) (param $out i32)
-    (local $c i32) (local $i i32) (local $j i32) (local $a i32) (local $b i32) (local $base i32)
-    (local $ys i32) (local $yc i32) (local $xs i32) (local $xc i32) (local $ey i32) (local $ex i32)
-    (local $rl i32) (local $rh i32) (local $xl i32) (local $xh i32) (local $hy f64) (local $ly f64) (local $hx f64) (local $lx f64) (local $s f64)
-    (local.set $c (i32.const 0))
-    (block $cdone (loop $cloop
-      (br_if $cdone (i32.ge_u (local.get $c) (local.get $C)))
-      (local.set $base (i32.add (local.get $x) (i32.shl (i32.mul (local.get $c) (local.get $HW)) (i32.const 3))))
-      (local.set $i (i32.const 0))
-      (block $idone (loop $iloop
-        (br_if $idone (i32.ge_u (local.get $i) (local.get $ph)))
-        (local.set $ys (i32.load (i32.add (local.get $ti) (i32.shl (local.get $i) (i32.const 3)))))
-        (local.set $yc (i32.load offset=4 (i32.add (local.get $ti) (i32.shl (local.get $i) (i32.const 3)))))
-        (local.set $j (i32.const 0))
-        (block $jdone (loop $jloop
-          (br_if $jdone (i32.ge_u (local.get $j) (local.get $pw)))
-          (local.set $xs (i32.load (i32.add (local.get $tj) (i32.shl (local.get $j) (i32.const 3)))))
-          (local.set $xc (i32.load offset=4 (i32.add (local.get $tj) (i32.shl (local.get $j) (i32.const 3)))))
-          (local.set $s (f64.const 0))
-          (local.set $a (i32.const 0))
-          (block $adone (loop $aloop
-            (br_if $adone (i32.ge_u (local.get $a) (local.get $yc)))
-            (local.set $ey (i32.add (local.get $ty) (i32.shl (i32.add (local.get $ys) (local.get $a)) (i32.const 5))))
+        `)}
+      `)}
+    `)})
+${windowed({
+    doc: `;; roialign, one RoI: out[c][i][j] = f32(Σ over its valid samples of the 4 bilinear terms / count).
+  ;; The samples are separable, so they are windows: bin row i has ti[2i+1] y-entries from ti[2i],
+  ;; bin column j has tj[2j+1] x-entries from tj[2j]; an entry is 4 float64 [lo·W | lo, hi·W | hi,
+  ;; h, l] (a row entry | a column entry) at ty + 32·e | tx + 32·e`,
+    name: 'roialign',
+    params: '(param $x i32) (param $out i32) (param $planes i32) (param $H i32) (param $W i32) (param $Ho i32) (param $Wo i32) (param $ti i32) (param $tj i32) (param $ty i32) (param $tx i32) (param $count f64)',
+    locals: '(local $ey i32) (local $ex i32) (local $rl i32) (local $rh i32) (local $xl i32) (local $xh i32) (local $hy f64) (local $ly f64) (local $hx f64) (local $lx f64) (local $s f64)',
+    init: '(local.set $s (f64.const 0))',
+    row: `(local.set $ey (i32.add (local.get $ty) (i32.shl (i32.add (local.get $hf) (local.get $p)) (i32.const 5))))
             (local.set $rl (i32.trunc_f64_s (f64.load (local.get $ey))))
             (local.set $rh (i32.trunc_f64_s (f64.load offset=8 (local.get $ey))))
             (local.set $hy (f64.load offset=16 (local.get $ey)))
-            (local.set $ly (f64.load offset=24 (local.get $ey)))
-            (local.set $b (i32.const 0))
-            (block $bdone (loop $bloop
-              (br_if $bdone (i32.ge_u (local.get $b) (local.get $xc)))
-              (local.set $ex (i32.add (local.get $tx) (i32.shl (i32.add (local.get $xs) (local.get $b)) (i32.const 5))))
+            (local.set $ly (f64.load offset=24 (local.get $ey)))`,
+    tap: `(local.set $ex (i32.add (local.get $tx) (i32.shl (i32.add (local.get $wf) (local.get $q)) (i32.const 5))))
               (local.set $xl (i32.trunc_f64_s (f64.load (local.get $ex))))
               (local.set $xh (i32.trunc_f64_s (f64.load offset=8 (local.get $ex))))
               (local.set $hx (f64.load offset=16 (local.get $ex)))
@@ -524,48 +411,29 @@ ${windowed({
               (local.set $s (f64.add (local.get $s) (f64.mul (f64.mul (local.get $ly) (local.get $hx))
                 (f64.load (i32.add (local.get $base) (i32.shl (i32.add (local.get $rh) (local.get $xl)) (i32.const 3)))))))
               (local.set $s (f64.add (local.get $s) (f64.mul (f64.mul (local.get $ly) (local.get $lx))
-                (f64.load (i32.add (local.get $base) (i32.shl (i32.add (local.get $rh) (local.get $xh)) (i32.const 3)))))))
-              (local.set $b (i32.add (local.get $b) (i32.const 1)))
-              (br $bloop)))
-            (local.set $a (i32.add (local.get $a) (i32.const 1)))
-            (br $aloop)))
-          (f64.store (local.get $out) (f64.promote_f32 (f32.demote_f64 (f64.div (local.get $s) (local.get $count)))))
-          (local.set $out (i32.add (local.get $out) (i32.const 8)))
-          (local.set $j (i32.add (local.get $j) (i32.const 1)))
-          (br $jloop)))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $iloop)))
-      (local.set $c (i32.add (local.get $c) (i32.const 1)))
-      (br $cloop))))
+                (f64.load (i32.add (local.get $base) (i32.shl (i32.add (local.get $rh) (local.get $xh)) (i32.const 3)))))))`,
+    store: '(f64.store (local.get $out) (f64.promote_f32 (f32.demote_f64 (f64.div (local.get $s) (local.get $count)))))',
+  })}
   ;; unpack: y[o·dstO + r·dstRow + j·dstCol] = f64(C[o·ldc + r·srcRow + j] + bias[o]) (f32 add), o < m, r < rows, j < cols
   (func (export "unpack") (param $c i32) (param $ldc i32) (param $srcRow i32) (param $bias i32) (param $dst i32)
                           (param $dstO i32) (param $dstRow i32) (param $dstCol i32) (param $m i32) (param $rows i32) (param $cols i32)
     (local $o i32) (local $r i32) (local $j i32) (local $b f32) (local $s i32) (local $d i32)
     (local.set $dstCol (i32.shl (local.get $dstCol) (i32.const 3)))
-    (local.set $o (i32.const 0))
-    (block $odone (loop $oloop
-      (br_if $odone (i32.ge_u (local.get $o) (local.get $m)))
+    ${loop('o', '(local.get $m)', `
       (local.set $b (f32.load (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2)))))
-      (local.set $r (i32.const 0))
-      (block $rdone (loop $rloop
-        (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
+      ${loop('r', '(local.get $rows)', `
         (local.set $s (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $o) (local.get $ldc)) (i32.mul (local.get $r) (local.get $srcRow))) (i32.const 2))))
         (local.set $d (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $o) (local.get $dstO)) (i32.mul (local.get $r) (local.get $dstRow))) (i32.const 3))))
-        (local.set $j (i32.const 0))
-        (block $jdone (loop $jloop
-          (br_if $jdone (i32.ge_u (local.get $j) (local.get $cols)))
+        ${loop('j', '(local.get $cols)', `
           (f64.store (local.get $d) (f64.promote_f32 (f32.add (f32.load (local.get $s)) (local.get $b))))
           (local.set $s (i32.add (local.get $s) (i32.const 4)))
           (local.set $d (i32.add (local.get $d) (local.get $dstCol)))
-          (local.set $j (i32.add (local.get $j) (i32.const 1)))
-          (br $jloop)))
-        (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $rloop)))
-      (local.set $o (i32.add (local.get $o) (i32.const 1)))
-      (br $oloop)))))`;
+        `)}
+      `)}
+    `)}))`;
 }
 
-/** The parts of a pooling function that differ; windowed() writes the loops they share. */
+/** The parts of a windowed function (pooling, RoIAlign) that differ; windowed() writes the loops they share. */
 interface WindowedParts {
   doc: string;
   name: string;
@@ -573,7 +441,7 @@ interface WindowedParts {
   locals: string;
   /** Per output, before its taps. */
   init: string;
-  /** Per valid row p of the window (h = hf + p·dh). */
+  /** Per valid row p of the window (from hf). */
   row: string;
   /** Per valid tap q of the row. */
   tap: string;
@@ -582,7 +450,7 @@ interface WindowedParts {
 }
 
 /**
- * A pooling function: for each plane, output row i and column j, the window's valid rows
+ * A windowed function: for each plane, output row i and column j, the window's valid rows
  * p < ti[2i+1] from hf = ti[2i] and valid columns q < tj[2j+1] from wf = tj[2j] (per-axis tables
  * written by the caller), so the loops visit only valid taps, in the reference's order.
  */
@@ -591,39 +459,36 @@ function windowed(f: WindowedParts): string {
   (func (export "${f.name}") ${f.params}
     (local $pl i32) (local $i i32) (local $j i32) (local $p i32) (local $q i32) (local $hf i32) (local $hc i32) (local $wf i32) (local $wc i32) (local $base i32)
     ${f.locals}
-    (local.set $pl (i32.const 0))
-    (block $pldone (loop $plloop
-      (br_if $pldone (i32.ge_u (local.get $pl) (local.get $planes)))
+    ${loop('pl', '(local.get $planes)', `
       (local.set $base (i32.add (local.get $x) (i32.shl (i32.mul (local.get $pl) (i32.mul (local.get $H) (local.get $W))) (i32.const 3))))
-      (local.set $i (i32.const 0))
-      (block $idone (loop $iloop
-        (br_if $idone (i32.ge_u (local.get $i) (local.get $Ho)))
+      ${loop('i', '(local.get $Ho)', `
         (local.set $hf (i32.load (i32.add (local.get $ti) (i32.shl (local.get $i) (i32.const 3)))))
         (local.set $hc (i32.load offset=4 (i32.add (local.get $ti) (i32.shl (local.get $i) (i32.const 3)))))
-        (local.set $j (i32.const 0))
-        (block $jdone (loop $jloop
-          (br_if $jdone (i32.ge_u (local.get $j) (local.get $Wo)))
+        ${loop('j', '(local.get $Wo)', `
           (local.set $wf (i32.load (i32.add (local.get $tj) (i32.shl (local.get $j) (i32.const 3)))))
           (local.set $wc (i32.load offset=4 (i32.add (local.get $tj) (i32.shl (local.get $j) (i32.const 3)))))
           ${f.init}
-          (local.set $p (i32.const 0))
-          (block $pdone (loop $ploop
-            (br_if $pdone (i32.ge_u (local.get $p) (local.get $hc)))
+          ${loop('p', '(local.get $hc)', `
             ${f.row}
-            (local.set $q (i32.const 0))
-            (block $qdone (loop $qloop
-              (br_if $qdone (i32.ge_u (local.get $q) (local.get $wc)))
+            ${loop('q', '(local.get $wc)', `
               ${f.tap}
-              (local.set $q (i32.add (local.get $q) (i32.const 1)))
-              (br $qloop)))
-            (local.set $p (i32.add (local.get $p) (i32.const 1)))
-            (br $ploop)))
+            `)}
+          `)}
           ${f.store}
           (local.set $out (i32.add (local.get $out) (i32.const 8)))
-          (local.set $j (i32.add (local.get $j) (i32.const 1)))
-          (br $jloop)))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $iloop)))
-      (local.set $pl (i32.add (local.get $pl) (i32.const 1)))
-      (br $plloop))))`;
+        `)}
+      `)}
+    `)})`;
+}
+
+/**
+ * A counted loop in WebAssembly text: `for (v = init; v < bound; v += step) body`, the compare
+ * unsigned, labelled $<label>done (break) and $<label>loop (continue) so the body can leave early.
+ */
+function loop(v: string, bound: string, body: string, o: { init?: string; step?: number; label?: string } = {}): string {
+  const l = o.label ?? v;
+  return `(local.set $${v} ${o.init ?? '(i32.const 0)'})
+    (block $${l}done (loop $${l}loop
+      (br_if $${l}done (i32.ge_u (local.get $${v}) ${bound}))${body}  (local.set $${v} (i32.add (local.get $${v}) (i32.const ${o.step ?? 1})))
+      (br $${l}loop)))`;
 }
