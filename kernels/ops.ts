@@ -15,6 +15,7 @@ import { convShape, type ConvGeometry } from '../src/reference/conv.js';
 import { poolShape, type AvgOptions, type PoolGeometry } from '../src/reference/pooling.js';
 import { transposedShape, type TransposedGeometry } from '../src/reference/transposed.js';
 import { invalidInputs } from '../src/errors.js';
+import { checkRois, type RoiAlignOptions } from '../src/reference/detection.js';
 import { kernel, noteRan } from './backend.js';
 
 // the typings declare `input` as a type only; at run time it is a function on the module
@@ -42,8 +43,6 @@ function run(k: IKernelRunShortcut, n: number, ...args: unknown[]): Float64Array
   noteRan(k);
   return unnest(r, n);
 }
-
-const key = (name: string, c: Record<string, number>) => name + JSON.stringify(c);
 
 /**
  * conv2d: y[n,o,i,j] = b[o] + Σ_c Σ_p Σ_q x[n, g·Cg + c, i·s − P + p·d, j·s − P + q·d]·w̃[o,c,p,q], in float32.
@@ -87,7 +86,7 @@ export function conv2d(x: Arr, w: Arr, b: Arr | undefined, g: ConvGeometry): Arr
     for (let nc = 0; nc < N * C; nc++) {
       for (let h = 0; h < H; h++) xp.set(xd.subarray((nc * H + h) * W, (nc * H + h + 1) * W), (nc * Hp + pt + h) * Wp + pl);
     }
-    const k = kernel(key('conv2d4', geo), function (this: This, xs: number[][][], ws: number[][]) {
+    const k = kernel('conv2d4', function (this: This, xs: number[][][], ws: number[][]) {
       const j = this.thread.x;
       const i = this.thread.y;
       const z = this.thread.z;
@@ -126,7 +125,7 @@ export function conv2d(x: Arr, w: Arr, b: Arr | undefined, g: ConvGeometry): Arr
     return fromData(y, [N, O, Ho, Wo]);
   }
   const c = { ...geo, O };
-  const k = kernel(key('conv2d', c), function (this: This, xs: number[][][], ws: number[][][], bs: number[]) {
+  const k = kernel('conv2d', function (this: This, xs: number[][][], ws: number[][][], bs: number[]) {
     const j = this.thread.x;
     const i = this.thread.y;
     const z = this.thread.z;
@@ -165,7 +164,7 @@ export function convTranspose2d(x: Arr, w: Arr, b: Arr | undefined, g: Transpose
   const [, Og, kh, kw] = w.shape;
   const O = Og * g.groups;
   const c = { N, C, H, W, O, Og, Cg: C / g.groups, kh, kw, sh: g.stride[0], sw: g.stride[1], dh: g.dilation[0], dw: g.dilation[1], pt: g.pads.begin[0], pl: g.pads.begin[1] };
-  const k = kernel(key('convTranspose2d', c), function (this: This, xs: number[][][], ws: number[][][], bs: number[]) {
+  const k = kernel('convTranspose2d', function (this: This, xs: number[][][], ws: number[][][], bs: number[]) {
     const ow = this.thread.x;
     const oh = this.thread.y;
     const z = this.thread.z;
@@ -211,7 +210,7 @@ export function linear(x: Arr, w: Arr, b: Arr | undefined): Arr {
   wp.set(flat(w));
   const bp = new Float32Array(OB * 4);
   if (b) bp.set(flat(b));
-  const k = kernel(key('linear4', { inF }), function (this: This, xs: number[][], ws: number[][], bs: number[]) {
+  const k = kernel('linear4', function (this: This, xs: number[][], ws: number[][], bs: number[]) {
     const r = this.thread.x;
     const o = this.thread.y * 4;
     let s0 = bs[o];
@@ -265,10 +264,10 @@ export function maxPool2d(x: Arr, g: PoolGeometry, returnIndices: boolean): { y:
   };
   const n = N * C * Ho * Wo;
   const xin = input(f32(x), [W, H, N * C]);
-  const k = kernel(key('maxPool2d', { ...c, Ho, Wo, NC: N * C, wantIndex: 0 }), body as KernelFunction, { output: [Wo, Ho, N * C], constants: { ...c, wantIndex: 0 } });
+  const k = kernel('maxPool2d', body as KernelFunction, { output: [Wo, Ho, N * C], constants: { ...c, wantIndex: 0 } });
   const y = fromData(run(k, n, xin), [N, C, Ho, Wo]);
   if (!returnIndices) return { y };
-  const ki = kernel(key('maxPool2dIndex', { ...c, Ho, Wo, NC: N * C, wantIndex: 1 }), body as KernelFunction, { output: [Wo, Ho, N * C], constants: { ...c, wantIndex: 1 } });
+  const ki = kernel('maxPool2dIndex', body as KernelFunction, { output: [Wo, Ho, N * C], constants: { ...c, wantIndex: 1 } });
   return { y, indices: fromData(run(ki, n, xin).map(Math.round), [N, C, Ho, Wo]) };
 }
 
@@ -277,7 +276,7 @@ export function avgPool2d(x: Arr, g: PoolGeometry, o: AvgOptions): Arr {
   const [N, C, H, W] = x.shape;
   const [Ho, Wo] = poolShape(H, W, g);
   const c = { H, W, kh: g.kernel[0], kw: g.kernel[1], sh: g.stride[0], sw: g.stride[1], pt: g.pads.begin[0], pl: g.pads.begin[1], pb: g.pads.end[0], pr: g.pads.end[1], cip: o.countIncludePad ? 1 : 0, div: o.divisorOverride ?? 0 };
-  const k = kernel(key('avgPool2d', { ...c, Ho, Wo, NC: N * C }), function (this: This, xs: number[][][]) {
+  const k = kernel('avgPool2d', function (this: This, xs: number[][][]) {
     const h0 = this.thread.y * this.constants.sh - this.constants.pt;
     const w0 = this.thread.x * this.constants.sw - this.constants.pl;
     const h1 = Math.min(h0 + this.constants.kh, this.constants.H + this.constants.pb);
@@ -318,7 +317,7 @@ export function softmax(x: Arr, dim: number): Arr {
   const rows = total / Math.max(size, 1);
   const c = { size, inner };
   const xs = f32(x);
-  const stats = kernel(key('softmaxStats', { ...c, rows }), function (this: This, v: number[]) {
+  const stats = kernel('softmaxStats', function (this: This, v: number[]) {
     const r = this.thread.x;
     const outer = Math.floor((r + 0.5) / this.constants.inner);
     const base = outer * this.constants.size * this.constants.inner + (r - outer * this.constants.inner);
@@ -336,7 +335,7 @@ export function softmax(x: Arr, dim: number): Arr {
     return s;
   } as KernelFunction, { output: [rows, 2], constants: c });
   const ms = run(stats, 2 * rows, xs);
-  const divide = kernel(key('softmaxDivide', { ...c, total }), function (this: This, v: number[], mx: number[], sm: number[]) {
+  const divide = kernel('softmaxDivide', function (this: This, v: number[], mx: number[], sm: number[]) {
     const t = this.thread.x;
     const blk = this.constants.size * this.constants.inner;
     const outer = Math.floor((t + 0.5) / blk);
@@ -354,7 +353,7 @@ export function batchNorm(x: Arr, mean: Float64Array | undefined, variance: Floa
   const xs = f32(x);
   const c = { N, C, inner };
   if (!mean || !variance) {
-    const stats = kernel(key('bnStats', c), function (this: This, v: number[]) {
+    const stats = kernel('bnStats', function (this: This, v: number[]) {
       const ch = this.thread.x;
       let s = 0;
       for (let n = 0; n < this.constants.N; n++) for (let k = 0; k < this.constants.inner; k++) s += v[(n * this.constants.C + ch) * this.constants.inner + k];
@@ -372,7 +371,7 @@ export function batchNorm(x: Arr, mean: Float64Array | undefined, variance: Floa
     mean = r.slice(0, C);
     variance = r.slice(C);
   }
-  const norm = kernel(key('bnNorm', { ...c, total: xs.length, eps }), function (this: This, v: number[], mu: number[], vr: number[], ga: number[], be: number[]) {
+  const norm = kernel('bnNorm', function (this: This, v: number[], mu: number[], vr: number[], ga: number[], be: number[]) {
     const t = this.thread.x;
     const blk = this.constants.C * this.constants.inner;
     const ch = Math.floor((t - Math.floor((t + 0.5) / blk) * blk + 0.5) / this.constants.inner);
@@ -387,7 +386,7 @@ export function batchNorm(x: Arr, mean: Float64Array | undefined, variance: Floa
 /** boxIou of xyxy boxes: inter / (area₁ + area₂ − inter), 0 for an empty union. */
 export function boxIou(a: Float64Array, b: Float64Array, N: number, M: number, plus: number): Arr {
   if (N === 0 || M === 0) return fromData(new Float64Array(0), [N, M]);
-  const k = kernel(key('boxIou', { N, M, plus }), function (this: This, p: number[][], q: number[][]) {
+  const k = kernel('boxIou', function (this: This, p: number[][], q: number[][]) {
     const i = this.thread.y;
     const j = this.thread.x;
     const pl = this.constants.plus;
@@ -408,14 +407,13 @@ export function boxIou(a: Float64Array, b: Float64Array, N: number, M: number, p
  * grid per bin is ⌈roi/pooled⌉ (adaptive) or samplingRatio, samples outside [−1, H] × [−1, W]
  * count as 0 but stay in the divisor. Grid loops run to a constant bound with a guard.
  */
-export function roiAlign(x: Arr, rois: Arr, o: { ph: number; pw: number; spatialScale: number; samplingRatio: number; aligned: boolean }): Arr {
+export function roiAlign(x: Arr, rois: Arr, o: RoiAlignOptions): Arr {
   const [N, C, H, W] = x.shape;
   const K = rois.shape[0];
   const r = flat(rois);
+  checkRois(x, rois);
   let maxGrid = Math.max(o.samplingRatio, 1);
   for (let k = 0; k < K; k++) {
-    const b = Math.trunc(r[5 * k]);
-    if (!(b >= 0 && b < N)) throw invalidInputs(`/inputs/boxes/data/${5 * k}`, `box ${k} names batch index ${r[5 * k]}, but x has N = ${N}`);
     if (o.samplingRatio <= 0) {
       const off = o.aligned ? 0.5 : 0;
       const rw = r[5 * k + 3] * o.spatialScale - off - (r[5 * k + 1] * o.spatialScale - off);
@@ -424,8 +422,9 @@ export function roiAlign(x: Arr, rois: Arr, o: { ph: number; pw: number; spatial
     }
   }
   if (K === 0) return fromData(new Float64Array(0), [0, C, o.ph, o.pw]);
-  const c = { C, H, W, ph: o.ph, pw: o.pw, scale: o.spatialScale, sr: o.samplingRatio, aligned: o.aligned ? 1 : 0, maxGrid: maxGrid + 1 };
-  const k = kernel(key('roiAlign', { ...c, K, N }), function (this: This, xs: number[][][], rs: number[][]) {
+  // N is unused by the body but keys the compiled kernel to the input's batch size
+  const c = { N, C, H, W, ph: o.ph, pw: o.pw, scale: o.spatialScale, sr: o.samplingRatio, aligned: o.aligned ? 1 : 0, maxGrid: maxGrid + 1 };
+  const k = kernel('roiAlign', function (this: This, xs: number[][][], rs: number[][]) {
     const j = this.thread.x;
     const i = this.thread.y;
     const z = this.thread.z;

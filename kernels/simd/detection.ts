@@ -6,7 +6,7 @@
  * float32.
  */
 import { fromData, type Arr } from '../../src/tensor.js';
-import { bilinearAxis, checkRois, roiAlignGrid, type NmsOptions } from '../../src/reference/detection.js';
+import { bilinearAxis, checkRois, roiAlignGrid, type NmsOptions, type RoiAlignOptions } from '../../src/reference/detection.js';
 import { flat } from '../../src/reference/common.js';
 import { Arena, getEngine, ranges, SPLIT_MIN } from './engine.js';
 
@@ -48,14 +48,6 @@ export async function nmsScanner(): Promise<(b: Float64Array, order: number[], o
   };
 }
 
-export interface RoiAlignOpts {
-  ph: number;
-  pw: number;
-  spatialScale: number;
-  samplingRatio: number;
-  aligned: boolean;
-}
-
 /**
  * The valid samples of one RoI along one axis, grouped by bin: per bin [first entry, count], and
  * per entry [lo·scale, hi·scale, h, l] from the reference's own bilinearAxis at the reference's
@@ -76,7 +68,7 @@ function axisSamples(L: number, bins: number, start: number, bin: number, grid: 
 }
 
 /** roiAlign (torchvision, avg): per RoI, separable sample tables, then one WebAssembly pass over its channels. */
-export async function roiAlign(x: Arr, rois: Arr, o: RoiAlignOpts): Promise<Arr> {
+export async function roiAlign(x: Arr, rois: Arr, o: RoiAlignOptions): Promise<Arr> {
   const [, C, H, W] = x.shape;
   const { batch } = checkRois(x, rois);
   const K = rois.shape[0];

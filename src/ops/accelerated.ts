@@ -6,7 +6,7 @@ import { getOp, type Inputs, type Outputs, type Params } from '../registry.js';
 import { convGeometry } from './conv.js';
 import { transposedGeometry } from './transposed.js';
 import { poolGeometry } from './pooling.js';
-import { boxesXyxy, checkBoxes, type BoxFormat } from '../reference/detection.js';
+import { boxesXyxy, checkBoxes, type BoxFormat, type RoiAlignOptions } from '../reference/detection.js';
 import { flat } from '../reference/common.js';
 import { fromData, type Arr } from '../tensor.js';
 import { invalidInputs } from '../errors.js';
@@ -42,6 +42,12 @@ export async function batchNormOutputs(i: Inputs, p: Params, kernel: BatchNormIm
   return out;
 }
 
+/** roiAlign's outputs around a fast kernel (which checks the RoIs with the reference's checkRois). */
+export async function roiAlignOutputs(i: Inputs, p: Params, kernel: (x: Arr, rois: Arr, o: RoiAlignOptions) => Arr | Promise<Arr>): Promise<Outputs> {
+  const [ph, pw] = perDim(p.outputSize, 2);
+  return { y: await kernel(i.x, i.boxes, { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean }) };
+}
+
 /** boxIou's outputs around a fast kernel: the reference's box checks, both sets converted to xyxy. */
 export async function boxIouOutputs(i: Inputs, p: Params, kernel: (a: Float64Array, b: Float64Array, N: number, M: number, plus: number) => Arr | Promise<Arr>): Promise<Outputs> {
   checkBoxes(i.boxes1, 'boxes1');
@@ -61,11 +67,7 @@ const ACCELERATED: Record<string, (i: Inputs, p: Params) => Promise<Outputs>> = 
   avgPool2d: async (i, p) => ({ y: (await K()).avgPool2d(i.x, poolGeometry(p, 2), { countIncludePad: p.countIncludePad as boolean, divisorOverride: p.divisorOverride as number | undefined }) }),
   softmax: async (i, p) => ({ y: (await K()).softmax(i.x, p.dim as number) }),
   batchNorm: async (i, p) => batchNormOutputs(i, p, (await K()).batchNorm),
-  roiAlign: async (i, p) => {
-    checkBoxes(i.boxes, 'boxes', 5);
-    const [ph, pw] = perDim(p.outputSize, 2);
-    return { y: (await K()).roiAlign(i.x, i.boxes, { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean }) };
-  },
+  roiAlign: async (i, p) => roiAlignOutputs(i, p, (await K()).roiAlign),
   boxIou: async (i, p) => boxIouOutputs(i, p, (await K()).boxIou),
 };
 

@@ -8,10 +8,9 @@ import { convGeometry } from './conv.js';
 import { transposedGeometry } from './transposed.js';
 import { poolGeometry } from './pooling.js';
 import { nmsOptions } from './detection.js';
-import { batchNormOutputs, boxIouOutputs } from './accelerated.js';
+import { batchNormOutputs, boxIouOutputs, roiAlignOutputs } from './accelerated.js';
 import { batchedNmsRef, nmsRef } from '../reference/detection.js';
 import { fromData } from '../tensor.js';
-import { perDim } from '../params.js';
 
 const S = () => import('../../kernels/simd/ops.js');
 const R = () => import('../../kernels/simd/reduce.js');
@@ -37,10 +36,7 @@ const SIMD: Record<string, (i: Inputs, p: Params) => Promise<Outputs>> = {
     const keep = batchedNmsRef(i.boxes, i.scores, i.classes, nmsOptions(p), await (await D()).nmsScanner());
     return { keep: fromData(keep, [keep.length]) };
   },
-  roiAlign: async (i, p) => {
-    const [ph, pw] = perDim(p.outputSize, 2);
-    return { y: await (await D()).roiAlign(i.x, i.boxes, { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean }) };
-  },
+  roiAlign: async (i, p) => roiAlignOutputs(i, p, (await D()).roiAlign),
   softmax: async (i, p) => ({ y: await (await R()).softmax(i.x, p.dim as number) }),
   avgPool2d: async (i, p) => ({ y: await (await R()).avgPool2d(i.x, poolGeometry(p, 2), { countIncludePad: p.countIncludePad as boolean, divisorOverride: p.divisorOverride as number | undefined }) }),
 };
