@@ -216,22 +216,13 @@ export class Arena {
     return this.alloc(2 * n);
   }
 
-  /** The matrix multiply (see wat.ts), split across the engine's threads when large. */
-  gemm(a: number, koff: number, bases: number, c: number, mb: number, nb: number, k: number, ldc: number): void {
-    this.e.pgemm(a, koff, bases, c, mb, nb, k, ldc);
+  /** Writes n float32 values at byte offset `at`: `values` rounded to float32, or zeros without them. */
+  setF32(at: number, n: number, values?: ArrayLike<number>): void {
+    this.f32.fill(0, at / 4, at / 4 + n);
+    if (values) this.f32.set(values, at / 4);
   }
 
-  /** Packs im2col panels: panel[cb][k][t] = f32 at byte pix[cb·8 + t] + taps[k]. */
-  gather(pix: number, taps: number, k: number, nb: number, dst: number): void {
-    this.e.gather(pix, taps, k, nb, dst);
-  }
-
-  /** Writes GEMM results plus a per-row bias into a float64 region (strides in elements). */
-  unpack(c: number, ldc: number, srcRow: number, bias: number, dst: number, dstO: number, dstRow: number, dstCol: number, m: number, rows: number, cols: number): void {
-    this.e.unpack(c, ldc, srcRow, bias, dst, dstO, dstRow, dstCol, m, rows, cols);
-  }
-
-  /** The engine's functions, for the kernels that call them directly. */
+  /** The engine's functions (pgemm for the multiply, split across the threads when large). */
   get fns(): Engine {
     return this.e;
   }

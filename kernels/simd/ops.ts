@@ -11,7 +11,7 @@
  * - convTranspose2d: col[(m,p,q)][n,ih,iw] = Σ_c w[c,m,p,q]·x[n,c,ih,iw] as a GEMM (x gathered into
  *   panels), then a col2im kernel adds each column entry into y[n, m, ih·s − P + p·d, iw·s − P + q·d]
  *   (float64 adds, rounded once).
- * - linear: y = x·wᵀ with w as the row panels and x packed as the column blocks.
+ * - linear: y = x·wᵀ with w as the row panels and x's rows gathered into the column panels.
  * The bias is added to the float32 sum and rounded to float32 like every output.
  */
 import { fromData, type Arr } from '../../src/tensor.js';
@@ -68,8 +68,7 @@ export async function conv2d(x: Arr, w: Arr, b: Arr | undefined, g: ConvGeometry
   const pixOff = implicit ? 0 : ar.alloc(nb * NR);
   ar.commit();
   const { f32, i32 } = ar;
-  f32.fill(0, biasOff / 4, biasOff / 4 + O);
-  if (bd) f32.set(bd, biasOff / 4);
+  ar.setF32(biasOff, O, bd);
   const img = imgOff / 4;
   f32.fill(0, img, img + N * C * Hp * Wp);
   for (let nc = 0; nc < N * C; nc++) {
@@ -93,35 +92,22 @@ export async function conv2d(x: Arr, w: Arr, b: Arr | undefined, g: ConvGeometry
     if (implicit) {
       let e = basesOff / 4;
       for (let n = 0; n < N; n++) for (let i = 0; i < Ho; i++) for (let jb = 0; jb < Wo8; jb += NR) i32[e++] = corner(n, i, jb);
-      ar.gemm(aOff, tapsOff, basesOff, cOff, mb, nb, K, ldc);
+      ar.fns.pgemm(aOff, tapsOff, basesOff, cOff, mb, nb, K, ldc);
     } else {
       // pixels past P repeat pixel 0: their columns are computed and dropped
       let e = pixOff / 4;
       for (let n = 0; n < N; n++) for (let i = 0; i < Ho; i++) for (let j = 0; j < Wo; j++) i32[e++] = corner(n, i, j);
       for (; e < pixOff / 4 + nb * NR; e++) i32[e] = corner(0, 0, 0);
-      ar.gather(pixOff, tapsOff, K, nb, panelOff);
-      ar.gemm(aOff, panelKOff, basesOff, cOff, mb, nb, K, ldc);
+      ar.fns.gather(pixOff, tapsOff, K, nb, panelOff);
+      ar.fns.pgemm(aOff, panelKOff, basesOff, cOff, mb, nb, K, ldc);
     }
     // column of (n, i, j): (n·Ho + i)·rowWidth + j, rows Wo8 wide (implicit) or Wo (packed)
     const rowWidth = implicit ? Wo8 : Wo;
     for (let n = 0; n < N; n++) {
-      ar.unpack(cOff + 4 * n * Ho * rowWidth, ldc, rowWidth, biasOff + 4 * gi * Og, yOff + 8 * (n * O + gi * Og) * Ho * Wo, Ho * Wo, Wo, 1, Og, Ho, Wo);
+      ar.fns.unpack(cOff + 4 * n * Ho * rowWidth, ldc, rowWidth, biasOff + 4 * gi * Og, yOff + 8 * (n * O + gi * Og) * Ho * Wo, Ho * Wo, Wo, 1, Og, Ho, Wo);
     }
   }
   return fromData(ar.takeF64(yOff, N * O * Ho * Wo), [N, O, Ho, Wo]);
-}
-
-/** Packs the rows of a rows × K row-major matrix as 8-column blocks of its transpose: panel[cb][k][t] = m[cb·8 + t][k]. */
-function packColumns(f32: Float32Array, at: number, m: Float64Array, rows: number, K: number, rowStride: number, colStride: number, base: number): void {
-  let dst = at / 4;
-  for (let cb = 0; cb < blocks(rows, NR); cb++) {
-    for (let k = 0; k < K; k++) {
-      for (let t = 0; t < NR; t++) {
-        const r = cb * NR + t;
-        f32[dst++] = r < rows ? m[base + r * rowStride + k * colStride] : 0;
-      }
-    }
-  }
 }
 
 /** Offsets and block bases of packed panels (row k of block cb at base + cb·K·32 + 32·k). */
@@ -147,18 +133,25 @@ export async function linear(x: Arr, w: Arr, b: Arr | undefined): Promise<Arr> {
   const kOff = ar.alloc(inF);
   const basesOff = ar.alloc(nb);
   const cOff = ar.alloc(mb * MR * ldc);
-  const srcOff = ar.alloc(nb * inF * NR);
+  const panelOff = ar.alloc(nb * inF * NR);
+  const xOff = ar.alloc(rows * inF);
+  const tapsOff = ar.alloc(inF);
+  const pixOff = ar.alloc(nb * NR);
   const biasOff = ar.alloc(outF);
   const yOff = ar.allocF64(rows * outF);
   ar.commit();
-  ar.f32.fill(0, biasOff / 4, biasOff / 4 + outF);
-  if (bd) ar.f32.set(bd, biasOff / 4);
-  packA(ar.f32, aOff, wd, outF, inF, inF, 1, 0);
-  packColumns(ar.f32, srcOff, xd, rows, inF, inF, 1, 0);
-  panelTables(ar.i32, kOff, basesOff, srcOff, inF, nb);
-  ar.gemm(aOff, kOff, basesOff, cOff, mb, nb, inF, ldc);
+  const { f32, i32 } = ar;
+  ar.setF32(biasOff, outF, bd);
+  packA(f32, aOff, wd, outF, inF, inF, 1, 0);
+  // x's rows gathered into column panels: column r of the multiply is row r of x (rows past the end repeat row 0)
+  f32.set(xd, xOff / 4);
+  for (let k = 0; k < inF; k++) i32[tapsOff / 4 + k] = 4 * k;
+  for (let r = 0; r < nb * NR; r++) i32[pixOff / 4 + r] = xOff + (r < rows ? 4 * r * inF : 0);
+  ar.fns.gather(pixOff, tapsOff, inF, nb, panelOff);
+  panelTables(i32, kOff, basesOff, panelOff, inF, nb);
+  ar.fns.pgemm(aOff, kOff, basesOff, cOff, mb, nb, inF, ldc);
   // C[o][r] is y[r][o]
-  ar.unpack(cOff, ldc, 0, biasOff, yOff, 1, 0, outF, outF, 1, rows);
+  ar.fns.unpack(cOff, ldc, 0, biasOff, yOff, 1, 0, outF, outF, 1, rows);
   return fromData(ar.takeF64(yOff, rows * outF), [...x.shape.slice(0, -1), outF]);
 }
 
@@ -206,8 +199,7 @@ export async function convTranspose2d(x: Arr, w: Arr, b: Arr | undefined, g: Tra
   const yOff = ar.allocF64(N * O * Ho * Wo);
   ar.commit();
   const { f32, i32 } = ar;
-  f32.fill(0, biasOff / 4, biasOff / 4 + O);
-  if (bd) f32.set(bd, biasOff / 4);
+  ar.setF32(biasOff, O, bd);
   f32.set(xd, imgOff / 4);
   for (let c = 0; c < Cg; c++) i32[tapsOff / 4 + c] = c * HW * 4;
   panelTables(i32, kOff, basesOff, panelOff, Cg, nb);
@@ -221,8 +213,8 @@ export async function convTranspose2d(x: Arr, w: Arr, b: Arr | undefined, g: Tra
       const n = Math.floor(col / HW);
       i32[pixOff / 4 + col] = col < P ? imgOff + ((n * C + gi * Cg) * HW + (col - n * HW)) * 4 : imgOff;
     }
-    ar.gather(pixOff, tapsOff, Cg, nb, panelOff);
-    ar.gemm(aOff, kOff, basesOff, cOff, mb, nb, Cg, ldc);
+    ar.fns.gather(pixOff, tapsOff, Cg, nb, panelOff);
+    ar.fns.pgemm(aOff, kOff, basesOff, cOff, mb, nb, Cg, ldc);
     // col2im: each (m, p, q) row lands on the outputs it reaches, added in float64
     ar.fns.col2im(cOff, ldc, yOff + 8 * gi * Og * Ho * Wo, Og, kh, kw, N, H, W, Ho, Wo, O * Ho * Wo, tpOff, tqOff, g.stride[0], g.stride[1]);
   }

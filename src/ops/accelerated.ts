@@ -1,6 +1,7 @@
 /**
  * The `accelerated` backend of the registry: gpu.js kernels (kernels/), float32. Each op's
- * accelerated function is attached here and loads gpu.js only when first called.
+ * accelerated function is attached here and loads gpu.js only when first called. The wrappers
+ * around a kernel (batchNormOutputs, boxIouOutputs, roiAlignOutputs) also serve the simd backend.
  */
 import { getOp, type Inputs, type Outputs, type Params } from '../registry.js';
 import { convGeometry } from './conv.js';
