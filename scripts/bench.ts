@@ -11,6 +11,7 @@ import { getOp, resolveParams } from '../src/registry.js';
 import { fromData } from '../src/tensor.js';
 import { Rng } from '../src/rng.js';
 import { grade } from '../src/grading/grade.js';
+import { jsSubmission } from '../src/grading/process.js';
 import { defaultAssignment, loadAssignment, PACKAGE_ROOT } from '../src/grading/assignment.js';
 
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -30,10 +31,10 @@ console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${p
 
 console.log('grading (median of 3 runs, wall clock)');
 const rows: [string, () => Promise<unknown>][] = [
-  ['built-in assignment (all ops), reference submission', () => grade({ kind: 'js', file: join(JS, 'reference.mjs'), readable: [join(PACKAGE_ROOT, 'package.json'), join(PACKAGE_ROOT, 'node_modules')] }, defaultAssignment())],
+  ['built-in assignment (all ops), reference submission', () => grade({ kind: 'js', file: join(JS, 'reference.mjs'), readable: ['package.json', 'dist', 'node_modules'].map((f) => join(PACKAGE_ROOT, f)) }, defaultAssignment())],
   ['intro assignment, correct JS submission', () => grade({ kind: 'js', file: join(JS, 'correct.js') }, intro)],
   ['intro assignment, correct Python submission', () => grade({ kind: 'command', command: 'python3 student.py', cwd: join(PACKAGE_ROOT, 'examples', 'submissions', 'python') }, intro)],
-  ['intro assignment, TypeScript submission with a bug (diagnosis + shrinking)', () => grade({ kind: 'js', file: join(JS, 'flipped-kernel.ts') }, intro)],
+  ['intro assignment, TypeScript submission with a bug (diagnosis + shrinking)', () => grade(jsSubmission(join(PACKAGE_ROOT, 'examples', 'submissions', 'ts')), intro)],
 ];
 for (const [name, f] of rows) console.log(`  ${name.padEnd(78)} ${(await time(3, f) / 1000).toFixed(2)} s`);
 

@@ -5,13 +5,14 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { createWriteStream, existsSync, readFileSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { checkRaw, encodeInputs, encodeOutputs, evaluateRaw, FileError, prepareCase, readCaseFile, type Backend } from './cases.js';
 import { gradCheck } from './gradcheck.js';
 import { assignmentSchema, collectCases, defaultAssignment, defaultAssignmentJSON, loadAssignment, type Assignment } from './grading/assignment.js';
 import { grade } from './grading/grade.js';
 import { gradeAll, gradebook } from './grading/batch.js';
-import { resolveSubmissionFile, type SubmissionSpec } from './grading/process.js';
+import { jsSubmission, type SubmissionSpec } from './grading/process.js';
+import { capabilities, chooseMode, UID_BASE } from './sandbox/capabilities.js';
 import { FORMATS, render, type Format } from './grading/report.js';
 import { checkAnswer, getExercise, gradeSheet, isSheet, loadBank, parseAnswer, questionText, solutionText, type Exercise, type Sheet, type VariantChoice } from './exercises/bank.js';
 import type { Answer } from './exercises/kinds.js';
@@ -187,12 +188,13 @@ export function buildProgram(): Command {
     .option('-a, --assignment <file>', 'assignment file (default: the built-in assignment of every op)')
     .option('-c, --command <cmd>', 'run this program and talk the line protocol to it (any language)')
     .option('--adapter <file>', 'instructor adapter module mapping catalogue calls onto the student’s functions')
-    .option('--allow-read <path...>', 'more files or folders a JS submission may read (its own folder always)')
+    .option('--allow-read <path...>', 'more files or folders the submission may read, at their own paths (its own copy always)')
+    .option('--unsafe-no-sandbox', 'where no sandbox is available, run the submission with the grader’s own rights (only for code you trust)')
     .option('-s, --student <id>', 'student id (seeds the random cases)', 'student')
     .addOption(new Option('-f, --format <format>', 'results format').choices([...FORMATS]).default('text'))
     .option('-o, --out <file>', 'write the results there instead of standard output')
     .addOption(expectedBackendOption())
-    .action(async (submission: string | undefined, opts: { assignment?: string; command?: string; adapter?: string; allowRead?: string[]; student: string; format: Format; out?: string; backend: Backend }) => {
+    .action(async (submission: string | undefined, opts: { assignment?: string; command?: string; adapter?: string; allowRead?: string[]; unsafeNoSandbox?: boolean; student: string; format: Format; out?: string; backend: Backend }) => {
       const sheet = submission && /\.json$/i.test(submission) && !opts.command ? readSheet(submission) : undefined;
       if (sheet) {
         const result = gradeSheet(sheet, { student: opts.student === 'student' ? undefined : opts.student, file: submission! });
@@ -203,16 +205,40 @@ export function buildProgram(): Command {
       const a = assignmentOrExit(opts.assignment);
       let spec: SubmissionSpec;
       try {
-        if (opts.command) spec = { kind: 'command', command: opts.command, cwd: submission ?? process.cwd() };
+        const readable = opts.allowRead?.map((p) => resolvePath(p));
+        if (opts.command) spec = { kind: 'command', command: opts.command, cwd: submission ?? process.cwd(), readable };
         else if (!submission) fail('give a submission file or folder, or --command');
-        else spec = { kind: 'js', file: resolveSubmissionFile(submission), adapter: opts.adapter && resolvePath(opts.adapter), readable: opts.allowRead?.map((p) => resolvePath(p)) };
+        else spec = jsSubmission(submission, { adapter: opts.adapter && resolvePath(opts.adapter), readable });
       } catch (e) {
         fail((e as Error).message);
       }
-      const result = await grade(spec, a, { student: opts.student, backend: opts.backend });
+      const result = await grade(spec, a, { student: opts.student, backend: opts.backend, unsafeNoSandbox: opts.unsafeNoSandbox, resultsDirs: opts.out ? [dirname(resolvePath(opts.out))] : [] });
       const text = render(result, opts.format);
       emit(text, opts.out);
       process.exitCode = result.graderErrors.length ? EXIT.failed : EXIT.ok;
+    });
+
+  program
+    .command('sandbox')
+    .description('say how this machine contains submissions: the sandbox mode grading would use, and why not a better one')
+    .option('--json', 'machine-readable')
+    .action((opts: { json?: boolean }) => {
+      const caps = capabilities();
+      let mode: string;
+      try {
+        mode = chooseMode();
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      if (opts.json) return void process.stdout.write(JSON.stringify({ mode, ...caps }, null, 2) + '\n');
+      const what: Record<string, string> = {
+        bwrap: 'bubblewrap: own mount, PID, network and user namespaces; a non-root uid without capabilities' + (caps.root ? ', and a dedicated unprivileged uid on the host' : ''),
+        uid: `a dedicated unprivileged uid (from ${UID_BASE}), the grader's files checked unreadable to it` + (caps.netns ? ', no network' : ', WITH network access (the container must cut it off)'),
+        none: 'NONE: grading refuses to run submissions unless --unsafe-no-sandbox is given',
+      };
+      process.stdout.write(`sandbox: ${mode} — ${what[mode]}\n`);
+      for (const n of caps.notes) process.stdout.write(`  note: ${n}\n`);
+      process.stdout.write('limits (per assignment): time per case, start-up budget, memory of all processes together, tasks, file size; see the README, Isolation\n');
     });
 
   program
@@ -224,18 +250,19 @@ export function buildProgram(): Command {
     .option('-j, --jobs <n>', 'submissions graded at once', '2')
     .option('-c, --command <cmd>', 'run this program in each submission folder (any language)')
     .option('--adapter <file>', 'instructor adapter module')
-    .option('--allow-read <path...>', 'more files or folders JS submissions may read')
+    .option('--allow-read <path...>', 'more files or folders the submissions may read, at their own paths')
+    .option('--unsafe-no-sandbox', 'where no sandbox is available, run the submissions with the grader’s own rights (only for code you trust)')
     .addOption(new Option('-f, --format <format>', 'also write each student’s results in this format').choices([...FORMATS]))
     .option('--out-dir <dir>', 'folder for the per-student results (with --format)')
     .addOption(expectedBackendOption())
-    .action(async (dir: string, opts: { assignment?: string; csv: string; jobs: string; command?: string; adapter?: string; allowRead?: string[]; format?: Format; outDir?: string; backend: Backend }) => {
+    .action(async (dir: string, opts: { assignment?: string; csv: string; jobs: string; command?: string; adapter?: string; allowRead?: string[]; unsafeNoSandbox?: boolean; format?: Format; outDir?: string; backend: Backend }) => {
       const a = assignmentOrExit(opts.assignment);
       const jobs = Number(opts.jobs);
       if (!Number.isInteger(jobs) || jobs < 1) fail(`--jobs must be a positive integer, got ${JSON.stringify(opts.jobs)}`);
       if (opts.format && !opts.outDir) fail('--format needs --out-dir');
       let rows;
       try {
-        rows = await gradeAll(dir, a, { jobs, command: opts.command, adapter: opts.adapter && resolvePath(opts.adapter), readable: opts.allowRead?.map((p) => resolvePath(p)), format: opts.format, outDir: opts.outDir, progress: process.stderr.isTTY ? true : false, backend: opts.backend });
+        rows = await gradeAll(dir, a, { jobs, command: opts.command, adapter: opts.adapter && resolvePath(opts.adapter), readable: opts.allowRead?.map((p) => resolvePath(p)), format: opts.format, outDir: opts.outDir, progress: process.stderr.isTTY ? true : false, backend: opts.backend, unsafeNoSandbox: opts.unsafeNoSandbox, resultsDirs: [dirname(resolvePath(opts.csv)), ...(opts.outDir ? [resolvePath(opts.outDir)] : [])] });
       } catch (e) {
         fail(`${dir}: ${(e as Error).message}`);
       }

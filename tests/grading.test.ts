@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, copyFileSync, cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { getOp, resolveParams, fromData, encodeTensor } from '../src/index.js';
@@ -8,11 +8,12 @@ import { MISTAKES } from '../src/grading/mistakes.js';
 import { allowances, climb } from '../src/grading/ladder.js';
 import { diagnose, grade, type GradeResult } from '../src/grading/grade.js';
 import { defaultAssignment, loadAssignment, parseAssignment, collectCases } from '../src/grading/assignment.js';
-import { namespacesAvailable, resolveSubmissionFile } from '../src/grading/process.js';
+import { jsSubmission } from '../src/grading/process.js';
 import { toGradescope, toJUnit, toPrairieLearn, toText, toHtml } from '../src/grading/report.js';
 
 const ROOT = join(__dirname, '..');
 const JS = join(ROOT, 'examples', 'submissions', 'js');
+const TS = join(ROOT, 'examples', 'submissions', 'ts');
 const INTRO = loadAssignment(join(ROOT, 'examples', 'assignments', 'intro.json'));
 const CLI = join(ROOT, 'dist', 'src', 'cli.js');
 const cli = (args: string[], opts: { cwd?: string } = {}) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: opts.cwd ?? ROOT });
@@ -61,15 +62,22 @@ describe('the check ladder', () => {
     [{ outputs: { y: { shape: [2], dtype: 'bool', data: [true, false] } } }, 'dtype'],
     [{ outputs: { y: { shape: [2], data: [1, 'NaN'] } } }, 'finite'],
     [{ outputs: { y: { shape: [2], data: [1, 0.5] } } }, 'values'],
-    [{ outputs: { y: { shape: [2], data: [1, 0] } }, mutatedInputs: ['x'] }, 'properties'],
+    // the runner sends back the bytes of each input after the call; the grader compares them with what it sent
+    [{ outputs: { y: { shape: [2], data: [1, 0] } }, inputsAfter: { x: Buffer.from(new Float64Array([1, 0]).buffer).toString('base64') } }, 'properties'],
+    [{ outputs: { y: { shape: [2], data: [1, 0] } }, inputsAfter: { x: 'not base64 of two float64' } }, 'properties'],
   ])('%j stops at %s', (response, rung) => {
     const r = answer(response);
     expect(r.passed).toBe(false);
     expect(r.rung).toBe(rung);
     expect(r.message).toBeTruthy();
   });
-  it('passes the right answer, with −0 equal to 0', () => {
+  it('passes the right answer, with −0 equal to 0, in JSON or binary (base64) tensors, inputs unchanged', () => {
     expect(answer({ outputs: { y: { shape: [2], data: [1, -0] } } }).passed).toBe(true);
+    const b64 = (a: number[]) => Buffer.from(new Float64Array(a).buffer).toString('base64');
+    expect(answer({ outputs: { y: { shape: [2], dtype: 'float64', base64: b64([1, 0]) } }, inputsAfter: { x: b64([1, -2]) } }).passed).toBe(true);
+    expect(answer({ outputs: { y: { shape: [2], dtype: 'float32', base64: Buffer.from(new Float32Array([1, 0]).buffer).toString('base64') } } }).passed).toBe(true);
+    expect(answer({ outputs: { y: { shape: [2], dtype: 'float64', base64: b64([1, 0.5]) } } }).rung).toBe('values');
+    expect(answer({ outputs: { y: { shape: [3], dtype: 'float64', base64: b64([1, 0]) } } }).rung).toBe('shape');
   });
   it('tolerates float32 rounding but not a wrong value', () => {
     const c = getOp('conv2d');
@@ -85,7 +93,7 @@ describe('the check ladder', () => {
 
 describe('grading submissions end to end (child processes)', () => {
   it('a correct JS submission and a correct Python submission score full marks', async () => {
-    const js = await grade({ kind: 'js', file: join(JS, 'correct.js') }, INTRO, { student: 'ada' });
+    const js = await grade(jsSubmission(join(JS, 'correct.js')), INTRO, { student: 'ada' });
     expect(js.score).toBe(js.maxScore);
     const py = await grade({ kind: 'command', command: 'python3 student.py', cwd: join(ROOT, 'examples', 'submissions', 'python') }, INTRO, { student: 'ada' });
     expect(py.score).toBe(py.maxScore);
@@ -109,56 +117,32 @@ describe('grading submissions end to end (child processes)', () => {
       expect(Math.abs(v - ye[i])).toBeLessThanOrEqual(narrow(i, v));
       expect(wide(i, v)).toBeGreaterThan(narrow(i, v));
     });
-    const ok = byTest(await grade({ kind: 'js', file: join(JS, 'correct.js') }, INTRO, { student: 'ada', backend: 'simd' }));
+    const ok = byTest(await grade(jsSubmission(join(JS, 'correct.js')), INTRO, { student: 'ada', backend: 'simd' }));
     expect(Object.values(ok).every((x) => x.status === 'passed')).toBe(true);
-    const bad = byTest(await grade({ kind: 'js', file: join(JS, 'flipped-kernel.ts') }, INTRO, { backend: 'simd' }));
+    const bad = byTest(await grade(jsSubmission(TS), INTRO, { backend: 'simd' }));
     expect(bad.conv2d.cases.find((k) => k.id === 'mistake:conv2d/flipped-kernel')?.diagnosis?.id).toBe('conv2d/flipped-kernel');
     const out = cli(['grade', join(JS, 'correct.js'), '-a', join(ROOT, 'examples', 'assignments', 'intro.json'), '--backend', 'accelerated', '-f', 'json']);
     expect(out.status).toBe(0);
     expect(JSON.parse(out.stdout).score).toBe(JSON.parse(out.stdout).maxScore);
   }, 60000);
 
-  it('TypeScript runs without a build step, and its mistake is named', async () => {
-    const r = byTest(await grade({ kind: 'js', file: join(JS, 'flipped-kernel.ts') }, INTRO));
+  it('TypeScript (a folder of modules) runs without a build step, and its mistake is named', async () => {
+    const r = byTest(await grade(jsSubmission(TS), INTRO));
     expect(r.conv2d.score).toBeLessThan(r.conv2d.maxScore);
     expect(r.conv2d.cases.filter((c) => !c.passed).every((c) => c.diagnosis?.id === 'conv2d/flipped-kernel' || c.rung !== 'values')).toBe(true);
     expect(r.conv2d.cases.find((c) => c.id === 'mistake:conv2d/flipped-kernel')?.diagnosis?.id).toBe('conv2d/flipped-kernel');
     expect(r.maxPool2d.status).toBe('passed');
   });
 
-  it('hostile submissions are contained and cost only what they broke', async () => {
-    const cases: [string, string, RegExp][] = [
-      ['loop.js', 'conv2d', /timed out/],
-      ['memory-hog.js', 'maxPool2d', /memory/],
-      ['throws.js', 'relu', /not implemented yet/],
-      ['exits.js', 'linear', /exited/],
-      ['reads-fixtures.js', 'softmax', /restricted/],
-    ];
-    for (const [file, broken, why] of cases) {
-      const r = await grade({ kind: 'js', file: join(JS, file) }, INTRO);
-      const t = byTest(r);
-      expect(t[broken].score, file).toBe(0);
-      expect(t[broken].cases[0].message, file).toMatch(why);
-      for (const other of r.tests.filter((x) => x.name !== broken)) expect(other.score, `${file}: ${other.name}`).toBe(other.maxScore);
-    }
-  }, 60000);
-
-  it('patching globals and printing fake results changes nothing but the patched ops', async () => {
-    const r = byTest(await grade({ kind: 'js', file: join(JS, 'patches-globals.js') }, INTRO));
-    expect(r.batchNorm.score).toBe(0); // it returns 42
-    expect(r.relu.status).toBe('passed');
-    expect(r.maxPool2d.status).toBe('passed');
-  });
-
   it('a program that cannot start is reported with what it said', async () => {
     const a = parseAssignment({ name: 'x', tests: [{ op: 'relu', cases: ['cnn-oracle:fixtures/activation/relu.jsonl'] }] }, ROOT);
     const r = await grade({ kind: 'command', command: 'python3 no-such-file.py', cwd: join(ROOT, 'examples', 'submissions', 'python') }, a);
-    expect(r.tests[0].score).toBe(0);
-    expect(r.tests[0].cases[0].message).toMatch(/exited with status 2 before answering \(its last words on stderr: .*no-such-file\.py/);
-    expect(r.tests[0].cases.at(-1)!.message).toContain('not run: the two previous relu cases crashed');
+    expect(r.gradable).toBe(false);
+    expect(r.score).toBe(0);
+    expect(r.formatErrors[0]).toMatch(/could not be started: the submission exited with status 2 before answering \(its last words on stderr: .*no-such-file\.py/);
   });
 
-  it.runIf(namespacesAvailable())('a program has no network', async () => {
+  it('a program has no network', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'net-'));
     writeFileSync(join(dir, 'net.mjs'), `import { createInterface } from 'node:readline';
 import { connect } from 'node:net';
@@ -170,7 +154,7 @@ createInterface({ input: process.stdin }).on('line', (l) => {
 });`);
     const a = parseAssignment({ name: 'net', tests: [{ op: 'relu', cases: ['cnn-oracle:fixtures/activation/relu.jsonl'] }] }, dir);
     const r = await grade({ kind: 'command', command: `${process.execPath} net.mjs`, cwd: dir }, a);
-    expect(r.isolation.network).toBe('none');
+    expect(r.isolation!.network).toBe('none');
     expect(r.tests[0].cases[0].message).toMatch(/network: E/);
   });
 
@@ -184,7 +168,7 @@ createInterface({ input: process.stdin }).on('line', (l) => {
   });
 
   it('a failing random case is shrunk to a smaller reproducer', async () => {
-    const r = byTest(await grade({ kind: 'js', file: join(JS, 'unbiased-bn.js') }, INTRO, { student: 'cy' }));
+    const r = byTest(await grade(jsSubmission(join(JS, 'unbiased-bn.js')), INTRO, { student: 'cy' }));
     const shrunk = r.batchNorm.cases.find((c) => c.random && !c.passed && c.shrunk);
     expect(shrunk).toBeDefined();
     const zeros = (t: { data: unknown[] }) => t.data.filter((v) => v === 0).length;
@@ -197,7 +181,7 @@ createInterface({ input: process.stdin }).on('line', (l) => {
 describe('results formats', () => {
   let result: GradeResult;
   it('are written from one result', async () => {
-    result = await grade({ kind: 'js', file: join(JS, 'flipped-kernel.ts') }, INTRO, { student: 'ada' });
+    result = await grade(jsSubmission(TS), INTRO, { student: 'ada' });
     const gs = toGradescope(result) as { score: number; tests: { name: string; score: number; max_score: number; status: string; visibility: string; output: string }[] };
     expect(gs.score).toBeCloseTo(result.score, 3);
     expect(gs.tests).toHaveLength(6);
@@ -269,11 +253,12 @@ describe('the CLI', () => {
 
   it('grade-all grades a folder in parallel into a CSV gradebook; one broken submission does not stop it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'class-'));
-    for (const [student, file] of [['ada', 'correct.js'], ['bob', 'flipped-kernel.ts'], ['cy', 'exits.js']]) {
-      mkdirSync(join(dir, student));
-      copyFileSync(join(JS, file), join(dir, student, file.endsWith('.ts') ? 'index.ts' : 'index.js'));
-      copyFileSync(join(JS, 'correct.js'), join(dir, student, 'correct.js'));
-    }
+    mkdirSync(join(dir, 'ada'));
+    copyFileSync(join(JS, 'correct.js'), join(dir, 'ada', 'index.js'));
+    cpSync(TS, join(dir, 'bob'), { recursive: true });
+    mkdirSync(join(dir, 'cy'));
+    copyFileSync(join(JS, 'correct.js'), join(dir, 'cy', 'correct.js'));
+    writeFileSync(join(dir, 'cy', 'index.js'), "export * from './correct.js';\nexport function linear() { process.exit(0); }\n");
     mkdirSync(join(dir, 'dan')); // an empty folder: no submission
     const csv = join(dir, '..', `grades-${Date.now()}.csv`);
     const r = cli(['grade-all', dir, '--assignment', 'examples/assignments/intro.json', '--csv', csv, '--jobs', '2']);
@@ -283,13 +268,13 @@ describe('the CLI', () => {
     expect(lines[1]).toBe('ada,12,12,4,2,1,1,1,3,graded');
     expect(lines[2]).toMatch(/^bob,9\.273,12,1\.273,2,1,1,1,3,graded$/);
     expect(lines[3]).toMatch(/^cy,11,12,4,2,1,0,1,3,graded$/);
-    expect(lines[4]).toMatch(/^dan,,12,,,,,,,"error: .*index/);
+    expect(lines[4]).toMatch(/^dan,0,12,0,0,0,0,0,0,"not gradable: .*index/);
   }, 60000);
 
   it('the default assignment covers every op and the reference submission scores full marks on it', async () => {
     const a = defaultAssignment();
     expect(a.tests.length).toBeGreaterThan(55);
-    const r = await grade({ kind: 'js', file: resolveSubmissionFile(join(JS, 'reference.mjs')), readable: [join(ROOT, 'package.json'), join(ROOT, 'node_modules')] }, a);
+    const r = await grade(jsSubmission(join(JS, 'reference.mjs'), { readable: ['package.json', 'dist', 'node_modules'].map((f) => join(ROOT, f)) }), a);
     const failed = r.tests.filter((t) => t.status !== 'passed').map((t) => `${t.name}: ${t.cases.find((c) => !c.passed)?.message}`);
     expect(failed).toEqual([]);
     expect(r.score).toBe(r.maxScore);

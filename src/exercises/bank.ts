@@ -191,7 +191,8 @@ export function gradeSheet(sheet: Sheet, opts: { student?: string; file: string;
     maxScore: tests.length,
     executionTimeMs: Math.round(performance.now() - t0),
     tests,
-    isolation: { network: 'host', files: 'none', notes: [] },
+    gradable: true,
+    formatErrors: [],
     log: '',
     graderErrors: [],
   };

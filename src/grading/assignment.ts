@@ -52,8 +52,17 @@ export interface TestSpec {
 export interface Assignment {
   name: string;
   id: string;
+  /** Resident memory of all the submission's processes together. */
   memoryLimitMb: number;
+  /** Start-up budget of the submission's process (each (re)start), apart from the per-case limits. */
+  startupLimitMs: number;
+  /** Processes and threads the submission may run at once. */
+  tasksLimit: number;
+  /** Largest file the submission may write, and its scratch folder's size. */
+  fileLimitMb: number;
   tests: TestSpec[];
+  /** The assignment file, when it came from one. */
+  file?: string;
   /** Folder the case paths were resolved against. */
   baseDir: string;
   /** Folders holding the assignment's case files (hidden from submissions). */
@@ -86,7 +95,7 @@ const feedbackSchema = {
 const common = {
   precision: { enum: ['float32', 'float64'], description: 'precision the default tolerance allows for (default float32: no correct float32 code fails)' },
   tolerance: toleranceSchema,
-  timeLimitMs: { type: 'integer', minimum: 1, description: 'per case' },
+  timeLimitMs: { type: 'integer', minimum: 1, maximum: 600000, description: 'per case, in ms: from the request to the answer (start-up has its own budget, startupLimitMs); at most 10 minutes' },
   partialCredit: { type: 'boolean', description: 'share of cases passed (true) or all-or-nothing' },
   visibility: { enum: [...VISIBILITIES] },
   feedback: feedbackSchema,
@@ -103,7 +112,10 @@ export const assignmentSchema = {
     $schema: { type: 'string' },
     name: { type: 'string' },
     id: { type: 'string', description: 'seeds the per-student random cases (default: name)' },
-    memoryLimitMb: { type: 'integer', minimum: 16 },
+    memoryLimitMb: { type: 'integer', minimum: 64, maximum: 65536, description: 'resident memory of all the submission’s processes together, in MiB (default 512)' },
+    startupLimitMs: { type: 'integer', minimum: 100, maximum: 600000, description: 'start-up budget of each (re)start of the submission, in ms, apart from the per-case limits (default 10000)' },
+    tasksLimit: { type: 'integer', minimum: 8, maximum: 4096, description: 'processes and threads the submission may run at once (default 128)' },
+    fileLimitMb: { type: 'integer', minimum: 1, maximum: 4096, description: 'largest file the submission may write, and the size of its scratch folder, in MiB (default 64)' },
     ...common,
     tests: {
       type: 'array',
@@ -115,9 +127,9 @@ export const assignmentSchema = {
         properties: {
           name: { type: 'string' },
           op: { type: 'string' },
-          points: { type: 'number', minimum: 0 },
+          points: { type: 'number', minimum: 0, maximum: 1000000 },
           cases: { type: 'array', items: { type: 'string' }, description: 'case files or globs, relative to the assignment; cnn-oracle:fixtures/… for the bundled fixtures' },
-          random: { type: 'integer', minimum: 0, description: 'seeded random cases per student' },
+          random: { type: 'integer', minimum: 0, maximum: 10000, description: 'seeded random cases per student (at most 10000)' },
           mistakes: { type: 'boolean', description: 'add the trigger cases of the known-mistake catalogue' },
           properties: { type: 'array', items: { enum: ['deterministic', 'inputsUnchanged'] } },
           ...common,
@@ -175,6 +187,9 @@ export function parseAssignment(raw: unknown, baseDir: string): Assignment {
     name: a.name as string,
     id: (a.id as string) ?? (a.name as string),
     memoryLimitMb: (a.memoryLimitMb as number) ?? 512,
+    startupLimitMs: (a.startupLimitMs as number) ?? 10000,
+    tasksLimit: (a.tasksLimit as number) ?? 128,
+    fileLimitMb: (a.fileLimitMb as number) ?? 64,
     tests,
     baseDir,
     caseDirs: [],
@@ -196,7 +211,7 @@ export function loadAssignment(file: string): Assignment {
   } catch (e) {
     throw new OracleError('INVALID_JSON', `${file}: not valid JSON (${(e as Error).message})`);
   }
-  return parseAssignment(raw, dirname(resolve(file)));
+  return { ...parseAssignment(raw, dirname(resolve(file))), file: resolve(file) };
 }
 
 /** Case files of a test, globs expanded (sorted, so grading order is stable). */

@@ -3,8 +3,8 @@ import { readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { stringify as csv } from 'csv-stringify/sync';
-import { grade, type GradeResult } from './grade.js';
-import { resolveSubmissionFile, type SubmissionSpec } from './process.js';
+import { grade, notGradable, type GradeResult } from './grade.js';
+import { jsSubmission, SubmissionError, type SubmissionSpec } from './process.js';
 import { render, type Format } from './report.js';
 import type { Assignment } from './assignment.js';
 import type { Backend } from '../registry.js';
@@ -19,6 +19,9 @@ export interface BatchOptions {
   progress?: boolean;
   /** Which backend computes the expected outputs (grade's option). */
   backend?: Backend;
+  unsafeNoSandbox?: boolean;
+  /** Folders results are written to (the submissions must not write there). */
+  resultsDirs?: string[];
 }
 
 export interface BatchRow {
@@ -48,8 +51,14 @@ export async function gradeAll(dir: string, a: Assignment, opts: BatchOptions): 
       const k = next++;
       const { student, path } = subs[k];
       try {
-        const spec: SubmissionSpec = opts.command ? { kind: 'command', command: opts.command, cwd: path } : { kind: 'js', file: resolveSubmissionFile(path), adapter: opts.adapter, readable: opts.readable };
-        const result = await grade(spec, a, { student, backend: opts.backend });
+        let result: GradeResult;
+        try {
+          const spec: SubmissionSpec = opts.command ? { kind: 'command', command: opts.command, cwd: path, readable: opts.readable } : jsSubmission(path, { adapter: opts.adapter, readable: opts.readable });
+          result = await grade(spec, a, { student, backend: opts.backend, unsafeNoSandbox: opts.unsafeNoSandbox, resultsDirs: opts.resultsDirs, protect: [dir] });
+        } catch (e) {
+          if (!(e instanceof SubmissionError)) throw e;
+          result = notGradable(a, student, path, performance.now(), { format: e.message });
+        }
         rows[k] = { student, result };
         if (opts.outDir && opts.format) writeFileSync(join(opts.outDir, `${student}.${opts.format === 'junit' ? 'xml' : opts.format === 'html' ? 'html' : opts.format === 'text' ? 'txt' : 'json'}`), render(result, opts.format));
       } catch (e) {
@@ -71,7 +80,8 @@ export function gradebook(rows: BatchRow[], a: Assignment): string {
   const body = rows.map((r) => {
     if (!r.result) return [r.student, '', a.tests.reduce((s, t) => s + t.points, 0), ...tests.map(() => ''), `error: ${r.error}`];
     const by = new Map(r.result.tests.map((t) => [t.name, t.score]));
-    return [r.student, round(r.result.score), r.result.maxScore, ...tests.map((n) => round(by.get(n) ?? 0)), r.result.graderErrors.length ? `grader errors: ${r.result.graderErrors.length}` : 'graded'];
+    const status = !r.result.gradable ? `not gradable: ${[...r.result.formatErrors, ...r.result.graderErrors].join('; ')}` : r.result.graderErrors.length ? `grader errors: ${r.result.graderErrors.length}` : 'graded';
+    return [r.student, round(r.result.score), r.result.maxScore, ...tests.map((n) => round(by.get(n) ?? 0)), status];
   });
   return csv([header, ...body]);
 }

@@ -1,13 +1,18 @@
 /**
- * Grading one submission against an assignment. Scores are computed here, in the grader's
- * process, from the outputs received; student code runs in a child process (process.ts).
+ * Grading one submission against an assignment. Expected values and every judging step are
+ * computed here, in the grader's process, from the grader's own copy of what the submission
+ * answered; the submission runs in a sandbox (process.ts, src/sandbox), frozen while an answer is
+ * judged.
  */
 import { join } from 'node:path';
 import type { Backend, OpDef, Inputs, Outputs } from '../registry.js';
 import type { TensorJSON } from '../tensor.js';
 import { encodeInputs, encodeOutputs } from '../cases.js';
 import { compareArrays } from '../compare.js';
-import { SubmissionProcess, type Isolation, type Outcome, type SubmissionSpec } from './process.js';
+import { chooseMode, type SandboxMode } from '../sandbox/capabilities.js';
+import { SandboxError } from '../sandbox/sandbox.js';
+import { toBase64, type WireTensor } from '../sandbox/runner/wire.js';
+import { SubmissionError, SubmissionProcess, type Isolation, type Outcome, type SubmissionSpec } from './process.js';
 import { PACKAGE_ROOT, collectCases, type Assignment, type GradingCase, type TestSpec, type Visibility } from './assignment.js';
 import { allowances, climb, sameOutputs, type CaseCheck, type Rung, type TolerancePolicy } from './ladder.js';
 import { mistakesFor, type Mistake } from './mistakes.js';
@@ -48,12 +53,19 @@ export interface GradeResult {
   assignment: string;
   student: string;
   submission: string;
+  /**
+   * False when the submission could not be graded at all: it could not be found, copied, started
+   * or loaded (`formatErrors`, the student's to fix), or the grader could not run it safely
+   * (`graderErrors`). Its score is then 0.
+   */
+  gradable: boolean;
+  formatErrors: string[];
   score: number;
   maxScore: number;
   executionTimeMs: number;
   tests: TestResult[];
-  isolation: Isolation;
-  /** What the submission wrote to standard error (truncated). */
+  isolation?: Isolation;
+  /** What the submission wrote to standard error (its start and its end). */
   log: string;
   /** Failures of the grader itself (the cases involved are not counted against the student). */
   graderErrors: string[];
@@ -87,24 +99,105 @@ export interface GradeOptions {
   onCase?: (test: TestSpec, c: CaseResult) => void;
   /** Which backend computes the expected outputs (default the exact reference); see collectCases. */
   backend?: Backend;
+  /** Run without a sandbox when none is available (--unsafe-no-sandbox). */
+  unsafeNoSandbox?: boolean;
+  /** Where the results will be written: the submission must not be able to write there. */
+  resultsDirs?: string[];
+  /** More that the submission must not read (grade-all: the folder of every student's original submission). */
+  protect?: string[];
+}
+
+/** The sandbox mode for this grading, or why there is none. */
+export function sandboxMode(unsafe: boolean | undefined): { mode: SandboxMode } | { error: string } {
+  let mode: SandboxMode;
+  try {
+    mode = chooseMode();
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+  if (mode === 'none' && !unsafe) {
+    return {
+      error:
+        'no sandbox is available here, so the submission was not run: install bubblewrap (user namespaces), or run the grader as root so that it can use a dedicated unprivileged uid, or pass --unsafe-no-sandbox to run the submission with the grader’s own rights',
+    };
+  }
+  return { mode };
+}
+
+/** Elements of every tensor, for the bound on an answer line. */
+const elements = (o: Record<string, { data: ArrayLike<number> }>) => Object.values(o).reduce((s, a) => s + a.data.length, 0);
+
+/** The request's tensors on the wire: binary when the program reads it, else JSON. */
+function wireInputs(op: OpDef, inputs: Inputs, binary: boolean): Record<string, WireTensor> {
+  const json = encodeInputs(op, inputs);
+  if (!binary) return json as Record<string, WireTensor>;
+  const out: Record<string, WireTensor> = {};
+  for (const [k, t] of Object.entries(json)) out[k] = { shape: t.shape, dtype: t.dtype, base64: toBase64(inputs[k].data, t.dtype ?? 'float64') };
+  return out;
+}
+
+/** The result of a submission that could not be graded at all (score 0, every test marked as not run). */
+export function notGradable(a: Assignment, student: string, submission: string, t0: number, why: { format?: string; grader?: string }, isolation?: Isolation, log = ''): GradeResult {
+  return {
+    format: 'cnn-oracle/grade-result@1',
+    assignment: a.name,
+    student,
+    submission,
+    gradable: false,
+    formatErrors: why.format ? [why.format] : [],
+    score: 0,
+    maxScore: a.tests.reduce((s, t) => s + t.points, 0),
+    executionTimeMs: Math.round(performance.now() - t0),
+    tests: a.tests.map((t) => ({ name: t.name, op: t.op, score: 0, maxScore: t.points, visibility: t.visibility, passed: 0, total: 0, status: 'failed', cases: [] })),
+    isolation,
+    log,
+    graderErrors: why.grader ? [why.grader] : [],
+  };
 }
 
 export async function grade(spec: SubmissionSpec, a: Assignment, opts: GradeOptions = {}): Promise<GradeResult> {
   const t0 = performance.now();
   const student = opts.student ?? 'student';
-  const proc = new SubmissionProcess(spec, { memoryMb: a.memoryLimitMb }, [...a.caseDirs, join(PACKAGE_ROOT, 'fixtures')]);
+  const submission = spec.kind === 'js' ? spec.root ?? spec.file : spec.command;
+  // every case first: a broken assignment fails before any student code runs
+  const cases = new Map<TestSpec, GradingCase[]>();
+  for (const t of a.tests) cases.set(t, await collectCases(a, t, student, opts.backend));
+  const chosen = sandboxMode(opts.unsafeNoSandbox);
+  if ('error' in chosen) return notGradable(a, student, submission, t0, { grader: chosen.error });
+  const totalMs = a.startupLimitMs + [...cases].reduce((s, [t, cs]) => s + t.timeLimitMs * cs.length * (t.properties.includes('deterministic') ? 2 : 1), 0);
+  let proc: SubmissionProcess;
+  try {
+    proc = new SubmissionProcess(
+      spec,
+      { memoryMb: a.memoryLimitMb, startupMs: a.startupLimitMs, tasks: a.tasksLimit, fileMb: a.fileLimitMb, cpuSeconds: Math.max(10, Math.ceil((4 * totalMs) / 1000)) },
+      // what holds answers: the package's code (reference, mistakes), fixtures and exercises; the assignment and its case folders
+      { read: [...['dist', 'src', 'fixtures', 'exercises'].map((d) => join(PACKAGE_ROOT, d)), ...(a.file ? [a.file] : []), ...a.caseDirs, ...(opts.protect ?? [])], write: opts.resultsDirs ?? [] },
+      chosen.mode,
+    );
+  } catch (e) {
+    if (e instanceof SubmissionError) return notGradable(a, student, submission, t0, { format: e.message });
+    if (e instanceof SandboxError) return notGradable(a, student, submission, t0, { grader: e.message });
+    throw e;
+  }
   const tests: TestResult[] = [];
   const graderErrors: string[] = [];
-  let seq = 0;
-  const ask = (c: GradingCase, inputs: Inputs, timeLimitMs: number): Promise<Outcome> =>
-    proc.request({ id: `r${seq++}`, op: c.op.name, inputs: encodeInputs(c.op, inputs), params: c.params, outputNames: c.op.outputs.filter((o) => !o.conditional || c.expected[o.name]).map((o) => o.name) }, timeLimitMs);
   try {
+    const started = await proc.start();
+    if (started || proc.loadError) {
+      const why = proc.loadError ?? `the submission could not be started: ${started!.message}`;
+      return notGradable(a, student, submission, t0, { format: why }, proc.isolation, proc.stderr.slice(-16384));
+    }
+    const ask = (c: GradingCase, inputs: Inputs, expected: Outputs, timeLimitMs: number): Promise<Outcome> =>
+      proc.request(
+        { id: proc.nextId(), op: c.op.name, inputs: wireInputs(c.op, inputs, proc.binary), params: c.params, outputNames: c.op.outputs.filter((o) => !o.conditional || expected[o.name]).map((o) => o.name) },
+        timeLimitMs,
+        (1 << 20) + 64 * (elements(expected) + elements(inputs)),
+      );
     for (const t of a.tests) {
-      const cases = await collectCases(a, t, student, opts.backend);
       const results: CaseResult[] = [];
       let broken = 0; // consecutive cases that timed out, crashed or ran out of memory
       let lastWhy = '';
-      for (const c of cases) {
+      for (const c of cases.get(t)!) {
         let r: CaseResult;
         if (broken >= 2) {
           r = { id: c.id, passed: false, rung: 'returns', message: `not run: the two previous ${t.op} cases ${lastWhy}`, ms: 0, random: c.random };
@@ -115,7 +208,7 @@ export async function grade(spec: SubmissionSpec, a: Assignment, opts: GradeOpti
             graderErrors.push(`${t.name}/${c.id}: ${(e as Error).message}`);
             continue;
           }
-          const why = r.rung === 'returns' ? /( timed out| crashed| ran out of memory):/.exec(r.message ?? '') : null;
+          const why = r.rung === 'returns' ? /( timed out| crashed| ran out of memory| flooded its output| did not start):/.exec(r.message ?? '') : null;
           broken = why ? broken + 1 : 0;
           if (why) lastWhy = why[1].trim();
         }
@@ -135,7 +228,9 @@ export async function grade(spec: SubmissionSpec, a: Assignment, opts: GradeOpti
     format: 'cnn-oracle/grade-result@1',
     assignment: a.name,
     student,
-    submission: spec.kind === 'js' ? spec.file : spec.command,
+    submission,
+    gradable: true,
+    formatErrors: [],
     score,
     maxScore: tests.reduce((s, t) => s + t.maxScore, 0),
     executionTimeMs: Math.round(performance.now() - t0),
@@ -146,11 +241,13 @@ export async function grade(spec: SubmissionSpec, a: Assignment, opts: GradeOpti
   };
 }
 
-async function gradeCase(t: TestSpec, c: GradingCase, ask: (c: GradingCase, inputs: Inputs, ms: number) => Promise<Outcome>): Promise<CaseResult> {
-  const outcome = await ask(c, c.inputs, t.timeLimitMs);
+type Ask = (c: GradingCase, inputs: Inputs, expected: Outputs, ms: number) => Promise<Outcome>;
+
+async function gradeCase(t: TestSpec, c: GradingCase, ask: Ask): Promise<CaseResult> {
+  const outcome = await ask(c, c.inputs, c.expected, t.timeLimitMs);
   let check: CaseCheck = climb(c.op, c.inputs, c.params, c.expected, outcome, t.tolerance, c.expectedBy);
   if (check.passed && t.properties.includes('deterministic')) {
-    const again = await ask(c, c.inputs, t.timeLimitMs);
+    const again = await ask(c, c.inputs, c.expected, t.timeLimitMs);
     const second = climb(c.op, c.inputs, c.params, c.expected, again, t.tolerance, c.expectedBy);
     if (second.got && check.got && !sameOutputs(check.got, second.got)) check = { passed: false, rung: 'properties', message: `${c.op.name} gave different answers to the same call twice` };
   }
@@ -177,12 +274,12 @@ async function gradeCase(t: TestSpec, c: GradingCase, ask: (c: GradingCase, inpu
       } catch {
         return false;
       }
-      const o = await ask(c, variant, t.timeLimitMs);
+      const o = await ask(c, variant, expected, t.timeLimitMs);
       return !climb(c.op, variant, c.params, expected, o, t.tolerance).passed;
     });
     if (small) {
       const expected = c.op.reference(small, c.params);
-      const o = await ask(c, small, t.timeLimitMs);
+      const o = await ask(c, small, expected, t.timeLimitMs);
       const k = climb(c.op, small, c.params, expected, o, t.tolerance);
       r.shrunk = { inputs: encodeInputs(c.op, small), expected: encodeOutputs(c.op, expected), ...(k.got ? { got: encodeOutputs(c.op, k.got) } : {}), message: k.message };
     }

@@ -5,8 +5,10 @@
 import type { Backend, OpDef, Outputs, Precision } from '../registry.js';
 import { defaultAllowance } from '../cases.js';
 import { compareArrays, describeMismatch, toleranceAllowance, unravel, type Mismatch, type Tolerance } from '../compare.js';
-import { decodeTensor, shapeString, type Arr, type TensorJSON } from '../tensor.js';
+import { decodeTensor, shapeString, type Arr, type Tensor, type TensorJSON } from '../tensor.js';
 import { flat } from '../reference/common.js';
+import { fromBase64, WIRE_DTYPES, type WireTensor } from '../sandbox/runner/wire.js';
+import ndarray from 'ndarray';
 import type { Outcome } from './process.js';
 
 export const RUNGS = ['exists', 'returns', 'shape', 'dtype', 'finite', 'values', 'properties'] as const;
@@ -60,6 +62,43 @@ export function allowances(op: OpDef, inputs: Outputs, params: Record<string, un
   return res;
 }
 
+/** Decodes an answer's tensor: the JSON form of cases.md, or the binary form of the protocol (wire.ts). */
+export function decodeAnswer(t: WireTensor): Tensor {
+  if (t && typeof t === 'object' && 'base64' in t) {
+    const shape = (t as { shape?: unknown }).shape;
+    if (!Array.isArray(shape) || shape.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 0)) throw new Error('shape must be an array of non-negative integers');
+    const dtype = t.dtype ?? 'float64';
+    if (!WIRE_DTYPES.includes(dtype)) throw new Error(`dtype must be one of ${WIRE_DTYPES.join(', ')}`);
+    const n = (shape as number[]).reduce((a, b) => a * b, 1);
+    return { dtype, array: ndarray(fromBase64(t.base64, dtype, n), (shape as number[]).slice()) };
+  }
+  return decodeTensor(t);
+}
+
+/** The inputs the submission changed in place: its runner's copy of their bytes after the call against what was sent. */
+function changedInputs(inputs: Outputs, after: Record<string, string> | undefined): string[] {
+  if (!after || typeof after !== 'object') return [];
+  const changed: string[] = [];
+  for (const [k, a] of Object.entries(inputs)) {
+    if (typeof after[k] !== 'string') continue;
+    let now: Float64Array;
+    try {
+      now = fromBase64(after[k], 'float64', a.data.length);
+    } catch {
+      changed.push(k);
+      continue;
+    }
+    const was = a.data;
+    for (let i = 0; i < now.length; i++) {
+      if (!Object.is(now[i], was[i]) && !(now[i] !== now[i] && was[i] !== was[i])) {
+        changed.push(k);
+        break;
+      }
+    }
+  }
+  return changed;
+}
+
 const fmt = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(6)).toString() : String(x));
 
 /**
@@ -83,7 +122,7 @@ export function climb(op: OpDef, inputs: Outputs, params: Record<string, unknown
     const t = r.outputs[name] as TensorJSON | undefined;
     if (!t) return { passed: false, rung: 'shape', message: `no output named ${name} (got ${Object.keys(r.outputs).join(', ') || 'none'})` };
     try {
-      const d = decodeTensor(t);
+      const d = decodeAnswer(t as WireTensor);
       got[name] = d.array;
       dtypes[name] = d.dtype;
     } catch (e) {
@@ -128,8 +167,9 @@ export function climb(op: OpDef, inputs: Outputs, params: Record<string, unknown
     if (!m.ok) problems.push(describeMismatch(name, m));
   }
   if (problems.length) return { passed: false, rung: 'values', message: problems.join('\n'), mismatch, got };
-  if (r.mutatedInputs?.length) {
-    return { passed: false, rung: 'properties', message: `${op.name} changed its input${r.mutatedInputs.length > 1 ? 's' : ''} ${r.mutatedInputs.join(', ')} in place; an operator must not modify its inputs`, mismatch, got };
+  const changed = changedInputs(inputs, r.inputsAfter);
+  if (changed.length) {
+    return { passed: false, rung: 'properties', message: `${op.name} changed its input${changed.length > 1 ? 's' : ''} ${changed.join(', ')} in place; an operator must not modify its inputs`, mismatch, got };
   }
   return { passed: true, mismatch, got };
 }

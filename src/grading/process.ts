@@ -1,272 +1,400 @@
 /**
- * Running a submission in a child process, isolated as far as this machine allows:
- * - a time limit per request (the process is killed and restarted on the next request);
- * - a memory limit (resident size polled every 25 ms; V8's heap capped for JS);
- * - no network (a fresh network namespace, `unshare -n`, where the kernel allows it);
- * - no access to the grader's files: for JS/TS submissions Node's permission model lets the
- *   module read only its own folder (plus the runner's dependencies) and write only to a scratch
- *   folder; for other programs a mount namespace hides the fixture folders behind empty tmpfs.
- * What the isolation actually was is recorded with the results.
+ * A submission's process, in its sandbox (src/sandbox), spoken to over the line protocol
+ * (src/sandbox/runner/protocol.ts):
+ * - start-up has its own stated budget, ended by the answer to the hello request; each case's time
+ *   limit then counts from writing its request to reading its answer, exactly;
+ * - a case that times out, crashes, runs out of memory or floods its output kills every process of
+ *   the sandbox; the next request starts a fresh one (with a fresh start-up budget);
+ * - standard output is read as bytes, one answer line bounded by a size the grader states per
+ *   request; standard error is kept as the log (its start and its end);
+ * - between requests the sandbox is frozen (SIGSTOP), so nothing of the submission runs while the
+ *   grader judges its answer, from the grader's own copy.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { readFileSync, mkdtempSync, rmSync, existsSync, statSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve, sep } from 'node:path';
-import { tmpdir } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import type { Request, Response } from './protocol.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(import.meta.url);
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { capabilities, type SandboxMode } from '../sandbox/capabilities.js';
+import { Sandbox, SandboxError, type SandboxLimits } from '../sandbox/sandbox.js';
+import { HELLO_ID, type Request, type Response } from '../sandbox/runner/protocol.js';
+import { CopyError } from '../sandbox/copy.js';
 
 export type SubmissionSpec =
-  | { kind: 'js'; file: string; adapter?: string; /** more files or folders it may read (instructor's choice) */ readable?: string[] }
-  | { kind: 'command'; command: string; cwd: string };
+  | {
+      kind: 'js';
+      /** The module to load. */
+      file: string;
+      /** When the submission is a folder (package.json main, index.*): that folder, copied whole. A single file is copied alone. */
+      root?: string;
+      /** The instructor's adapter module (one file). */
+      adapter?: string;
+      /** More files or folders it may read (the instructor's --allow-read). */
+      readable?: string[];
+    }
+  | { kind: 'command'; command: string; cwd: string; readable?: string[] };
 
 export interface Limits {
   memoryMb: number;
+  /** Budget for each (re)start, up to the answer to the hello request. */
+  startupMs: number;
+  tasks: number;
+  cpuSeconds: number;
+  fileMb: number;
 }
 
 export interface Isolation {
+  /** How the submission was contained (see src/sandbox/capabilities.ts). */
+  sandbox: SandboxMode;
+  /** True when grading ran without a sandbox (--unsafe-no-sandbox). */
+  unsafe: boolean;
   network: 'none' | 'host';
-  files: 'permission-model' | 'hidden-fixtures' | 'none';
+  files: 'own-copy' | 'permission-model' | 'none';
+  processes: 'pid-namespace' | 'dedicated-uid' | 'process-group';
+  limits: { memoryMb: number; startupMs: number; tasks: number; cpuSeconds: number; fileMb: number };
   notes: string[];
 }
 
-export type Outcome =
-  | { ok: true; response: Response; ms: number }
-  | { ok: false; kind: 'timeout' | 'crash' | 'memory'; message: string; ms: number };
+export type Failure = { ok: false; kind: 'timeout' | 'crash' | 'memory' | 'output' | 'startup'; message: string; ms: number };
+export type Outcome = { ok: true; response: Response; ms: number } | Failure;
 
-let unshareWorks: boolean | undefined;
-/** Whether unprivileged network and mount namespaces are available here. */
-export function namespacesAvailable(): boolean {
-  if (unshareWorks === undefined) {
-    const r = spawnSync('unshare', ['-rmn', 'true'], { stdio: 'ignore', timeout: 5000 });
-    unshareWorks = r.status === 0;
-  }
-  return unshareWorks;
+/** A submission that cannot be graded at all (it cannot be found, copied or loaded), in the student's words. */
+export class SubmissionError extends Error {}
+
+/** A JS submission given as a path: a file is copied alone, a folder whole (its entry: package.json main or index.*). */
+export function jsSubmission(path: string, extra: { adapter?: string; readable?: string[] } = {}): SubmissionSpec {
+  const p = resolve(path);
+  const file = resolveSubmissionFile(p);
+  return { kind: 'js', file, ...(file !== p ? { root: p } : {}), ...extra };
 }
 
-/** Resolves a submission path (file, or folder with package.json main / index.*) to a module file. */
+/** Resolves a submission path (file, or folder with package.json main / index.*) to a module file inside it. */
 export function resolveSubmissionFile(path: string): string {
   const p = resolve(path);
-  if (!existsSync(p)) throw new Error(`${path}: no such file or folder`);
+  if (!existsSync(p)) throw new SubmissionError(`${path}: no such file or folder`);
   if (statSync(p).isFile()) return p;
   const pkg = join(p, 'package.json');
-  if (existsSync(pkg)) {
-    const main = (JSON.parse(readFileSync(pkg, 'utf8')) as { main?: string }).main;
-    if (main && existsSync(join(p, main))) return join(p, main);
-  }
-  for (const f of ['index.ts', 'index.mts', 'index.js', 'index.mjs', 'index.cjs']) if (existsSync(join(p, f))) return join(p, f);
-  throw new Error(`${path}: a folder submission needs package.json "main" or an index.{ts,js,mjs} file (found: ${readdirSync(p).join(', ') || 'nothing'})`);
-}
-
-/** Folders the JS runner needs to read: its own code and the packages it loads. */
-function runnerReadable(): string[] {
-  const pkgDir = (name: string) => dirname(require.resolve(`${name}/package.json`));
-  const dirs = [DIST_SRC]; // the runner and the modules it imports (tensor.js, …)
-  for (const name of ['ndarray', 'iota-array', 'is-buffer', 'tsx', 'esbuild', 'get-tsconfig', 'resolve-pkg-maps']) {
+  if (existsSync(pkg) && statSync(pkg).isFile() && statSync(pkg).size < 1 << 20) {
+    let main: unknown;
     try {
-      dirs.push(pkgDir(name));
+      main = (JSON.parse(readFileSync(pkg, 'utf8')) as { main?: unknown }).main;
     } catch {
-      /* optional */
+      throw new SubmissionError(`${path}/package.json is not valid JSON`);
+    }
+    if (typeof main === 'string') {
+      const m = resolve(p, main);
+      // only a regular file inside the submission: never follow a link out of it
+      if (existsSync(m) && realpathSync(m).startsWith(realpathSync(p) + sep) && statSync(m).isFile()) return m;
     }
   }
-  try {
-    dirs.push(dirname(require.resolve(`@esbuild/${process.platform}-${process.arch}/package.json`)));
-  } catch {
-    /* esbuild may carry its binary elsewhere */
-  }
-  return dirs;
+  for (const f of ['index.ts', 'index.mts', 'index.js', 'index.mjs', 'index.cjs']) if (existsSync(join(p, f))) return join(p, f);
+  const found = readdirSync(p).slice(0, 20).join(', ') || 'nothing';
+  throw new SubmissionError(`${path}: a folder submission needs package.json "main" or an index.{ts,js,mjs} file (found: ${found})`);
 }
 
-/** The compiled runner and the dist/src folder it loads from (also when the grader runs from src/ under a test runner). */
-const DIST_SRC = (() => {
-  if (existsSync(join(here, 'runner.js'))) return resolve(here, '..');
-  let d = here;
-  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
-  return join(d, 'dist', 'src');
-})();
-const RUNNER = join(DIST_SRC, 'grading', 'runner.js');
+const TS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 
-/**
- * Distinct folders with those inside another one dropped: Node 20's permission model aborts on
- * overlapping entries (an assertion in its path tree).
- */
-export function outermost(dirs: string[]): string[] {
-  const norm = [...new Set(dirs.map((d) => resolve(d)))].sort();
-  return norm.filter((d) => !norm.some((o) => o !== d && d.startsWith(o + sep)));
+/** Whether a JS submission needs TypeScript (its entry, or any file in its folder). */
+function needsTs(file: string, folder: string | undefined): boolean {
+  if (TS.has(extname(file))) return true;
+  if (!folder) return false;
+  const walk = (d: string, depth: number): boolean => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
+      if (e.isFile() && TS.has(extname(e.name))) return true;
+      if (e.isDirectory() && depth > 0 && walk(join(d, e.name), depth - 1)) return true;
+    }
+    return false;
+  };
+  return walk(folder, 4);
+}
+
+/** The log keeps the start and the end of what the submission wrote to standard error. */
+class Log {
+  private head = '';
+  private tail = '';
+  private dropped = 0;
+  constructor(private headMax = 48 * 1024, private tailMax = 16 * 1024) {}
+  add(s: string): void {
+    if (this.head.length < this.headMax) {
+      const room = this.headMax - this.head.length;
+      this.head += s.slice(0, room);
+      s = s.slice(room);
+    }
+    if (!s) return;
+    this.tail += s;
+    if (this.tail.length > this.tailMax) {
+      this.dropped += this.tail.length - this.tailMax;
+      this.tail = this.tail.slice(-this.tailMax);
+    }
+  }
+  toString(): string {
+    return this.head + (this.dropped ? `\n… ${this.dropped} characters left out …\n` : '') + this.tail;
+  }
+  lastLine(): string | undefined {
+    return (this.head + this.tail).split('\n').filter((l) => l.trim() && !l.startsWith('[stdout]') && !l.startsWith('[grader]')).pop();
+  }
+}
+
+/** Splits a byte stream into lines, refusing any line longer than `max` bytes. */
+class Lines {
+  private parts: Buffer[] = [];
+  private length = 0;
+  max = 1 << 20;
+  constructor(private onLine: (line: string) => void, private onOverflow: (bytes: number) => void) {}
+  push(chunk: Buffer): void {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      const end = nl < 0 ? chunk.length : nl;
+      if (end > start) {
+        this.parts.push(chunk.subarray(start, end));
+        this.length += end - start;
+        if (this.length > this.max) {
+          const n = this.length;
+          this.parts = [];
+          this.length = 0;
+          this.onOverflow(n);
+          return;
+        }
+      }
+      if (nl < 0) return;
+      const line = Buffer.concat(this.parts).toString('utf8');
+      this.parts = [];
+      this.length = 0;
+      this.onLine(line);
+      start = nl + 1;
+    }
+  }
+}
+
+interface Pending {
+  id: string;
+  finish: (o: Outcome) => void;
 }
 
 export class SubmissionProcess {
   private child?: ChildProcess;
-  private pending = new Map<string, (o: Outcome) => void>();
-  private log: string[] = [];
-  private logBytes = 0;
-  private scratch: string;
-  private startedAt = 0;
+  private sandbox: Sandbox;
+  private log = new Log();
+  private pending?: Pending;
+  private starting?: Promise<Failure | undefined>;
   private exitNote = '';
+  private frozen = false;
+  /** Set when the JS runner could not load the submission (a syntax error, a missing import). */
+  loadError?: string;
+  /** The submission's program said it reads binary tensors. */
+  binary = false;
+  private readonly nonce = randomBytes(6).toString('hex');
+  private seq = 0;
   readonly isolation: Isolation;
+  private readonly ts: boolean;
 
   constructor(
     private spec: SubmissionSpec,
     private limits: Limits,
-    /** Folders the submission must not read (fixtures, the assignment). */
-    private hidden: string[] = [],
+    /** What the submission must not read (fixtures, the assignment, the package) and not write (results). */
+    protect: { read: string[]; write: string[] },
+    /** The sandbox mode to use (see capabilities.ts); `none` only with --unsafe-no-sandbox. */
+    mode: SandboxMode,
   ) {
-    this.scratch = mkdtempSync(join(tmpdir(), 'cnn-oracle-scratch-'));
-    const ns = namespacesAvailable();
-    const notes: string[] = [];
-    if (!ns) notes.push('network and mount namespaces are not available here (unshare -rmn failed): the submission has network access');
+    const source = spec.kind === 'js' ? spec.root ?? spec.file : spec.cwd;
+    this.ts = spec.kind === 'js' && needsTs(spec.file, spec.root);
+    const sandboxLimits: SandboxLimits = { memoryMb: limits.memoryMb, tasks: limits.tasks, cpuSeconds: limits.cpuSeconds, fileMb: limits.fileMb };
+    try {
+      this.sandbox = new Sandbox({
+        mode,
+        source,
+        runner: spec.kind === 'js' ? (this.ts ? 'ts' : 'js') : 'command',
+        adapter: spec.kind === 'js' ? spec.adapter : undefined,
+        readable: spec.readable ?? [],
+        protect: protect.read,
+        protectWrite: protect.write,
+        limits: sandboxLimits,
+      });
+    } catch (e) {
+      if (e instanceof CopyError) throw new SubmissionError(`${source}: ${e.message}`);
+      if (e instanceof SandboxError) throw e;
+      throw e;
+    }
+    const caps = capabilities();
+    const notes = [...this.sandbox.notes];
+    const network = mode === 'bwrap' || (mode === 'uid' && caps.netns) ? 'none' : 'host';
+    if (network === 'host') notes.push('the submission has network access: the platform’s container must cut it off');
+    if (mode === 'none') notes.push('NO SANDBOX (--unsafe-no-sandbox): the submission ran as the grader’s own user and could read what the grader can' + (spec.kind === 'js' ? ' outside what Node’s permission model blocks' : ''));
     this.isolation = {
-      network: ns ? 'none' : 'host',
-      files: spec.kind === 'js' ? 'permission-model' : ns ? 'hidden-fixtures' : 'none',
+      sandbox: mode,
+      unsafe: mode === 'none',
+      network,
+      files: mode === 'none' ? (spec.kind === 'js' ? 'permission-model' : 'none') : 'own-copy',
+      processes: mode === 'bwrap' ? 'pid-namespace' : this.sandbox.uid !== undefined ? 'dedicated-uid' : 'process-group',
+      limits: { ...limits },
       notes,
     };
-    if (spec.kind === 'command' && !ns) notes.push('other programs can read the grader’s files here: grade inside a container (Gradescope, PrairieLearn) or as another user');
   }
 
-  private argv(): { cmd: string; args: string[]; cwd: string } {
-    const ns = namespacesAvailable();
-    if (this.spec.kind === 'js') {
-      const subDir = dirname(this.spec.file);
-      const reads = [subDir, this.scratch, ...runnerReadable(), ...(this.spec.adapter ? [dirname(this.spec.adapter)] : []), ...(this.spec.readable ?? [])];
-      const tsxLoader = join(dirname(require.resolve('tsx/package.json')), 'dist', 'loader.mjs');
-      const nodeArgs = [
-        '--no-warnings',
-        '--experimental-permission',
-        '--allow-worker',
-        ...outermost(reads).map((d) => `--allow-fs-read=${existsSync(d) && statSync(d).isFile() ? d : d + sep}`),
-        `--allow-fs-write=${this.scratch}${sep}`,
-        `--max-old-space-size=${this.limits.memoryMb}`,
-        '--import',
-        `file://${tsxLoader}`,
-        RUNNER,
-        this.spec.file,
-        ...(this.spec.adapter ? [this.spec.adapter] : []),
-      ];
-      if (ns) return { cmd: 'unshare', args: ['-rn', process.execPath, ...nodeArgs], cwd: subDir };
-      return { cmd: process.execPath, args: nodeArgs, cwd: subDir };
+  /** The program's argv inside the sandbox. */
+  private argv(): string[] {
+    const p = this.sandbox.paths;
+    if (this.spec.kind === 'command') return ['/bin/sh', '-c', this.spec.command];
+    const entry = this.spec.root ? join(p.submission, relative(this.spec.root, this.spec.file)) : p.entry;
+    const node = [process.execPath, '--no-warnings', `--max-old-space-size=${this.limits.memoryMb}`];
+    if (this.sandbox.mode === 'none') {
+      // no sandbox: Node's permission model is all there is (reads: its copy and the runner; writes: scratch)
+      node.push('--experimental-permission', '--allow-worker', `--allow-fs-read=${p.submission}${sep}`, `--allow-fs-read=${dirname(p.runner)}${sep}`, `--allow-fs-read=${p.tmp}${sep}`, `--allow-fs-write=${p.tmp}${sep}`);
+      for (const r of this.spec.readable ?? []) node.push(`--allow-fs-read=${resolve(r)}`);
+      if (p.adapter) node.push(`--allow-fs-read=${p.adapter}`);
     }
-    const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-    if (ns) {
-      // hide each fixture folder, unless the program itself lives inside it
-      const cwd = resolve(this.spec.cwd);
-      const hides = this.hidden.filter((d) => existsSync(d) && cwd !== resolve(d) && !cwd.startsWith(resolve(d) + sep));
-      const script = [...hides.map((d) => `mount -t tmpfs -o size=1k none ${q(d)}`), `exec sh -c ${q(this.spec.command)}`].join(' && ');
-      return { cmd: 'unshare', args: ['-rmn', 'sh', '-c', script], cwd: this.spec.cwd };
-    }
-    return { cmd: 'sh', args: ['-c', `exec ${this.spec.command}`], cwd: this.spec.cwd };
+    if (this.ts) node.push('--import', `file://${join(p.nodeModules, 'tsx', 'dist', 'loader.mjs')}`);
+    return [...node, join(p.runner, 'runner.js'), `--root=${p.submission}`, entry, ...(p.adapter ? [p.adapter] : [])];
   }
 
-  private start(): void {
-    const { cmd, args, cwd } = this.argv();
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: this.scratch, TMPDIR: this.scratch, LANG: 'C.UTF-8', PYTHONUNBUFFERED: '1' };
-    const child = spawn(cmd, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  private startProcess(): void {
+    const child = this.sandbox.spawn(this.argv());
     this.child = child;
-    this.startedAt = Date.now();
     this.exitNote = '';
+    this.frozen = false;
+    const lines = new Lines(
+      (line) => this.onLine(line),
+      (bytes) => this.fail('output', `wrote more than ${fmtBytes(lines.max)} on one line of standard output (${fmtBytes(bytes)} without a newline)`),
+    );
+    this.lines = lines;
     child.stdin!.on('error', () => {});
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      let msg: Response;
-      try {
-        msg = JSON.parse(line) as Response;
-      } catch {
-        this.addLog(`[stdout] ${line}\n`);
-        return;
-      }
-      const resolveFn = msg && typeof msg.id === 'string' ? this.pending.get(msg.id) : undefined;
-      if (!resolveFn) {
-        this.addLog(`[stdout] ${line.slice(0, 200)}\n`);
-        return;
-      }
-      this.pending.delete(msg.id);
-      resolveFn({ ok: true, response: msg, ms: 0 });
-    });
-    child.stderr!.on('data', (d: Buffer) => this.addLog(d.toString('utf8')));
+    child.stdout!.on('data', (d: Buffer) => lines.push(d));
+    child.stderr!.on('data', (d: Buffer) => this.log.add(d.toString('utf8')));
+    child.on('error', (e) => this.log.add(`[grader] could not start the submission: ${e.message}\n`));
     child.on('exit', (code, signal) => {
       if (this.child !== child) return;
       this.child = undefined;
       const why = this.exitNote || (signal ? `was killed by ${signal}` : `exited with status ${code}`);
-      const oom = /heap out of memory|JavaScript heap|MemoryError|Cannot allocate memory/i.test(this.log.slice(-5).join(''));
-      const last = this.log.join('').trim().split('\n').filter((l) => l.trim() && !l.startsWith('[stdout]')).pop();
+      const oom = /heap out of memory|JavaScript heap|MemoryError|Cannot allocate memory|Array buffer allocation failed|std::bad_alloc/i.test(this.log.toString().slice(-4000));
+      const last = this.log.lastLine();
       const said = last ? ` (its last words on stderr: ${last.trim().slice(0, 200)})` : '';
-      for (const [id, r] of this.pending) {
-        this.pending.delete(id);
-        r({ ok: false, kind: oom || this.exitNote.startsWith('used') ? 'memory' : 'crash', message: oom ? 'ran out of memory' : `the submission ${why} before answering${said}`, ms: 0 });
+      this.sandbox.killAll(); // whatever it left running
+      if (this.pending) {
+        const p = this.pending;
+        this.pending = undefined;
+        p.finish(oom ? { ok: false, kind: 'memory', message: 'ran out of memory', ms: 0 } : { ok: false, kind: 'crash', message: `the submission ${why} before answering${said}`, ms: 0 });
       }
     });
-    child.on('error', (e) => this.addLog(`[grader] could not start the submission: ${e.message}\n`));
   }
 
-  private addLog(s: string): void {
-    if (this.logBytes > 64 * 1024) return;
-    this.log.push(s);
-    this.logBytes += s.length;
-  }
+  private lines?: Lines;
 
-  /** What the submission wrote to standard error (and stray standard output), at most 64 KiB. */
-  get stderr(): string {
-    return this.log.join('');
-  }
-
-  private rss(pid: number): number {
+  private onLine(line: string): void {
+    let msg: Response | undefined;
     try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      return m ? Number(m[1]) / 1024 : 0;
+      msg = JSON.parse(line) as Response;
     } catch {
-      return 0;
+      /* not an answer */
     }
+    const p = this.pending;
+    if (!p || !msg || typeof msg !== 'object' || msg.id !== p.id) {
+      const at = p && !msg ? line.indexOf(`{"id":"${p.id}"`) : -1;
+      if (at > 0) {
+        // its answer came, but glued to other output that had no newline of its own
+        this.fail('output', `its answer came after ${fmtBytes(at)} of other output on the same line of standard output (end your own output with a newline, or write it to standard error)`);
+        return;
+      }
+      this.log.add(`[stdout] ${line.slice(0, 200)}\n`);
+      return;
+    }
+    this.pending = undefined;
+    p.finish({ ok: true, response: msg, ms: 0 });
   }
 
-  /** Sends one request and waits for its answer, the time limit, a crash, or the memory limit. */
-  request(req: Request, timeoutMs: number): Promise<Outcome> {
-    if (!this.child) this.start();
+  /** Ends the case in flight with a failure and kills every process of the sandbox. */
+  private fail(kind: 'timeout' | 'memory' | 'output', message: string): void {
+    this.exitNote = kind === 'timeout' ? 'timed out' : kind === 'memory' ? 'used too much memory' : 'flooded its output';
+    const p = this.pending;
+    this.pending = undefined;
+    this.child = undefined;
+    this.sandbox.killAll();
+    p?.finish({ ok: false, kind, message, ms: 0 });
+  }
+
+  /** Writes one request and waits for its answer within `timeoutMs` (the memory watch runs meanwhile). */
+  private exchange(req: Request, timeoutMs: number, maxBytes: number): Promise<Outcome> {
     const child = this.child!;
+    if (this.frozen) {
+      this.sandbox.signalAll('SIGCONT');
+      this.frozen = false;
+    }
+    this.lines!.max = maxBytes;
     const t0 = performance.now();
     return new Promise<Outcome>((resolveOutcome) => {
-      let done = false;
+      let polls = 0;
       const finish = (o: Outcome) => {
-        if (done) return;
-        done = true;
         clearTimeout(timer);
         clearInterval(watch);
-        this.pending.delete(req.id);
         resolveOutcome({ ...o, ms: performance.now() - t0 });
       };
-      this.pending.set(req.id, finish);
-      // the first request also pays for start-up (loading the module): allow it a few seconds more
-      const startAllowance = Date.now() - this.startedAt < 100 ? 5000 : 0;
-      const timer = setTimeout(() => {
-        this.kill('timed out');
-        finish({ ok: false, kind: 'timeout', message: `no answer within the time limit of ${timeoutMs} ms`, ms: 0 });
-      }, timeoutMs + startAllowance);
+      this.pending = { id: req.id, finish };
+      const timer = setTimeout(() => this.fail('timeout', `no answer within the time limit of ${timeoutMs} ms`), timeoutMs);
       const watch = setInterval(() => {
-        const mb = child.pid ? this.rss(child.pid) : 0;
-        if (mb > this.limits.memoryMb) {
-          this.kill(`used ${Math.round(mb)} MB`);
-          finish({ ok: false, kind: 'memory', message: `used more than the memory limit of ${this.limits.memoryMb} MB`, ms: 0 });
-        }
+        // the process tree every 25 ms; in the uid mode every process of the uid every 200 ms (orphans)
+        const mb = this.sandbox.memoryMb(++polls % 8 === 0);
+        if (mb > this.limits.memoryMb) this.fail('memory', `used more than the memory limit of ${this.limits.memoryMb} MB (${Math.round(mb)} MB)`);
       }, 25);
       child.stdin!.write(JSON.stringify(req) + '\n');
     });
   }
 
-  private kill(note: string): void {
-    if (!this.child) return;
-    this.exitNote = note;
-    this.child.kill('SIGKILL');
-    this.child = undefined;
+  /** Starts the program (if it is not running) and waits for its answer to the hello request. Undefined when it is ready. */
+  start(): Promise<Failure | undefined> {
+    if (this.child && !this.starting) return Promise.resolve(undefined);
+    if (this.starting) return this.starting;
+    this.startProcess();
+    const hello: Request = { id: HELLO_ID, op: 'hello', inputs: {}, params: { protocol: 1, encodings: ['json', 'base64'] } };
+    this.starting = this.exchange(hello, this.limits.startupMs, 1 << 20).then((o) => {
+      this.starting = undefined;
+      if (!o.ok) {
+        const message = o.kind === 'timeout' ? `did not start within the start-up budget of ${this.limits.startupMs} ms (no answer to the hello request)` : o.message;
+        return { ...o, kind: o.kind === 'timeout' ? ('startup' as const) : o.kind, message };
+      }
+      this.binary = !!o.response.protocol?.encodings?.includes('base64');
+      if (o.response.errorKind === 'load') this.loadError = typeof o.response.error === 'string' ? o.response.error : 'the submission could not be loaded';
+      this.freeze();
+      return undefined;
+    });
+    return this.starting;
+  }
+
+  private freeze(): void {
+    if (this.child && !this.frozen) {
+      this.sandbox.signalAll('SIGSTOP');
+      this.frozen = true;
+    }
+  }
+
+  /** A fresh, unpredictable request id. */
+  nextId(): string {
+    return `${this.nonce}-${this.seq++}`;
+  }
+
+  /**
+   * Sends one request and waits for its answer, the time limit, a crash, the memory limit, or an
+   * answer line longer than `maxBytes`. A (re)start first gets its own start-up budget.
+   */
+  async request(req: Request, timeoutMs: number, maxBytes = 64 << 20): Promise<Outcome> {
+    const started = await this.start();
+    if (started) return started;
+    const o = await this.exchange(req, timeoutMs, maxBytes);
+    this.freeze();
+    return o;
+  }
+
+  /** What the submission wrote to standard error (and stray standard output): its start and its end. */
+  get stderr(): string {
+    return this.log.toString();
   }
 
   close(): void {
-    if (this.child) {
-      this.child.stdin!.end();
-      const c = this.child;
-      this.child = undefined;
-      setTimeout(() => c.kill('SIGKILL'), 200).unref();
-    }
-    rmSync(this.scratch, { recursive: true, force: true });
+    this.pending = undefined;
+    this.child = undefined;
+    this.sandbox.dispose();
   }
+}
+
+function fmtBytes(n: number): string {
+  return n >= 1 << 20 ? `${(n / 1048576).toFixed(1)} MiB` : n >= 1024 ? `${Math.round(n / 1024)} KiB` : `${n} bytes`;
 }

@@ -40,6 +40,12 @@ function testFeedback(t: TestResult): string {
 export function toText(r: GradeResult, colour = pc.isColorSupported): string {
   const c = colour ? pc : pc.createColors(false);
   const lines = [c.bold(`${r.assignment} — ${r.student}`), ''];
+  if (!r.gradable) {
+    for (const e of r.formatErrors) lines.push(c.red(`✘ The submission could not be graded: ${e}`));
+    for (const e of r.graderErrors) lines.push(c.red(`✘ The grader could not run the submission: ${e}`));
+    lines.push('', c.bold(`Score: 0 / ${r.maxScore}`) + c.dim(`   (${(r.executionTimeMs / 1000).toFixed(1)} s)`));
+    return lines.join('\n') + '\n';
+  }
   const width = Math.max(...r.tests.map((t) => t.name.length));
   for (const t of r.tests) {
     const mark = t.status === 'passed' ? c.green('✔') : t.passed === 0 ? c.red('✘') : c.yellow('◐');
@@ -48,13 +54,28 @@ export function toText(r: GradeResult, colour = pc.isColorSupported): string {
     lines.push(`${mark} ${t.name.padEnd(width)}  ${String(round(t.score)).padStart(5)} / ${t.maxScore}  (${t.passed}/${t.total} cases)${why}`);
   }
   lines.push('', c.bold(`Score: ${round(r.score)} / ${r.maxScore}`) + c.dim(`   (${(r.executionTimeMs / 1000).toFixed(1)} s)`));
-  for (const n of r.isolation.notes) lines.push(c.yellow(`note: ${n}`));
+  for (const n of r.isolation?.notes ?? []) lines.push(c.yellow(`note: ${n}`));
   for (const e of r.graderErrors) lines.push(c.red(`grader error (not counted): ${e}`));
   return lines.join('\n') + '\n';
 }
 
+/** Why a result has no score: the student's problems first, then the grader's. */
+export function whyNotGradable(r: GradeResult): string[] {
+  return [...r.formatErrors.map((e) => `The submission could not be graded: ${e}`), ...r.graderErrors.map((e) => `The grader could not run the submission: ${e}`)];
+}
+
 /** Gradescope results.json (autograder specification). */
 export function toGradescope(r: GradeResult): object {
+  if (!r.gradable) {
+    const why = whyNotGradable(r).join('\n');
+    return {
+      score: 0,
+      execution_time: Math.round(r.executionTimeMs / 1000),
+      output: why,
+      stdout_visibility: 'hidden',
+      tests: [{ name: 'The submission could not be graded', score: 0, max_score: 0, status: 'failed', output: why, visibility: 'visible' }, ...r.tests.map((t, i) => ({ name: t.name, number: String(i + 1), score: 0, max_score: t.maxScore, status: 'failed', output: 'not run', visibility: t.visibility, tags: [t.op] }))],
+    };
+  }
   return {
     score: round(r.score),
     execution_time: Math.round(r.executionTimeMs / 1000),
@@ -75,6 +96,7 @@ export function toGradescope(r: GradeResult): object {
 
 /** PrairieLearn external-grader results.json: score in [0, 1], per-test points. */
 export function toPrairieLearn(r: GradeResult): object {
+  if (!r.gradable) return { gradable: false, score: 0, format_errors: whyNotGradable(r), message: whyNotGradable(r).join('\n'), output: r.log, tests: [] };
   return {
     gradable: r.graderErrors.length === 0 || r.tests.some((t) => t.total > 0),
     score: r.maxScore ? r.score / r.maxScore : 1,
@@ -91,6 +113,7 @@ export function toJUnit(r: GradeResult): string {
   const failures = r.tests.reduce((s, t) => s + t.total - t.passed, 0);
   const total = r.tests.reduce((s, t) => s + t.total, 0);
   const out = [`<?xml version="1.0" encoding="UTF-8"?>`, `<testsuites name="${xml(r.assignment)}" tests="${total}" failures="${failures}" time="${(r.executionTimeMs / 1000).toFixed(3)}">`];
+  if (!r.gradable) out.push(`  <testsuite name="submission" tests="1" errors="1"><testcase classname="submission" name="loads"><error message="${xml(whyNotGradable(r)[0])}">${xml(whyNotGradable(r).join('\n'))}</error></testcase></testsuite>`);
   for (const t of r.tests) {
     const time = t.cases.reduce((s, c) => s + c.ms, 0) / 1000;
     out.push(`  <testsuite name="${xml(t.name)}" tests="${t.total}" failures="${t.total - t.passed}" time="${time.toFixed(3)}">`);
@@ -196,7 +219,7 @@ export function toHtml(r: GradeResult): string {
     seconds: (r.executionTimeMs / 1000).toFixed(1),
     tests: r.tests.map((t) => ({ ...t, score: round(t.score) })),
     failures,
-    notes: r.isolation.notes,
+    notes: [...whyNotGradable(r), ...(r.isolation?.notes ?? [])],
   });
 }
 

@@ -3,10 +3,19 @@
  * `{shape, data}`, a typed array (1-D), a number (a scalar), or for several outputs an object
  * keyed by output name. Throws an Error whose message tells the student what was wrong.
  */
-import type { DType, TensorJSON } from '../tensor.js';
-import { encodeNumber } from '../tensor.js';
+import type { WireDType } from './wire.js';
 
 type Any = unknown;
+type DType = WireDType;
+
+/** A returned tensor before it goes on the wire: its shape, dtype and values in row-major order. */
+export interface Plain {
+  shape: number[];
+  dtype: DType;
+  values: number[];
+}
+
+const KNOWN = new Set(['float64', 'float32', 'int64', 'int32', 'bool']);
 
 const isTyped = (v: Any): v is ArrayLike<number> & { constructor: { name: string } } => ArrayBuffer.isView(v) && !(v instanceof DataView);
 
@@ -49,12 +58,10 @@ function flatten(a: Any, out: number[], where: string): void {
   } else out.push(num(a, where));
 }
 
-const encode = (data: number[]) => data.map(encodeNumber);
-
 /** One output value → tensor JSON. */
-export function toTensor(v: Any, name: string): TensorJSON {
+export function toTensor(v: Any, name: string): Plain {
   const where = `output ${name}`;
-  if (typeof v === 'number' || typeof v === 'bigint') return { shape: [], dtype: 'float64', data: encode([num(v, where)]) };
+  if (typeof v === 'number' || typeof v === 'bigint') return { shape: [], dtype: 'float64', values: [num(v, where)] };
   if (isNdarray(v)) {
     const shape = v.shape.slice();
     const data: number[] = [];
@@ -70,7 +77,7 @@ export function toTensor(v: Any, name: string): TensorJSON {
       }
     }
     const dtype = v.dtype === 'float32' ? 'float32' : v.dtype && /^u?int/.test(v.dtype) ? 'int32' : dtypeOfData(v.data);
-    return { shape, dtype, data: encode(data) };
+    return { shape, dtype, values: data };
   }
   if (v && typeof v === 'object' && !Array.isArray(v) && !isTyped(v) && 'shape' in v && 'data' in v) {
     const t = v as { shape: Any; data: Any; dtype?: Any };
@@ -79,24 +86,24 @@ export function toTensor(v: Any, name: string): TensorJSON {
     flatten(t.data, data, where);
     const n = (t.shape as number[]).reduce((x, y) => x * y, 1);
     if (data.length !== n) throw new Error(`${where}: data has ${data.length} values but shape [${t.shape}] needs ${n}`);
-    const dtype = typeof t.dtype === 'string' ? (t.dtype as DType) : dtypeOfData(t.data);
-    return { shape: (t.shape as number[]).slice(), dtype, data: encode(data) };
+    const dtype = typeof t.dtype === 'string' && KNOWN.has(t.dtype) ? (t.dtype as DType) : dtypeOfData(t.data);
+    return { shape: (t.shape as number[]).slice(), dtype, values: data };
   }
   if (Array.isArray(v) || isTyped(v)) {
     const shape = nestedShape(v, where);
     const data: number[] = [];
     flatten(v, data, where);
-    return { shape, dtype: isTyped(v) ? dtypeOfData(v) : 'float64', data: encode(data) };
+    return { shape, dtype: isTyped(v) ? dtypeOfData(v) : 'float64', values: data };
   }
   throw new Error(`${where} is ${v === null ? 'null' : v === undefined ? 'undefined' : typeof v}; return an ndarray, a nested array, {shape, data}, or an object keyed by output name`);
 }
 
 /** The whole return value → tensors keyed by output name. */
-export function toOutputs(v: Any, names: string[]): Record<string, TensorJSON> {
+export function toOutputs(v: Any, names: string[]): Record<string, Plain> {
   const looksKeyed = !!v && typeof v === 'object' && !Array.isArray(v) && !isTyped(v) && !isNdarray(v) && !('shape' in (v as object) && 'data' in (v as object));
   if (looksKeyed) {
     const o = v as Record<string, Any>;
-    const out: Record<string, TensorJSON> = {};
+    const out: Record<string, Plain> = {};
     for (const k of Object.keys(o)) if (names.includes(k)) out[k] = toTensor(o[k], k);
     if (Object.keys(out).length === 0) throw new Error(`returned an object with keys ${Object.keys(o).join(', ') || '(none)'}, but the outputs are named ${names.join(', ')}`);
     return out;
