@@ -277,9 +277,9 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable')
     .action((opts: { json?: boolean }) => {
       const bank = loadBank();
-      if (opts.json) return void process.stdout.write(JSON.stringify(bank.map((e) => ({ id: e.id, kind: e.kind, title: e.title, source: e.source })), null, 2) + '\n');
+      if (opts.json) return void process.stdout.write(JSON.stringify(bank.map((e) => ({ id: e.id, kind: e.kind, title: titleText(e), source: e.source, ...(e.group ? { group: e.group } : {}) })), null, 2) + '\n');
       const w = Math.max(...bank.map((e) => e.id.length));
-      for (const e of bank) process.stdout.write(`${e.id.padEnd(w)}  ${e.title}\n`);
+      for (const e of bank) process.stdout.write(`${e.id.padEnd(w)}  ${titleText(e)}\n`);
     });
   variantOpts(exercise.command('show').description('print the question (variant 0, or a seed / student variant)').argument('<id>', 'exercise id')).action((id: string, opts: VariantChoice) => {
     const e = exerciseOrExit(id);

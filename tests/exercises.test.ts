@@ -462,7 +462,10 @@ describe('shape and size helpers', () => {
 });
 
 describe('the CLI', { timeout: 30000 }, () => {
-  it('exercise show / check / solve, with exit status 0 right and 1 wrong', () => {
+  it('exercise list / show / check / solve, with exit status 0 right and 1 wrong', () => {
+    const list = cli(['exercise', 'list']).stdout;
+    expect(list).toContain('lenet/conv1-neurons               LeNet conv1 (32×32×1, 6 filters 5×5): neurons\n');
+    expect(list).not.toContain('{{');
     expect(cli(['exercise', 'show', 'by-hand/sobel']).stdout).toContain('[[1, 2, 3], [4, 5, 6], [7, 8, 9]]');
     const right = cli(['exercise', 'check', 'params/10f5-total', '--answer', '760']);
     expect([right.status, right.stdout]).toEqual([0, 'right: params/10f5-total\n']);

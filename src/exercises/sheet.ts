@@ -18,8 +18,8 @@ import { answerKey, answerKeys, numberKey, readAnswer, shapeKey, shapeOf, ANSWER
 import { expectsOf, getExercise, isVariantZero, kindOf, loadBank, questionText, tellableMistakes, titleText, toleranceText, variantParams, type Exercise, type VariantChoice } from './bank.js';
 
 /**
- * PBKDF2 iterations per hash: a check in the browser costs about 20 ms (two or three hashes), a
- * sheet of the whole bank a few seconds to write, and every guess at an answer 20,000 SHA-256
+ * PBKDF2 iterations per hash: a derivation takes about 6 ms in Chromium (a check makes two or
+ * three), a page of the whole bank about 2 s to write, and every guess at an answer 20,000 SHA-256
  * rounds. That slows down trying candidates; it cannot stop it for answers with few candidates.
  */
 export const ITERATIONS = 20000;

@@ -47,6 +47,8 @@ export interface Row {
   weights: number;
   biases: number;
   macs: number;
+  /** How a conv's MACs come about: H_out·W_out·K·k·k·C_in/groups. */
+  macsTerms?: number[];
   receptiveField: number;
 }
 
@@ -132,7 +134,7 @@ interface Flow {
   jump: number;
 }
 
-export function summarize(m: Model): { rows: Row[]; total: Omit<Row, 'name' | 'shape' | 'receptiveField'> } {
+export function summarize(m: Model): { rows: Row[]; total: Omit<Row, 'name' | 'shape' | 'receptiveField' | 'macsTerms'> } {
   const [H0, W0, C0] = m.input;
   const rows: Row[] = [{ name: 'input', shape: [H0, W0, C0], activations: H0 * W0 * C0, bytes: 4 * H0 * W0 * C0, weights: 0, biases: 0, macs: 0, receptiveField: 1 }];
   const flows = new Map<string, Flow>([['input', { shape: [H0, W0, C0], rf: 1, jump: 1 }]]);
@@ -164,6 +166,7 @@ export function summarize(m: Model): { rows: Row[]; total: Omit<Row, 'name' | 's
     let weights = 0;
     let biases = 0;
     let macs = 0;
+    let macsTerms: number[] | undefined;
     let inPlace = false;
     switch (l.type) {
       case 'conv': {
@@ -173,6 +176,7 @@ export function summarize(m: Model): { rows: Row[]; total: Omit<Row, 'name' | 's
         weights = l.kernel * l.kernel * (C / g.groups) * l.filters;
         biases = l.bias === false ? 0 : l.filters;
         macs = Ho * Wo * weights;
+        macsTerms = [Ho, Wo, l.filters, l.kernel, l.kernel, C / g.groups];
         out = { shape: [Ho, Wo, l.filters], rf: x.rf + g.dilation * (l.kernel - 1) * x.jump, jump: x.jump * g.stride };
         break;
       }
@@ -227,7 +231,7 @@ export function summarize(m: Model): { rows: Row[]; total: Omit<Row, 'name' | 's
     flows.set(name, out);
     previous = name;
     const acts = out.shape.reduce((a, b) => a * b, 1);
-    rows.push({ name, shape: out.shape, activations: inPlace ? 0 : acts, bytes: inPlace ? 0 : 4 * acts, weights, biases, macs, receptiveField: out.rf });
+    rows.push({ name, shape: out.shape, activations: inPlace ? 0 : acts, bytes: inPlace ? 0 : 4 * acts, weights, biases, macs, ...(macsTerms ? { macsTerms } : {}), receptiveField: out.rf });
   });
   const total = (k: 'activations' | 'bytes' | 'weights' | 'biases' | 'macs') => rows.reduce((s, r) => s + r[k], 0);
   return { rows, total: { activations: total('activations'), bytes: total('bytes'), weights: total('weights'), biases: total('biases'), macs: total('macs') } };

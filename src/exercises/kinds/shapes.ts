@@ -446,14 +446,14 @@ const modelKind: Kind = {
     const s = summarize(modelOf(p));
     const rows = s.rows.filter((r) => r.activations || r.weights || r.macs);
     const shown = p.quantity === 'macs' ? rows.filter((r) => r.macs) : rows;
-    const lines = shown.map((r) => `${r.name}: ${r.shape.join('×')}${p.quantity === 'macs' ? `, ${r.macs} MACs` : `, ${r.activations} values, ${r.weights} weights + ${r.biases} biases`}`);
+    const lines = shown.map((r) => (p.quantity === 'macs' && r.macsTerms ? `${r.name}: ${r.macsTerms.join('·')} = ${r.macs} MACs` : `${r.name}: ${r.shape.join('×')}, ${r.activations} values, ${r.weights} weights + ${r.biases} biases`));
     const totals: Record<string, string> = {
       weights: `Weights: ${sum(rows.map((r) => r.weights))} in all.`,
       parameters: `Weights ${s.total.weights} + biases ${s.total.biases} = ${s.total.weights + s.total.biases}.`,
       activations: `Values: ${s.total.activations} in all.`,
       activationMB: `${s.total.activations} values · 4 bytes = ${s.total.bytes} bytes = ${num(s.total.bytes / 1e6)} MB (${num(s.total.bytes / 2 ** 20)} MiB).`,
       fc1Weights: 'FC1 connects every value of its input to each of its units.',
-      macs: `MACs: ${s.total.macs} in all (pooling has none).`,
+      macs: `In all (pooling has none): ${rows.filter((r) => r.macs).map((r) => r.macs).join(' + ')} = ${s.total.macs}.`,
       outputShape: 'Concatenation stacks the branches’ channels; each branch keeps the height and width.',
       outputValues: `Output ${s.rows.at(-1)!.shape.join('·')} values.`,
     };
