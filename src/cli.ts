@@ -14,8 +14,8 @@ import { gradeAll, gradebook } from './grading/batch.js';
 import { jsSubmission, type SubmissionSpec } from './grading/process.js';
 import { capabilities, chooseMode, UID_BASE } from './sandbox/capabilities.js';
 import { FORMATS, render, type Format } from './grading/report.js';
-import { checkAnswer, getExercise, gradeSheet, isSheet, loadBank, parseAnswer, questionText, solutionText, type Exercise, type Sheet, type VariantChoice } from './exercises/bank.js';
-import type { Answer } from './exercises/kinds.js';
+import { checkAnswer, feedbackLines, getExercise, gradeSheet, isSheet, loadBank, readAnswerFor, questionText, solutionText, titleText, variantFlags, type Exercise, type Sheet, type VariantChoice } from './exercises/bank.js';
+import type { Reading } from './exercises/answers.js';
 import { parseModel, summarize, summaryTable } from './exercises/summary.js';
 import { loadTarget } from './conformance/targets.js';
 import { reportHtml, reportText, runConformance } from './conformance/run.js';
@@ -66,8 +66,13 @@ function emit(text: string, out: string | undefined): void {
 }
 
 function exerciseOrExit(id: string): Exercise {
+  return orExit(() => getExercise(id));
+}
+
+/** The value, or the error's message on standard error and exit 2 (an unreadable answer, a bad variant). */
+function orExit<T>(f: () => T): T {
   try {
-    return getExercise(id);
+    return f();
   } catch (e) {
     fail((e as Error).message);
   }
@@ -299,57 +304,65 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable')
     .action((opts: { json?: boolean }) => {
       const bank = loadBank();
-      if (opts.json) return void process.stdout.write(JSON.stringify(bank.map((e) => ({ id: e.id, kind: e.kind, title: e.title, source: e.source })), null, 2) + '\n');
+      if (opts.json) return void process.stdout.write(JSON.stringify(bank.map((e) => ({ id: e.id, kind: e.kind, title: titleText(e), source: e.source, ...(e.group ? { group: e.group } : {}) })), null, 2) + '\n');
       const w = Math.max(...bank.map((e) => e.id.length));
-      for (const e of bank) process.stdout.write(`${e.id.padEnd(w)}  ${e.title}\n`);
+      for (const e of bank) process.stdout.write(`${e.id.padEnd(w)}  ${titleText(e)}\n`);
     });
   variantOpts(exercise.command('show').description('print the question (variant 0, or a seed / student variant)').argument('<id>', 'exercise id')).action((id: string, opts: VariantChoice) => {
     const e = exerciseOrExit(id);
-    process.stdout.write(`${e.id}: ${e.title}\n\n${questionText(e, opts)}\n`);
+    process.stdout.write(`${e.id}: ${orExit(() => titleText(e, opts))}\n\n${orExit(() => questionText(e, opts))}\n`);
   });
   variantOpts(
     exercise
       .command('check')
-      .description('say whether an answer is right; name the likely mistake when it is wrong')
+      .description('say whether an answer is right; name the likely mistake, or what to look at, when it is wrong')
       .argument('<id>', 'exercise id')
       .requiredOption('-a, --answer <value>', 'the answer (5, 32x32x10, [1, 2], none, …) or a JSON file holding it'),
   ).action((id: string, opts: VariantChoice & { answer: string }) => {
     const e = exerciseOrExit(id);
-    let answer: Answer;
-    try {
-      answer = existsSync(opts.answer) && statSync(opts.answer).isFile() ? (JSON.parse(readFileSync(opts.answer, 'utf8')) as Answer) : parseAnswer(opts.answer);
-    } catch (err) {
-      fail((err as Error).message);
-    }
-    const r = checkAnswer(e, opts, answer);
-    if (r.correct) process.stdout.write(`right: ${e.id}\n`);
-    else {
-      process.stdout.write(`wrong: ${e.id}\n`);
-      if (r.erratum) process.stdout.write(`  That is the value the notes give, and it is an erratum: ${r.erratum}\n`);
-      else if (r.mistake) process.stdout.write(`  Looks like you ${r.mistake}.\n`);
-      process.stdout.write(`  (tolerance: ${r.tolerance}; \`cnn-oracle exercise solve ${e.id}\` works it out)\n`);
-    }
+    const reading: Reading = orExit(() => (existsSync(opts.answer) && statSync(opts.answer).isFile() ? { value: JSON.parse(readFileSync(opts.answer, 'utf8')), notes: [] } : readAnswerFor(e, opts, opts.answer)));
+    const r = orExit(() => checkAnswer(e, opts, reading.value, reading));
+    const lines = [`${r.correct ? 'right' : 'wrong'}: ${e.id}`, ...feedbackLines(r).map((l) => `  ${l}`)];
+    if (!r.correct) lines.push(`  (tolerance: ${r.tolerance}; \`cnn-oracle exercise solve ${e.id}${variantFlags(opts)}\` works it out)`);
+    process.stdout.write(lines.join('\n') + '\n');
     process.exitCode = r.correct ? EXIT.ok : EXIT.failed;
   });
   variantOpts(exercise.command('solve').description('print the worked solution step by step').argument('<id>', 'exercise id')).action((id: string, opts: VariantChoice) => {
     const e = exerciseOrExit(id);
-    process.stdout.write(`${e.id}: ${e.title}\n\n${questionText(e, opts)}\n\n${solutionText(e, opts).map((l, i) => `${i + 1}. ${l}`).join('\n')}\n`);
+    const steps = orExit(() => solutionText(e, opts));
+    process.stdout.write(`${e.id}: ${titleText(e, opts)}\n\n${questionText(e, opts)}\n\n${steps.map((l, i) => `${i + 1}. ${l}`).join('\n')}\n`);
+  });
+
+  variantOpts(
+    exercise
+      .command('sheet')
+      .description('a sheet of the exercises (a student’s variants): text to print, or an HTML page that checks answers in the browser without holding them')
+      .addOption(new Option('-f, --format <format>', 'text: the questions; html: the self-checking page').choices(['text', 'html']).default('text'))
+      .option('-e, --exercises <ids>', 'comma-separated exercise ids (default: the whole bank)')
+      .option('-o, --out <file>', 'write the sheet there instead of standard output'),
+  ).action(async (opts: VariantChoice & { format: 'text' | 'html'; exercises?: string; out?: string }) => {
+    const ids = opts.exercises?.split(',').map((x) => x.trim()).filter(Boolean);
+    for (const id of ids ?? []) exerciseOrExit(id);
+    const { sheetHtml, sheetText } = await import('./exercises/sheet.js');
+    const v: VariantChoice = { seed: opts.seed, student: opts.student };
+    emit(opts.format === 'html' ? await sheetHtml(v, variantFlags(v), ids) : sheetText(v, ids), opts.out);
   });
 
   program
     .command('summary')
-    .description('per-layer table of a sequential model: output shape, activations, parameters, MACs, receptive field')
-    .argument('<model>', 'model JSON (exercises/models/vgg16.json, alexnet.json, lenet5.json)')
+    .description('per-layer table of a model (sequential, or with residual adds and concatenated branches): output shape, activations, parameters, MACs, receptive field')
+    .argument('<model>', 'model JSON (exercises/models/vgg16.json, alexnet.json, resnet18.json, …)')
     .option('--json', 'machine-readable')
     .action((file: string, opts: { json?: boolean }) => {
-      let model;
-      try {
-        model = parseModel(JSON.parse(readFileSync(file, 'utf8')));
-      } catch (e) {
-        fail(`${file}: ${(e as Error).message}`);
-      }
-      if (opts.json) return void process.stdout.write(JSON.stringify(summarize(model), null, 2) + '\n');
-      process.stdout.write(summaryTable(model));
+      const text = orExit(() => {
+        try {
+          const model = parseModel(JSON.parse(readFileSync(file, 'utf8')));
+          return opts.json ? JSON.stringify(summarize(model), null, 2) + '\n' : summaryTable(model);
+        } catch (e) {
+          throw new Error(`${file}: ${(e as Error).message}`);
+        }
+      });
+      process.stdout.write(text);
     });
 
   program

@@ -1,22 +1,33 @@
 /**
- * The exercise bank (exercises/bank.json): loading, per-student variants, answer parsing, checking
- * with a diagnosis of the likely mistake, and grading a whole answer sheet.
+ * The exercise bank (exercises/bank.json): loading, per-student variants (one per question, well
+ * posed, keeping what the question teaches), reading and checking answers with feedback a
+ * student can act on, worked solutions, and grading a whole answer sheet.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import Mustache from 'mustache';
 import { OracleError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { PACKAGE_ROOT } from '../grading/assignment.js';
 import type { GradeResult, TestResult } from '../grading/grade.js';
-import { KINDS, type Answer, type Kind, type P } from './kinds.js';
+import { readAnswer, sameAnswer, shapeOf, MISTAKE_DIGITS, type Expects, type Reading } from './answers.js';
+import { answerText, KINDS, type Answer, type Kind, type P, type WrongAnswer } from './kinds/index.js';
+
+export { sameAnswer } from './answers.js';
 
 export interface Exercise {
   id: string;
   kind: string;
+  /** A Mustache template over the variant's params ({{in}}, {{k}} …; {{#v0}}…{{/v0}} only for the notes' numbers). */
   title: string;
   params: P;
+  /** The deck the exercise comes from ("deck 003 (…)"), or "not in the decks: …". */
   source: string;
+  /** Words of that deck the exercise rests on (checked against shared/course-notes by the tests). */
+  evidence?: string;
+  /** The parts of one question share it: one variant draws the numbers for all of them. */
+  group?: string;
   erratum?: { deckValue: Answer; explanation: string };
 }
 
@@ -50,57 +61,133 @@ export interface VariantChoice {
   student?: string;
 }
 
-export function variantParams(e: Exercise, v: VariantChoice = {}): P {
-  const key = v.student !== undefined ? `student:${v.student}` : v.seed !== undefined && v.seed !== '0' ? `seed:${v.seed}` : undefined;
-  if (!key) return e.params;
-  return kindOf(e).vary(new Rng(`${e.id}/${key}`), e.params);
-}
-
 export const isVariantZero = (v: VariantChoice) => v.student === undefined && (v.seed === undefined || v.seed === '0');
 
+const variantKey = (v: VariantChoice) => (v.student !== undefined ? `student:${v.student}` : `seed:${v.seed}`);
+
+/** The exercises that share this one's variant (its group), in bank order. */
+export const groupOf = (e: Exercise): Exercise[] => (e.group ? loadBank().filter((x) => x.group === e.group) : [e]);
+
 /**
- * Reads an answer as a student would type it: JSON (5, [32, 32, 10], [[1, 2], [3, 4]]), a shape
- * (32x32x10, 32×32×10), a list (0, 1, 2), a percentage (75%), thousands separators (138,344,128),
- * or "none" / "does not fit".
+ * Draws tried before a variant is declared impossible. About 1 in 10 draws of the pickiest
+ * questions (two axes that must both divide evenly) is a good variant; of 300 seeds per question
+ * none needed more than 50.
  */
-export function parseAnswer(text: string): Answer {
-  const t = text.trim();
-  if (/^(none|no|does ?n[o']t fit|does not fit|n\/a)$/i.test(t)) return 'none';
-  try {
-    const v = JSON.parse(t) as unknown;
-    if (typeof v === 'number' || Array.isArray(v) || typeof v === 'string') return v as Answer;
-  } catch {
-    /* not JSON */
+const MAX_DRAWS = 1000;
+const variants = new Map<string, Map<string, P>>();
+
+/**
+ * The numbers of a variant. Variant 0 is the notes' own. Others are drawn, reproducibly from the
+ * group and the seed or student, once for the whole group, and drawn again until every part is a
+ * question the op's own shape checks accept and still teaches what the notes' version teaches
+ * (see `problemWith`).
+ */
+export function variantParams(e: Exercise, v: VariantChoice = {}): P {
+  if (isVariantZero(v)) return e.params;
+  const members = groupOf(e);
+  const gid = e.group ?? e.id;
+  const key = `${gid}/${variantKey(v)}`;
+  if (!variants.has(key)) {
+    let found: Map<string, P> | undefined;
+    let last: string | undefined;
+    for (let attempt = 0; attempt < MAX_DRAWS && !found; attempt++) {
+      const seed = attempt ? `${key}#${attempt}` : key;
+      const drawn = new Map(members.map((m) => [m.id, kindOf(m).vary(new Rng(seed), m.params)]));
+      last = members.map((m) => problemWith(m, drawn.get(m.id)!)).find((r) => r !== undefined);
+      if (last === undefined) found = drawn;
+    }
+    if (!found) throw new OracleError('INTERNAL', `no well-posed variant of ${gid} for ${variantKey(v)} in ${MAX_DRAWS} draws (the last: ${last})`);
+    variants.set(key, found);
   }
-  if (/^-?\d{1,3}(,\d{3})+(\.\d+)?$/.test(t)) return Number(t.replace(/,/g, ''));
-  if (/^-?[\d.]+\s*%$/.test(t)) return Number(t.replace('%', ''));
-  if (/^\d+(\s*[x×*]\s*\d+)+$/i.test(t)) return t.split(/\s*[x×*]\s*/i).map(Number);
-  if (/^[-\d.\s,;]+$/.test(t) && /[,;\s]/.test(t)) return t.split(/[\s,;]+/).filter(Boolean).map(Number);
-  const n = Number(t);
-  if (t !== '' && !Number.isNaN(n)) return n;
-  throw new OracleError('INVALID_CASE', `could not read the answer ${JSON.stringify(text)}: give a number, a shape like 32x32x10, a list, JSON, or "none"`);
+  return variants.get(key)!.get(e.id)!;
 }
 
-/** Equal as answers: same structure; integers exactly (for exact kinds), reals to 4 significant digits. */
-export function sameAnswer(got: Answer, want: Answer, exact: boolean): boolean {
-  if (Array.isArray(want)) {
-    if (!Array.isArray(got)) return want.length === 1 ? sameAnswer(got, want[0], exact) : false;
-    return got.length === want.length && want.every((w, i) => sameAnswer(got[i], w, exact));
+/**
+ * Why these numbers are not a good variant of the exercise, or undefined when they are: the op
+ * rejects them; the answer is not a finite number; the kind's own test of the point fails (an
+ * uneven size turned even, no pair at the NMS threshold …); or a mistake the notes' numbers can
+ * diagnose can no longer be told from the answer or from another mistake.
+ */
+export function problemWith(e: Exercise, p: P): string | undefined {
+  const k = kindOf(e);
+  try {
+    const want = k.answer(p);
+    if (!finite(want)) return `the answer ${JSON.stringify(want)} is not finite`;
+    k.question(p);
+    k.steps(p);
+    const keeps = k.keeps?.(p, e.params) ?? true;
+    if (keeps !== true) return keeps;
+    const have = diagnosable(k, p, want);
+    const lost = [...baseDiagnosable(e)].find((id) => !have.has(id));
+    return lost === undefined ? undefined : `the mistake "${lost}" cannot be told from the answer`;
+  } catch (err) {
+    return (err as Error).message;
   }
-  if (typeof want === 'string' || typeof got === 'string') return String(got).toLowerCase() === String(want).toLowerCase();
-  if (typeof got !== 'number' || Number.isNaN(got)) return false;
-  if (exact && Number.isInteger(want)) return got === want;
-  if (want === 0) return Math.abs(got) <= 5e-5;
-  const unit = Math.pow(10, Math.floor(Math.log10(Math.abs(want))) - 3); // the 4th significant digit
-  return Math.abs(got - want) <= 0.5 * unit + 1e-12 * Math.abs(want);
+}
+
+const finite = (a: Answer): boolean => (Array.isArray(a) ? a.length > 0 && a.every(finite) : typeof a === 'string' || Number.isFinite(a));
+
+/** The mistakes that checking reports when a student gives exactly their value. */
+function diagnosable(k: Kind, p: P, want: Answer, ms = k.mistakes(p)): Set<string> {
+  const ids = new Set<string>();
+  for (const m of tellableMistakes(ms, want, k.exact)) if (firstMistake(ms, m.value, k.exact, want) === m) ids.add(m.id ?? m.label);
+  return ids;
+}
+
+const baseIds = new Map<string, Set<string>>();
+function baseDiagnosable(e: Exercise): Set<string> {
+  if (!baseIds.has(e.id)) baseIds.set(e.id, diagnosable(kindOf(e), e.params, kindOf(e).answer(e.params)));
+  return baseIds.get(e.id)!;
+}
+
+/** The mistakes worth telling apart: a finite value that is not the answer, in the order checking tries them. */
+export const tellableMistakes = (ms: WrongAnswer[], want: Answer, exact: boolean) => ms.filter((m) => finite(m.value) && !sameAnswer(m.value, want, exact));
+
+function firstMistake(ms: WrongAnswer[], answer: Answer, exact: boolean, want: Answer): WrongAnswer | undefined {
+  return tellableMistakes(ms, want, exact).find((m) => sameAnswer(answer, m.value, exact, MISTAKE_DIGITS));
+}
+
+/** What the question states about its answer: the student's page and `check` read answers with it. */
+export function expectsOf(e: Exercise, p: P): Expects {
+  const k = kindOf(e);
+  return { exact: k.exact, scalar: !Array.isArray(k.answer(p)), ...(k.expects?.(p) ?? {}) };
+}
+
+/** Reads an answer as the question expects it (see answers.ts readAnswer). */
+export function readAnswerFor(e: Exercise, v: VariantChoice, text: string): Reading {
+  try {
+    return readAnswer(text, expectsOf(e, variantParams(e, v)));
+  } catch (err) {
+    throw new OracleError('INVALID_CASE', (err as Error).message);
+  }
+}
+
+/**
+ * Reads an answer without knowing its question: one number where the text is one (thousands
+ * separators and K / M suffixes allowed), else a shape, list or matrix.
+ */
+export function parseAnswer(text: string): Answer {
+  try {
+    const one = readAnswer(text, { exact: true, scalar: true });
+    // "5x5" read as one number is only right when the question asks for one; here nothing says so
+    return one.notes.length ? readAnswer(text, { exact: true, scalar: false }).value : one.value;
+  } catch (err) {
+    throw new OracleError('INVALID_CASE', (err as Error).message);
+  }
 }
 
 export interface CheckOutcome {
   correct: boolean;
   /** The likely mistake, when the answer matches one. */
   mistake?: string;
+  /** The mistake is a slip of the notes themselves. */
+  slip?: boolean;
   /** When the answer is the notes' erratum value: why it is wrong. */
   erratum?: string;
+  /** How the answer was read, when not literally (5x5 as 5, 0.75 as 75 %). */
+  notes: string[];
+  /** What else the student can act on: wrong cells, a wrong shape, a rounded count, the method. */
+  advice?: string;
   /** The tolerance the question states. */
   tolerance: string;
 }
@@ -109,15 +196,62 @@ export function toleranceText(k: Kind): string {
   return k.exact ? 'exact (integers); reals to 4 significant digits' : '4 significant digits';
 }
 
-export function checkAnswer(e: Exercise, v: VariantChoice, answer: Answer): CheckOutcome {
+export function checkAnswer(e: Exercise, v: VariantChoice, answer: Answer, reading?: Reading): CheckOutcome {
   const k = kindOf(e);
   const p = variantParams(e, v);
   const want = k.answer(p);
-  const tolerance = toleranceText(k);
-  if (sameAnswer(answer, want, k.exact)) return { correct: true, tolerance };
-  if (e.erratum && isVariantZero(v) && sameAnswer(answer, e.erratum.deckValue, false)) return { correct: false, erratum: e.erratum.explanation, tolerance };
-  for (const m of k.mistakes(p)) if (!sameAnswer(m.value, want, k.exact) && sameAnswer(answer, m.value, k.exact)) return { correct: false, mistake: m.label, tolerance };
-  return { correct: false, tolerance };
+  const base = { tolerance: toleranceText(k), notes: reading?.notes ?? [] };
+  if (sameAnswer(answer, want, k.exact)) return { correct: true, ...base };
+  if (e.erratum && isVariantZero(v) && sameAnswer(answer, e.erratum.deckValue, k.exact, MISTAKE_DIGITS)) return { correct: false, erratum: e.erratum.explanation, ...base };
+  const m = firstMistake(k.mistakes(p), answer, k.exact, want);
+  if (m) return { correct: false, mistake: m.label, ...(m.slip ? { slip: true } : {}), ...base };
+  return { correct: false, advice: adviceFor(k, p, answer, want, reading), ...base };
+}
+
+/** Feedback for a wrong answer no mistake explains, that does not give the answer away. */
+function adviceFor(k: Kind, p: P, answer: Answer, want: Answer, reading?: Reading): string {
+  if (typeof answer === 'number' && typeof want === 'number' && Number.isInteger(answer) && Number.isInteger(want)) {
+    const sig = String(Math.abs(answer)).replace(/0+$/, '').length;
+    if ((reading?.abbreviated || /000$/.test(String(answer))) && sig < String(Math.abs(want)).length && Number(want.toPrecision(sig)) === answer) return `that is the count rounded to ${sig} significant digit${sig > 1 ? 's' : ''}: give the exact count`;
+    if (reading?.abbreviated) return 'give the exact count, not a rounded one';
+  }
+  const [gs, ws] = [shapeOf(answer), shapeOf(want)];
+  if (JSON.stringify(gs) !== JSON.stringify(ws)) {
+    if (!ws.length) return `the question asks for one number; hint: ${k.hint(p)}`;
+    return `the shape is wrong: you gave ${gs === 'ragged' ? 'rows of different lengths' : gs.length ? gs.join('×') + ' values' : 'one number'}; hint: ${k.hint(p)}`;
+  }
+  if (Array.isArray(want) && ws !== 'ragged' && ws.length) {
+    const cells = wrongCells(answer as Answer[], want, k.exact);
+    const total = (ws as number[]).reduce((a, b) => a * b, 1);
+    const [one, many, where] = ws.length === 1 ? ['entry', 'entries', 'from 1'] : ['cell', 'cells', ws.length === 2 ? 'row, column from 1' : 'indices from 1'];
+    const shown = cells.slice(0, 6).join(', ') + (cells.length > 6 ? ', …' : '');
+    return `${cells.length} of ${total} ${total === 1 ? one : many} wrong (${where}): ${shown}${cells.length < total ? '; the others are right' : ''}; hint: ${k.hint(p)}`;
+  }
+  return `hint: ${k.hint(p)}`;
+}
+
+function wrongCells(got: Answer[], want: Answer[], exact: boolean, at: number[] = []): string[] {
+  return want.flatMap((w, i) => {
+    const here = [...at, i + 1];
+    if (Array.isArray(w)) return wrongCells(got[i] as Answer[], w, exact, here);
+    return sameAnswer(got[i], w, exact) ? [] : [here.length > 1 ? `(${here.join(', ')})` : String(here[0])];
+  });
+}
+
+/** The lines `check` prints under "right:" or "wrong:", and an answer sheet's message. */
+export function feedbackLines(r: CheckOutcome): string[] {
+  const lines = r.notes.map((n) => `(${n})`);
+  if (r.erratum) lines.push(`That is the value the notes give, and it is an erratum: ${r.erratum}`);
+  else if (r.mistake) lines.push(`Looks like you ${r.mistake}.`);
+  else if (r.advice) lines.push(r.advice[0].toUpperCase() + r.advice.slice(1) + '.');
+  return lines;
+}
+
+const noEscape = { escape: (s: string) => s };
+
+/** The title with the variant's numbers. */
+export function titleText(e: Exercise, v: VariantChoice = {}): string {
+  return Mustache.render(e.title, { ...variantParams(e, v), v0: isVariantZero(v) }, {}, noEscape);
 }
 
 export function questionText(e: Exercise, v: VariantChoice = {}): string {
@@ -125,11 +259,20 @@ export function questionText(e: Exercise, v: VariantChoice = {}): string {
   return `${k.question(variantParams(e, v))}\n(Tolerance: ${toleranceText(k)}.)`;
 }
 
+/** The worked solution, its last line the answer as `check` accepts it. */
 export function solutionText(e: Exercise, v: VariantChoice = {}): string[] {
   const p = variantParams(e, v);
-  const steps = kindOf(e).steps(p);
+  const k = kindOf(e);
+  const steps = k.steps(p);
   if (e.erratum && isVariantZero(v)) steps.push(`Erratum: ${e.erratum.explanation}`);
+  steps.push(`Answer: ${answerText(k.answer(p))}`);
   return steps;
+}
+
+/** The options that select this variant on the command line (`--student ada`). */
+export function variantFlags(v: VariantChoice): string {
+  const q = (s: string) => (/^[\w.@:+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  return v.student !== undefined ? ` --student ${q(v.student)}` : !isVariantZero(v) ? ` --seed ${q(v.seed!)}` : '';
 }
 
 /** An answer sheet: `{ "student": "ada", "variant": "student" | 0, "answers": { id: value } }`. */
@@ -158,11 +301,11 @@ export function gradeSheet(sheet: Sheet, opts: { student?: string; file: string;
       const raw = sheet.answers[id];
       if (raw === undefined) message = 'not answered';
       else {
-        const ans = typeof raw === 'string' ? parseAnswer(raw) : (raw as Answer);
-        const r = checkAnswer(e, v, ans);
+        const reading = typeof raw === 'string' ? readAnswerFor(e, v, raw) : undefined;
+        const r = checkAnswer(e, v, reading ? reading.value : (raw as Answer), reading);
         passed = r.correct;
         if (!passed) {
-          message = r.erratum ? `wrong: ${r.erratum}` : r.mistake ? `wrong: looks like you ${r.mistake}` : 'wrong';
+          message = `wrong: ${feedbackLines(r).join(' ')}`;
           if (r.mistake) diagnosis = { id: `${e.kind}/mistake`, title: r.mistake, explanation: `Looks like you ${r.mistake}.` };
         }
       }
@@ -197,3 +340,4 @@ export function gradeSheet(sheet: Sheet, opts: { student?: string; file: string;
     graderErrors: [],
   };
 }
+
