@@ -71,24 +71,35 @@ export interface GradeResult {
   graderErrors: string[];
 }
 
-/** The first catalogue mistake whose outputs the submission's outputs match. */
-export function diagnose(op: OpDef, inputs: Inputs, params: Record<string, unknown>, got: Outputs, policy: TolerancePolicy): Mistake | undefined {
+/**
+ * The first catalogue mistake whose numerical signature the submission's outputs carry: on the
+ * outputs the mistake marks (its signature), the answer matches one of the ways of writing the
+ * mistake, within the tolerance, where that way differs from the right answer. Outputs outside the
+ * signature are not looked at, so a student who makes the mistake consistently (an unbiased
+ * batchVar along with the unbiased normalisation) is recognised too.
+ */
+export function diagnose(op: OpDef, inputs: Inputs, params: Record<string, unknown>, got: Outputs, policy: TolerancePolicy, expected?: Outputs): Mistake | undefined {
   for (const m of mistakesFor(op.name)) {
-    let wrong: Outputs;
+    let ways: Outputs[];
     try {
-      wrong = m.apply(inputs, params);
+      ways = [m.apply(inputs, params), ...(m.alsoWrittenAs?.(inputs, params) ?? [])];
     } catch {
       continue;
     }
-    const names = Object.keys(got).filter((k) => wrong[k]);
-    if (!names.length) continue;
-    let allowed: ReturnType<typeof allowances>;
-    try {
-      allowed = allowances(op, inputs, params, Object.fromEntries(names.map((k) => [k, wrong[k]])), policy);
-    } catch {
-      continue;
+    const signature = m.signature ?? [op.outputs[0].name];
+    for (const wrong of ways) {
+      const names = signature.filter((k) => got[k] && wrong[k]);
+      if (!names.length) continue;
+      let allowed: ReturnType<typeof allowances>;
+      try {
+        allowed = allowances(op, inputs, params, wrong, policy); // an op's bound may need all its outputs
+      } catch {
+        continue;
+      }
+      // a way of writing the mistake that gives the right answer here says nothing
+      if (expected && names.every((k) => expected[k] && compareArrays(wrong[k], expected[k], allowed[k]).ok)) continue;
+      if (names.every((k) => compareArrays(got[k], wrong[k], allowed[k]).ok)) return m;
     }
-    if (names.every((k) => compareArrays(got[k], wrong[k], allowed[k]).ok)) return m;
   }
   return undefined;
 }
@@ -257,7 +268,7 @@ async function gradeCase(t: TestSpec, c: GradingCase, ask: Ask): Promise<CaseRes
   r.rung = check.rung;
   r.message = check.message;
   if (t.feedback.diagnose && check.got && (check.rung === 'shape' || check.rung === 'values' || check.rung === 'finite')) {
-    const m = diagnose(c.op, c.inputs, c.params, check.got, t.tolerance);
+    const m = diagnose(c.op, c.inputs, c.params, check.got, t.tolerance, c.expected);
     if (m) r.diagnosis = { id: m.id, title: m.title, explanation: m.explanation };
   }
   if (t.feedback.showInputs) {

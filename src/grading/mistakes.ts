@@ -20,6 +20,14 @@ export interface Mistake {
   explanation: string;
   /** The wrong implementation, on validated inputs and resolved params. */
   apply(inputs: Inputs, params: Params): Outputs;
+  /** Other ways students write the same mistake (e.g. all the padding on one side instead of half of it). */
+  alsoWrittenAs?(inputs: Inputs, params: Params): Outputs[];
+  /**
+   * The outputs that carry the mistake's numerical signature (default: the op's first output).
+   * Only these must match: a student who makes the mistake may get the other outputs right, or
+   * wrong in a way consistent with it (an unbiased batchVar along with the unbiased normalisation).
+   */
+  signature?: string[];
   /** A case that exposes the mistake. */
   trigger: { inputs: Record<string, { shape: number[]; data: number[]; dtype?: 'int64' }>; params: Params };
 }
@@ -28,16 +36,16 @@ const ref = (op: string, inputs: Inputs, params: Params): Outputs => getOp(op).r
 const t = (shape: number[], data: number[]) => ({ shape, data });
 const range = (n: number, start = 0) => Array.from({ length: n }, (_, i) => i + start);
 
-/** batchNorm in training mode with the variance rescaled (unbiased) or eps misplaced. */
+/** batchNorm with the variance rescaled (unbiased, training only) or eps misplaced (also in inference, on the running statistics). */
 function wrongBatchNorm(inputs: Inputs, params: Params, how: 'unbiased' | 'eps-outside'): Outputs {
   const p = resolveParams(getOp('batchNorm'), params);
   const r = ref('batchNorm', inputs, p);
-  if (!p.training) return r;
+  if (!p.training && how === 'unbiased') return r;
   const [N, C] = inputs.x.shape;
   const inner = inputs.x.shape.slice(2).reduce((a, b) => a * b, 1);
   const n = N * inner;
-  const mean = flat(r.batchMean!);
-  const variance = flat(r.batchVar!);
+  const mean = p.training ? flat(r.batchMean!) : flat(inputs.runningMean);
+  const variance = p.training ? flat(r.batchVar!) : flat(inputs.runningVar);
   const g = inputs.weight ? flat(inputs.weight) : undefined;
   const b = inputs.bias ? flat(inputs.bias) : undefined;
   const x = flat(inputs.x);
@@ -50,6 +58,13 @@ function wrongBatchNorm(inputs: Inputs, params: Params, how: 'unbiased' | 'eps-o
   return { ...r, y: fromData(y, inputs.x.shape) };
 }
 
+/** conv2d with its resolved padding changed. */
+function withPads(i: Inputs, p: Params, change: (pads: { begin: number[]; end: number[] }) => { begin: number[]; end: number[] }): Outputs {
+  const g = convGeometry(resolveParams(getOp('conv2d'), p), i.weight.shape.slice(2), 2);
+  return { y: conv2dRef(i.x, i.weight, i.bias, { ...g, pads: change(g.pads) }) };
+}
+
+/** In catalogue order; where two describe one answer, the more specific comes first ("same" with its extra at the start is also padding on one side). */
 export const MISTAKES: Mistake[] = [
   {
     id: 'conv2d/flipped-kernel',
@@ -60,28 +75,26 @@ export const MISTAKES: Mistake[] = [
     trigger: { inputs: { x: t([1, 1, 3, 3], range(9, 1)), weight: t([1, 1, 2, 2], [1, 2, 3, 4]) }, params: {} },
   },
   {
-    id: 'conv2d/one-sided-padding',
-    op: 'conv2d',
-    title: 'the padding is applied on one side only',
-    explanation: 'Padding p adds p rows above AND below and p columns left AND right; you padded only the top and left.',
-    apply(i, p) {
-      const rp = resolveParams(getOp('conv2d'), p);
-      const g = convGeometry(rp, i.weight.shape.slice(2), 2);
-      return { y: conv2dRef(i.x, i.weight, i.bias, { ...g, pads: { begin: g.pads.begin, end: [0, 0] } }) };
-    },
-    trigger: { inputs: { x: t([1, 1, 3, 3], range(9, 1)), weight: t([1, 1, 3, 3], new Array(9).fill(1)) }, params: { padding: 1 } },
-  },
-  {
     id: 'conv2d/same-extra-at-start',
     op: 'conv2d',
     title: '"same" padding puts the odd extra row/column at the start',
     explanation: 'With an even kernel, "same" needs an odd total padding d·(k−1); PyTorch and TensorFlow put the extra one at the end (bottom/right), not at the start.',
-    apply(i, p) {
-      const rp = resolveParams(getOp('conv2d'), p);
-      const g = convGeometry(rp, i.weight.shape.slice(2), 2);
-      return { y: conv2dRef(i.x, i.weight, i.bias, { ...g, pads: { begin: g.pads.end, end: g.pads.begin } }) };
-    },
+    // only "same" has an extra to misplace; on explicit padding this answer is another mistake
+    apply: (i, p) => withPads(i, p, (b) => (p.padding === 'same' ? { begin: b.end, end: b.begin } : b)),
     trigger: { inputs: { x: t([1, 1, 3, 3], range(9, 1)), weight: t([1, 1, 2, 2], [1, 2, 3, 4]) }, params: { padding: 'same' } },
+  },
+  {
+    id: 'conv2d/one-sided-padding',
+    op: 'conv2d',
+    title: 'the padding is applied on one side only',
+    explanation: 'Padding p adds p rows above AND below and p columns left AND right; you padded only the top and left.',
+    apply: (i, p) => withPads(i, p, (b) => ({ begin: b.begin, end: [0, 0] })),
+    alsoWrittenAs: (i, p) => [
+      withPads(i, p, (b) => ({ begin: [0, 0], end: b.end })), // only at the bottom and the right
+      withPads(i, p, (b) => ({ begin: [b.begin[0] + b.end[0], b.begin[1] + b.end[1]], end: [0, 0] })), // all of it at the top and the left
+      withPads(i, p, (b) => ({ begin: [0, 0], end: [b.begin[0] + b.end[0], b.begin[1] + b.end[1]] })), // all of it at the bottom and the right
+    ],
+    trigger: { inputs: { x: t([1, 1, 3, 3], range(9, 1)), weight: t([1, 1, 3, 3], new Array(9).fill(1)) }, params: { padding: 1 } },
   },
   {
     id: 'batchNorm/unbiased-variance',
@@ -105,6 +118,7 @@ export const MISTAKES: Mistake[] = [
     title: 'the running variance is updated with the biased variance',
     explanation: 'PyTorch stores the unbiased variance σ²·n/(n−1) in running_var (runningVarEstimator "unbiased"); ONNX and Keras store the biased one.',
     apply: (i, p) => ref('batchNorm', i, { ...p, runningVarEstimator: p.runningVarEstimator === 'biased' ? 'unbiased' : 'biased' }),
+    signature: ['runningVar'],
     trigger: { inputs: { x: t([4, 1], [1, 2, 3, 4]), runningMean: t([1], [0]), runningVar: t([1], [1]) }, params: { training: true } },
   },
   {
