@@ -158,6 +158,18 @@ createInterface({ input: process.stdin }).on('line', (l) => {
     expect(r.tests[0].cases[0].message).toMatch(/network: E/);
   });
 
+  it('shrinking a slow submission never leaves a request running for the next case', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slow-'));
+    // each call takes 0.7 s and is wrong: shrinking runs out of its budget in the middle of a run
+    writeFileSync(join(dir, 'index.mjs'), `import { conv2d as right } from './correct.js';\nexport function conv2d(i, p) { const t = Date.now() + 700; while (Date.now() < t); const y = right(i, p); y.data = y.data.map((v) => v + 1); return y; }\n`);
+    copyFileSync(join(JS, 'correct.js'), join(dir, 'correct.js'));
+    const a = parseAssignment({ name: 'slow', timeLimitMs: 2000, tests: [{ op: 'conv2d', random: 2 }] }, dir);
+    const r = await grade(jsSubmission(dir, {}), a);
+    const cases = r.tests[0].cases;
+    expect(cases.map((c) => c.rung)).toEqual(['values', 'values']);
+    for (const c of cases) expect(c.ms).toBeLessThan(2000);
+  }, 90000);
+
   it('random cases are seeded per student: reproducible, and different between students', async () => {
     const t = INTRO.tests.find((x) => x.op === 'conv2d')!;
     const a1 = (await collectCases(INTRO, t, 'ada')).filter((c) => c.random);

@@ -205,6 +205,13 @@ describe.each(MODES)('the %s sandbox against hostile submissions', (mode) => {
     expect(test(g, 'conv2d').cases[0].message).toMatch(/wrote more than [\d.]+ MiB on one line of standard output/);
   });
 
+  it('endless chatter on standard error and standard output is bounded too', () => {
+    const g = graded(py('chatter.py'), 'py');
+    expect(g.result.score).toBe(1);
+    expect(test(g, 'conv2d').cases[0].message).toMatch(/wrote more than 64\.0 MiB to standard (error|output)/);
+    expect(g.result.log.length).toBeLessThan(80 * 1024);
+  });
+
   it('a time limit is what it says, start-up apart, and a timed-out program (and its children) does not live on', () => {
     const a = join(S.work, `spin-${mode}.json`);
     const raw = JSON.parse(readFileSync(join(ROOT, 'examples', 'assignments', 'intro.json'), 'utf8'));

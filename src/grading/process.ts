@@ -91,6 +91,9 @@ export function resolveSubmissionFile(path: string): string {
   throw new SubmissionError(`${path}: a folder submission needs package.json "main" or an index.{ts,js,mjs} file (found: ${found})`);
 }
 
+/** What a submission may write besides its answers (logs, stray lines) while answering one case. */
+export const OTHER_OUTPUT_LIMIT = 64 << 20;
+
 const TS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 
 /** Whether a JS submission needs TypeScript (its entry, or any file in its folder). */
@@ -260,7 +263,10 @@ export class SubmissionProcess {
     this.lines = lines;
     child.stdin!.on('error', () => {});
     child.stdout!.on('data', (d: Buffer) => lines.push(d));
-    child.stderr!.on('data', (d: Buffer) => this.log.add(d.toString('utf8')));
+    child.stderr!.on('data', (d: Buffer) => {
+      this.log.add(d.toString('utf8'));
+      this.countOther(d.length, 'standard error');
+    });
     child.on('error', (e) => this.log.add(`[grader] could not start the submission: ${e.message}\n`));
     child.on('exit', (code, signal) => {
       if (this.child !== child) return;
@@ -296,10 +302,18 @@ export class SubmissionProcess {
         return;
       }
       this.log.add(`[stdout] ${line.slice(0, 200)}\n`);
+      this.countOther(line.length + 1, 'standard output');
       return;
     }
     this.pending = undefined;
     p.finish({ ok: true, response: msg, ms: 0 });
+  }
+
+  /** Bytes of other output (logs, stray lines) during the request in flight, bounded by OTHER_OUTPUT_LIMIT. */
+  private other = 0;
+  private countOther(bytes: number, where: string): void {
+    this.other += bytes;
+    if (this.pending && this.other > OTHER_OUTPUT_LIMIT) this.fail('output', `wrote more than ${fmtBytes(OTHER_OUTPUT_LIMIT)} to ${where} and the other stream while answering one case`);
   }
 
   /** Ends the case in flight with a failure and kills every process of the sandbox. */
@@ -320,6 +334,7 @@ export class SubmissionProcess {
       this.frozen = false;
     }
     this.lines!.max = maxBytes;
+    this.other = 0;
     const t0 = performance.now();
     return new Promise<Outcome>((resolveOutcome) => {
       let polls = 0;
