@@ -8,13 +8,14 @@ import { createWriteStream, existsSync, readFileSync, statSync, writeFileSync, t
 import { dirname, resolve as resolvePath } from 'node:path';
 import { checkRaw, encodeInputs, encodeOutputs, evaluateRaw, FileError, prepareCase, readCaseFile, type Backend } from './cases.js';
 import { gradCheck } from './gradcheck.js';
-import { assignmentSchema, collectCases, defaultAssignment, defaultAssignmentJSON, loadAssignment, type Assignment } from './grading/assignment.js';
-import { grade } from './grading/grade.js';
-import { gradeAll, gradebook } from './grading/batch.js';
-import { jsSubmission, type SubmissionSpec } from './grading/process.js';
-import { capabilities, chooseMode, UID_BASE } from './sandbox/capabilities.js';
-import { FORMATS, render, type Format } from './grading/report.js';
-import { checkAnswer, feedbackLines, getExercise, gradeSheet, isSheet, loadBank, readAnswerFor, questionText, solutionText, titleText, variantFlags, type Exercise, type Sheet, type VariantChoice } from './exercises/bank.js';
+import { assignmentSchema, collectCases, defaultAssignment, defaultAssignmentJSON, loadAssignment, VISIBILITIES, type Assignment, type Visibility } from './grading/assignment.js';
+import { gradeAll, mistakeSummary } from './grading/batch.js';
+import { gradeCommand, GRADE_EXIT, UsageError } from './grading/command.js';
+import { closeAll } from './grading/process.js';
+import { exportTo, PLATFORMS, type Platform } from './grading/export.js';
+import { capabilities, chooseMode, uidBase } from './sandbox/capabilities.js';
+import { AUDIENCES, FORMATS, type Audience, type Format } from './grading/report.js';
+import { checkAnswer, feedbackLines, getExercise, loadBank, readAnswerFor, questionText, solutionText, titleText, variantFlags, type Exercise, type VariantChoice } from './exercises/bank.js';
 import type { Reading } from './exercises/answers.js';
 import { parseModel, summarize, summaryTable } from './exercises/summary.js';
 import { loadTarget } from './conformance/targets.js';
@@ -78,14 +79,9 @@ function orExit<T>(f: () => T): T {
   }
 }
 
-/** An exercise answer sheet ({"answers": {...}}), or undefined when the JSON file is something else. */
-function readSheet(file: string): Sheet | undefined {
-  try {
-    const v: unknown = JSON.parse(readFileSync(file, 'utf8'));
-    return isSheet(v) ? v : undefined;
-  } catch {
-    return undefined;
-  }
+function revealOrExit(v: string[] | undefined): Visibility[] {
+  for (const x of v ?? []) if (!(VISIBILITIES as readonly string[]).includes(x)) fail(`--reveal: ${JSON.stringify(x)} is not a visibility (${VISIBILITIES.join(', ')})`);
+  return (v ?? []) as Visibility[];
 }
 
 function loadOrExit(file: string) {
@@ -188,39 +184,35 @@ export function buildProgram(): Command {
 
   program
     .command('grade')
-    .description('grade a submission (JS/TS module, or any program with --command) against an assignment')
+    .description('grade a submission (JS/TS module, any program with --command, or an exercise answer sheet) against an assignment')
     .argument('[submission]', 'a .js/.ts/.mjs file or a folder (package.json main or index.*); an exercise answer sheet (.json); the working folder with --command')
-    .option('-a, --assignment <file>', 'assignment file (default: the built-in assignment of every op)')
+    .option('-a, --assignment <file>', 'assignment file (default: the built-in assignment of every op; for a sheet, every exercise)')
     .option('-c, --command <cmd>', 'run this program and talk the line protocol to it (any language)')
     .option('--adapter <file>', 'instructor adapter module mapping catalogue calls onto the student’s functions')
     .option('--allow-read <path...>', 'more files or folders the submission may read, at their own paths (its own copy always)')
     .option('--unsafe-no-sandbox', 'where no sandbox is available, run the submission with the grader’s own rights (only for code you trust)')
-    .option('-s, --student <id>', 'student id (seeds the random cases)', 'student')
+    .option('-s, --student <id>', 'student id: seeds the random cases and picks exercise variants (default: from Gradescope’s or PrairieLearn’s metadata, else "student")')
     .addOption(new Option('-f, --format <format>', 'results format').choices([...FORMATS]).default('text'))
-    .option('-o, --out <file>', 'write the results there instead of standard output')
+    .option('-o, --out <file>', 'write the results there (atomically) instead of standard output')
+    .addOption(new Option('--audience <who>', 'who reads the results: a student sees nothing of tests not visible yet').choices([...AUDIENCES]).default('student'))
+    .option('--reveal <visibility...>', 'visibilities that count as visible now (after_due_date, after_published, hidden)')
+    .option('--fail-under <percent>', 'exit 3 when the score is below this percentage of the points (GitHub Classroom, CI)')
+    .option('--github-output', 'also append GitHub Classroom’s runner result (result=<base64>) to $GITHUB_OUTPUT')
     .addOption(expectedBackendOption())
-    .action(async (submission: string | undefined, opts: { assignment?: string; command?: string; adapter?: string; allowRead?: string[]; unsafeNoSandbox?: boolean; student: string; format: Format; out?: string; backend: Backend }) => {
-      const sheet = submission && /\.json$/i.test(submission) && !opts.command ? readSheet(submission) : undefined;
-      if (sheet) {
-        const result = gradeSheet(sheet, { student: opts.student === 'student' ? undefined : opts.student, file: submission! });
-        const text = render(result, opts.format);
-        emit(text, opts.out);
-        return;
-      }
-      const a = assignmentOrExit(opts.assignment);
-      let spec: SubmissionSpec;
+    .action(async (submission: string | undefined, opts: { assignment?: string; command?: string; adapter?: string; allowRead?: string[]; unsafeNoSandbox?: boolean; student?: string; format: Format; out?: string; backend: Backend; audience: Audience; reveal?: string[]; failUnder?: string; githubOutput?: boolean }) => {
+      const failUnder = opts.failUnder === undefined ? undefined : Number(opts.failUnder);
+      if (failUnder !== undefined && !(failUnder >= 0 && failUnder <= 100)) fail(`--fail-under must be a percentage from 0 to 100, got ${JSON.stringify(opts.failUnder)}`);
+      const reveal = revealOrExit(opts.reveal);
+      let run;
       try {
-        const readable = opts.allowRead?.map((p) => resolvePath(p));
-        if (opts.command) spec = { kind: 'command', command: opts.command, cwd: submission ?? process.cwd(), readable };
-        else if (!submission) fail('give a submission file or folder, or --command');
-        else spec = jsSubmission(submission, { adapter: opts.adapter && resolvePath(opts.adapter), readable });
+        run = await gradeCommand(submission, { ...opts, failUnder, view: { audience: opts.audience, reveal } });
       } catch (e) {
-        fail((e as Error).message);
+        if (e instanceof UsageError) fail(e.message);
+        throw e;
       }
-      const result = await grade(spec, a, { student: opts.student, backend: opts.backend, unsafeNoSandbox: opts.unsafeNoSandbox, resultsDirs: opts.out ? [dirname(resolvePath(opts.out))] : [] });
-      const text = render(result, opts.format);
-      emit(text, opts.out);
-      process.exitCode = result.graderErrors.length ? EXIT.failed : EXIT.ok;
+      if (!opts.out) process.stdout.write(run.text);
+      if (run.exit === GRADE_EXIT.usage || run.exit === GRADE_EXIT.graderFailed) for (const e of run.result.graderErrors) process.stderr.write(`cnn-oracle: ${e}\n`);
+      process.exitCode = run.exit;
     });
 
   program
@@ -238,7 +230,7 @@ export function buildProgram(): Command {
       if (opts.json) return void process.stdout.write(JSON.stringify({ mode, ...caps }, null, 2) + '\n');
       const what: Record<string, string> = {
         bwrap: 'bubblewrap: own mount, PID, network and user namespaces; a non-root uid without capabilities' + (caps.root ? ', and a dedicated unprivileged uid on the host' : ''),
-        uid: `a dedicated unprivileged uid (from ${UID_BASE}), the grader's files checked unreadable to it` + (caps.netns ? ', no network' : ', WITH network access (the container must cut it off)'),
+        uid: `a dedicated unprivileged uid (from ${uidBase()}), the grader's files checked unreadable to it` + (caps.netns ? ', no network' : ', WITH network access (the container must cut it off)'),
         none: 'NONE: grading refuses to run submissions unless --unsafe-no-sandbox is given',
       };
       process.stdout.write(`sandbox: ${mode} — ${what[mode]}\n`);
@@ -259,22 +251,57 @@ export function buildProgram(): Command {
     .option('--unsafe-no-sandbox', 'where no sandbox is available, run the submissions with the grader’s own rights (only for code you trust)')
     .addOption(new Option('-f, --format <format>', 'also write each student’s results in this format').choices([...FORMATS]))
     .option('--out-dir <dir>', 'folder for the per-student results (with --format)')
+    .addOption(new Option('--audience <who>', 'who reads the per-student results').choices([...AUDIENCES]).default('instructor'))
+    .option('--reveal <visibility...>', 'visibilities that count as visible now (with --audience student)')
     .addOption(expectedBackendOption())
-    .action(async (dir: string, opts: { assignment?: string; csv: string; jobs: string; command?: string; adapter?: string; allowRead?: string[]; unsafeNoSandbox?: boolean; format?: Format; outDir?: string; backend: Backend }) => {
+    .action(async (dir: string, opts: { assignment?: string; csv: string; jobs: string; command?: string; adapter?: string; allowRead?: string[]; unsafeNoSandbox?: boolean; format?: Format; outDir?: string; backend: Backend; audience: Audience; reveal?: string[] }) => {
       const a = assignmentOrExit(opts.assignment);
       const jobs = Number(opts.jobs);
-      if (!Number.isInteger(jobs) || jobs < 1) fail(`--jobs must be a positive integer, got ${JSON.stringify(opts.jobs)}`);
+      if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) fail(`--jobs must be an integer from 1 to 64, got ${JSON.stringify(opts.jobs)}`);
       if (opts.format && !opts.outDir) fail('--format needs --out-dir');
-      let rows;
+      if (!existsSync(dir) || !statSync(dir).isDirectory()) fail(`${dir}: not a folder`);
+      const stop = (signal: NodeJS.Signals) => {
+        closeAll();
+        if (process.stderr.isTTY) process.stderr.write('\x1b[?25h\n');
+        process.stderr.write(`cnn-oracle: interrupted (${signal}); the gradebook ${opts.csv} holds the students graded so far\n`);
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      let run;
       try {
-        rows = await gradeAll(dir, a, { jobs, command: opts.command, adapter: opts.adapter && resolvePath(opts.adapter), readable: opts.allowRead?.map((p) => resolvePath(p)), format: opts.format, outDir: opts.outDir, progress: process.stderr.isTTY ? true : false, backend: opts.backend, unsafeNoSandbox: opts.unsafeNoSandbox, resultsDirs: [dirname(resolvePath(opts.csv)), ...(opts.outDir ? [resolvePath(opts.outDir)] : [])] });
+        run = await gradeAll(dir, a, { jobs, command: opts.command, adapter: opts.adapter && resolvePath(opts.adapter), readable: opts.allowRead?.map((p) => resolvePath(p)), format: opts.format, outDir: opts.outDir, csv: opts.csv, progress: process.stderr.isTTY ? true : false, backend: opts.backend, unsafeNoSandbox: opts.unsafeNoSandbox, view: { audience: opts.audience, reveal: revealOrExit(opts.reveal) }, resultsDirs: [dirname(resolvePath(opts.csv)), ...(opts.outDir ? [resolvePath(opts.outDir)] : [])] });
       } catch (e) {
-        fail(`${dir}: ${(e as Error).message}`);
+        fail((e as Error).message);
       }
-      writeFileSync(opts.csv, gradebook(rows, a));
-      const failed = rows.filter((r) => r.error).length;
+      const { rows, skipped } = run;
+      const failed = rows.filter((r) => r.error || !r.result?.gradable).length;
+      for (const s of skipped) process.stderr.write(`skipped ${s}\n`);
       process.stderr.write(`graded ${rows.length - failed} of ${rows.length} submissions; gradebook: ${opts.csv}\n`);
       for (const r of rows) if (r.error) process.stderr.write(`  ${r.student}: ${r.error}\n`);
+      else if (!r.result!.gradable) process.stderr.write(`  ${r.student}: not gradable: ${[...r.result!.formatErrors, ...r.result!.graderErrors].join('; ')}\n`);
+      const mistakes = mistakeSummary(rows);
+      if (mistakes.length) process.stderr.write(`named mistakes across the class (students):\n${mistakes.map(([id, n]) => `  ${id}: ${n}`).join('\n')}\n`);
+      process.exitCode = rows.some((r) => r.error || r.result?.graderErrors.length) ? EXIT.failed : EXIT.ok;
+    });
+
+  program
+    .command('export')
+    .description('write what a platform needs to grade with cnn-oracle, one container per submission: a Gradescope autograder zip, PrairieLearn external-grader files, a GitHub Classroom workflow')
+    .argument('<platform>', PLATFORMS.join(', '))
+    .argument('<assignment>', 'the assignment file (its case files go along)')
+    .requiredOption('-o, --out <path>', 'the zip (gradescope) or folder (prairielearn, classroom) to write')
+    .option('-c, --command <cmd>', 'how each submission runs (any language), as in grade --command')
+    .option('--adapter <file>', 'instructor adapter module')
+    .action((platform: string, assignment: string, opts: { out: string; command?: string; adapter?: string }) => {
+      if (!(PLATFORMS as readonly string[]).includes(platform)) fail(`unknown platform ${JSON.stringify(platform)} (${PLATFORMS.join(', ')})`);
+      try {
+        loadAssignment(assignment);
+        const files = exportTo(platform as Platform, { assignment, out: opts.out, command: opts.command, adapter: opts.adapter });
+        process.stdout.write(`${opts.out}: ${files.length} files for ${platform} (${files.filter((f) => !f.includes('/cases/') && !f.startsWith('cases/')).join(', ')}${files.some((f) => /(^|\/)cases\//.test(f)) ? ', and the case files' : ''})\n`);
+      } catch (e) {
+        fail((e as Error).message);
+      }
     });
 
   program

@@ -3,7 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { checkAnswer, feedbackLines, getExercise, gradeSheet, groupOf, kindOf, loadBank, parseAnswer, readAnswerFor, sameAnswer, solutionText, titleText, questionText, variantParams, type VariantChoice } from '../src/exercises/bank.js';
+import { gradeAnswerSheet } from '../src/grading/sheets.js';
+import { parseAssignment } from '../src/grading/assignment.js';
+import { checkAnswer, feedbackLines, getExercise, groupOf, kindOf, loadBank, parseAnswer, readAnswerFor, sameAnswer, solutionText, titleText, questionText, variantParams, type VariantChoice } from '../src/exercises/bank.js';
 import { readAnswer } from '../src/exercises/answers.js';
 import { convOutput, convParams, receptiveField, transposedOutput, poolOutput, linearParams } from '../src/exercises/sizes.js';
 
@@ -497,18 +499,24 @@ describe('the CLI', { timeout: 30000 }, () => {
     expect(cli(['exercise', 'sheet', '--exercises', 'nope']).status).toBe(2);
   });
 
-  it('grade grades an answer sheet (per-student variants) in every results format', () => {
+  it('grade grades an answer sheet against the assignment’s exercises and the graded student’s variants', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sheet-'));
     const adaAnswer = answer('params/10f5-total', { student: 'ada' });
-    const sheet = { student: 'ada', variant: 'student', answers: { 'params/10f5-total': adaAnswer, 'padding/same-f5': 999, 'by-hand/sobel': 'none' } };
+    const sheet = { student: 'bob', variant: 0, answers: { 'params/10f5-total': adaAnswer, 'padding/same-f5': 999, 'by-hand/sobel': 'none', 'not/listed': 1 } };
     writeFileSync(join(dir, 'ada.json'), JSON.stringify(sheet));
-    const r = cli(['grade', join(dir, 'ada.json'), '--format', 'json']);
+    writeFileSync(join(dir, 'a.json'), JSON.stringify({ name: 'sheet', exercises: [{ id: 'params/10f5-total', points: 2 }, { id: 'padding/same-f5' }, { id: 'by-hand/sobel' }] }));
+    const r = cli(['grade', join(dir, 'ada.json'), '--assignment', join(dir, 'a.json'), '--student', 'ada', '--format', 'json']);
     expect(r.status).toBe(0);
     const res = JSON.parse(r.stdout);
-    expect([res.score, res.maxScore]).toEqual([1, 3]);
-    expect(gradeSheet({ answers: { 'by-hand/batch-norm-variance': 6 } }, { file: 'x' }).tests[0].cases[0].message).toContain('unbiased variance');
-    expect(gradeSheet({ answers: { 'alexnet/conv1-parameters': '34 944' } }, { file: 'x' }).score).toBe(1);
-    expect(cli(['grade', join(dir, 'ada.json'), '--format', 'gradescope']).stdout).toContain('"max_score": 1');
+    expect([res.score, res.maxScore]).toEqual([2, 4]); // ada's own variant, whatever the sheet says it is
+    expect(res.notes.join(' ')).toMatch(/"student" field is ignored.*"variant" field is ignored.*not\/listed/);
+    const asBob = JSON.parse(cli(['grade', join(dir, 'ada.json'), '--assignment', join(dir, 'a.json'), '--student', 'bob', '--format', 'json']).stdout);
+    expect(asBob.score).toBe(adaAnswer === answer('params/10f5-total', { student: 'bob' }) ? 2 : 0);
+    // the notes' own numbers (exerciseVariant "published"): 6 is their example's unbiased variance
+    const published = parseAssignment({ name: 'p', exercises: [{ id: 'by-hand/batch-norm-variance' }], exerciseVariant: 'published' }, dir);
+    const sheetOf = (answers: Record<string, unknown>) => gradeAnswerSheet({ answers, extra: {} }, published, 'student', 'x');
+    expect(sheetOf({ 'by-hand/batch-norm-variance': 6 }).tests.find((t) => t.name === 'by-hand/batch-norm-variance')!.cases[0].message).toContain('unbiased variance');
+    expect(cli(['grade', join(dir, 'ada.json'), '--assignment', join(dir, 'a.json'), '--student', 'ada', '--format', 'gradescope']).stdout).toContain('"max_score": 2');
   });
 });
 

@@ -9,7 +9,7 @@ import { allowances, climb } from '../src/grading/ladder.js';
 import { diagnose, grade, type GradeResult } from '../src/grading/grade.js';
 import { defaultAssignment, loadAssignment, parseAssignment, collectCases } from '../src/grading/assignment.js';
 import { jsSubmission } from '../src/grading/process.js';
-import { toGradescope, toJUnit, toPrairieLearn, toText, toHtml } from '../src/grading/report.js';
+import { INSTRUCTOR_VIEW, toGradescope, toJUnit, toPrairieLearn, toText, toHtml } from '../src/grading/report.js';
 
 const ROOT = join(__dirname, '..');
 const JS = join(ROOT, 'examples', 'submissions', 'js');
@@ -207,7 +207,7 @@ describe('results formats', () => {
     const failures = result.tests.reduce((s, t) => s + t.total - t.passed, 0);
     expect(junit).toMatch(new RegExp(`^<\\?xml version="1.0" encoding="UTF-8"\\?>\n<testsuites name="Assignment 1: CNN building blocks" tests="\\d+" failures="${failures}"`));
     expect(junit).toContain('<failure message="looks like: the kernel is flipped" type="values">');
-    expect(toText(result, false)).toMatch(/◐ conv2d +[\d.]+ \/ 4 +\(\d+\/22 cases\) +looks like: the kernel is flipped/);
+    expect(toText(result, INSTRUCTOR_VIEW, false)).toMatch(/◐ conv2d +[\d.]+ \/ 4 +\(\d+\/22 cases\) +looks like: the kernel is flipped/);
     expect(toHtml(result)).toContain('<svg');
   });
 
@@ -215,7 +215,7 @@ describe('results formats', () => {
     const { chromium } = await import('playwright-core');
     const dir = mkdtempSync(join(tmpdir(), 'html-'));
     const file = join(dir, 'report.html');
-    writeFileSync(file, toHtml(result));
+    writeFileSync(file, toHtml(result, INSTRUCTOR_VIEW));
     const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
     try {
       const page = await browser.newPage();
@@ -276,11 +276,11 @@ describe('the CLI', () => {
     const r = cli(['grade-all', dir, '--assignment', 'examples/assignments/intro.json', '--csv', csv, '--jobs', '2']);
     expect(r.status).toBe(0);
     const lines = readFileSync(csv, 'utf8').trim().split('\n');
-    expect(lines[0]).toBe('student,score,max_score,conv2d,maxPool2d,relu,linear,softmax,batchNorm,status');
-    expect(lines[1]).toBe('ada,12,12,4,2,1,1,1,3,graded');
-    expect(lines[2]).toMatch(/^bob,9\.273,12,1\.273,2,1,1,1,3,graded$/);
-    expect(lines[3]).toMatch(/^cy,11,12,4,2,1,0,1,3,graded$/);
-    expect(lines[4]).toMatch(/^dan,0,12,0,0,0,0,0,0,"not gradable: .*index/);
+    expect(lines[0]).toBe('student,score,max_score,conv2d,maxPool2d,relu,linear,softmax,batchNorm,mistakes,status');
+    expect(lines[1]).toBe('ada,12,12,4,2,1,1,1,3,,graded');
+    expect(lines[2]).toMatch(/^bob,9\.273,12,1\.273,2,1,1,1,3,conv2d\/flipped-kernel \(\d+\),graded$/);
+    expect(lines[3]).toMatch(/^cy,11,12,4,2,1,0,1,3,,graded$/);
+    expect(lines[4]).toMatch(/^dan,0,12,0,0,0,0,0,0,,"not gradable: .*index/);
   }, 60000);
 
   it('the default assignment covers every op and the reference submission scores full marks on it', async () => {

@@ -15,6 +15,7 @@ import { OracleError } from '../errors.js';
 import { fromData } from '../tensor.js';
 import { Rng } from '../rng.js';
 import { MISTAKES } from './mistakes.js';
+import { getExercise } from '../exercises/bank.js';
 import type { TolerancePolicy } from './ladder.js';
 
 /** The package root (where fixtures/ lives), from dist/src/grading or src/grading. */
@@ -49,9 +50,19 @@ export interface TestSpec {
   feedback: Feedback;
 }
 
+export interface AssignedExercise {
+  id: string;
+  points: number;
+  visibility: Visibility;
+}
+
 export interface Assignment {
   name: string;
   id: string;
+  /** Worked exercises graded from an answer sheet (src/grading/sheets.ts), with their points. */
+  exercises: AssignedExercise[];
+  /** Which variant of each exercise a sheet is checked against: the student's own, or the notes' numbers. */
+  exerciseVariant: 'student' | 'published';
   /** Resident memory of all the submission's processes together. */
   memoryLimitMb: number;
   /** Start-up budget of the submission's process (each (re)start), apart from the per-case limits. */
@@ -106,7 +117,8 @@ export const assignmentSchema = {
   $id: 'https://cnn-oracle.dev/schemas/assignment.json',
   title: 'Assignment',
   type: 'object',
-  required: ['name', 'tests'],
+  required: ['name'],
+  anyOf: [{ required: ['tests'] }, { required: ['exercises'] }],
   additionalProperties: false,
   properties: {
     $schema: { type: 'string' },
@@ -117,6 +129,18 @@ export const assignmentSchema = {
     tasksLimit: { type: 'integer', minimum: 8, maximum: 4096, description: 'processes and threads the submission may run at once (default 128)' },
     fileLimitMb: { type: 'integer', minimum: 1, maximum: 4096, description: 'largest file the submission may write, and the size of its scratch folder, in MiB (default 64)' },
     ...common,
+    exercises: {
+      type: 'array',
+      minItems: 1,
+      description: 'worked exercises graded from an answer sheet ({"answers": {id: answer}}); the variant is the graded student’s',
+      items: {
+        type: 'object',
+        required: ['id'],
+        additionalProperties: false,
+        properties: { id: { type: 'string' }, points: { type: 'number', minimum: 0, maximum: 1000000 }, visibility: { enum: [...VISIBILITIES] } },
+      },
+    },
+    exerciseVariant: { enum: ['student', 'published'], description: 'check each answer against the student’s own variant (default) or the notes’ numbers' },
     tests: {
       type: 'array',
       minItems: 1,
@@ -152,7 +176,16 @@ export function parseAssignment(raw: unknown, baseDir: string): Assignment {
   }
   const a = raw as unknown as Raw;
   const top = (k: string) => a[k];
-  const tests: TestSpec[] = (a.tests as Raw[]).map((t, i) => {
+  const exercises: AssignedExercise[] = ((a.exercises as Raw[] | undefined) ?? []).map((x, i) => {
+    try {
+      getExercise(x.id as string);
+    } catch (e) {
+      throw new OracleError('INVALID_CASE', `assignment /exercises/${i}/id: ${(e as Error).message}`, `/exercises/${i}/id`);
+    }
+    return { id: x.id as string, points: (x.points as number) ?? 1, visibility: ((x.visibility ?? top('visibility') ?? 'visible') as Visibility) };
+  });
+  if (new Set(exercises.map((x) => x.id)).size !== exercises.length) throw new OracleError('INVALID_CASE', 'assignment /exercises: an exercise is listed twice', '/exercises');
+  const tests: TestSpec[] = ((a.tests as Raw[] | undefined) ?? []).map((t, i) => {
     const pick = <T>(k: string, dflt: T): T => (t[k] ?? top(k) ?? dflt) as T;
     let op: OpDef;
     try {
@@ -186,6 +219,8 @@ export function parseAssignment(raw: unknown, baseDir: string): Assignment {
   const assignment: Assignment = {
     name: a.name as string,
     id: (a.id as string) ?? (a.name as string),
+    exercises,
+    exerciseVariant: (a.exerciseVariant as Assignment['exerciseVariant']) ?? 'student',
     memoryLimitMb: (a.memoryLimitMb as number) ?? 512,
     startupLimitMs: (a.startupLimitMs as number) ?? 10000,
     tasksLimit: (a.tasksLimit as number) ?? 128,

@@ -69,6 +69,8 @@ export interface GradeResult {
   log: string;
   /** Failures of the grader itself (the cases involved are not counted against the student). */
   graderErrors: string[];
+  /** Remarks for the reader (e.g. what of an answer sheet was ignored). */
+  notes?: string[];
 }
 
 /**

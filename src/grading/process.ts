@@ -201,6 +201,7 @@ export class SubmissionProcess {
     mode: SandboxMode,
   ) {
     const source = spec.kind === 'js' ? spec.root ?? spec.file : spec.cwd;
+    if (!existsSync(source)) throw new SubmissionError(`${source}: no such file or folder`);
     this.ts = spec.kind === 'js' && needsTs(spec.file, spec.root);
     const sandboxLimits: SandboxLimits = { memoryMb: limits.memoryMb, tasks: limits.tasks, cpuSeconds: limits.cpuSeconds, fileMb: limits.fileMb };
     try {
@@ -219,6 +220,7 @@ export class SubmissionProcess {
       if (e instanceof SandboxError) throw e;
       throw e;
     }
+    live.add(this);
     const caps = capabilities();
     const notes = [...this.sandbox.notes];
     const network = mode === 'bwrap' || (mode === 'uid' && caps.netns) ? 'none' : 'host';
@@ -404,10 +406,19 @@ export class SubmissionProcess {
   }
 
   close(): void {
+    live.delete(this);
     this.pending = undefined;
     this.child = undefined;
     this.sandbox.dispose();
   }
+}
+
+/** Every submission process not yet closed (so that a signal to the grader can end them all). */
+const live = new Set<SubmissionProcess>();
+
+/** Kills every submission process and removes their sandboxes (SIGINT/SIGTERM to the grader). */
+export function closeAll(): void {
+  for (const p of [...live]) p.close();
 }
 
 function fmtBytes(n: number): string {

@@ -34,9 +34,9 @@ export interface Capabilities {
 
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 
-/** First uid of the range the sandbox uses (one uid per submission graded at the same time). */
-export const UID_BASE = Number(process.env.CNN_ORACLE_SANDBOX_UID ?? 64200);
-const UID_SLOTS = 64;
+/** First uid of the range the sandbox uses (one uid per submission graded at the same time); CNN_ORACLE_SANDBOX_UID moves it. */
+export const uidBase = () => Number(process.env.CNN_ORACLE_SANDBOX_UID ?? 64200);
+export const UID_SLOTS = 64;
 
 let probed: Capabilities | undefined;
 
@@ -47,7 +47,7 @@ export function capabilities(): Capabilities {
   let bwrap = false;
   if (!have('bwrap')) notes.push('bubblewrap is not installed (Debian: apt-get install bubblewrap)');
   else {
-    const drop = root ? ['setpriv', `--reuid=${UID_BASE}`, `--regid=${UID_BASE}`, '--clear-groups', '--'] : [];
+    const drop = root ? ['setpriv', `--reuid=${uidBase()}`, `--regid=${uidBase()}`, '--clear-groups', '--'] : [];
     const r = spawnSync(drop[0] ?? 'bwrap', [...drop.slice(1), ...(root ? ['bwrap'] : []), '--ro-bind', '/', '/', '--size', '1048576', '--tmpfs', '/tmp', '--unshare-all', '--unshare-user', '--disable-userns', '--die-with-parent', '--new-session', '--uid', '1000', '--gid', '1000', 'true'], { encoding: 'utf8', timeout: 10000 });
     bwrap = r.status === 0;
     if (!bwrap) notes.push(`bubblewrap cannot create user namespaces here (${(r.stderr || r.error?.message || '').trim().split('\n')[0] || `status ${r.status}`})`);
@@ -89,7 +89,7 @@ const alive = (pid: number) => {
  */
 export function leaseUid(): { uid: number; release: () => void } {
   for (let k = 0; k < UID_SLOTS; k++) {
-    const uid = UID_BASE + k;
+    const uid = uidBase() + k;
     const lock = join(tmpdir(), `cnn-oracle-uid-${uid}.lock`);
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
@@ -106,7 +106,7 @@ export function leaseUid(): { uid: number; release: () => void } {
       }
     }
   }
-  throw new Error(`all ${UID_SLOTS} sandbox uids from ${UID_BASE} are in use`);
+  throw new Error(`all ${UID_SLOTS} sandbox uids from ${uidBase()} are in use`);
 }
 
 /** SIGKILL to every process of a uid (run as that uid: `kill -1` reaches exactly its processes). */

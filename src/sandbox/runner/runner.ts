@@ -53,8 +53,12 @@ function describeLoadError(e: unknown): string {
   if (e.name === 'SyntaxError') {
     // Node's loader does not say where an ES module's syntax error is; `node --check` does: the
     // file and line, the source line, a caret line under the column
-    for (const f of jsFiles(ROOT)) {
-      const r = spawnSync(process.execPath, ['--check', f], { encoding: 'utf8', timeout: 10000 });
+    // (Node 20's `--check` passes a .js file whose module syntax it cannot parse as CommonJS, so
+    // the .js files are then checked as modules too)
+    const files = jsFiles(ROOT);
+    const checks = [...files.map((f) => ['--check', f]), ...files.filter((f) => f.endsWith('.js')).map((f) => ['--experimental-default-type=module', '--check', f])];
+    for (const args of checks) {
+      const r = spawnSync(process.execPath, ['--no-warnings', ...args], { encoding: 'utf8', timeout: 10000 });
       if (r.status === 0) continue;
       const head = local(r.stderr ?? '').split('\n');
       const loc = /^(.+):(\d+)$/.exec(head[0] ?? '');
