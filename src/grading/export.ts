@@ -96,10 +96,36 @@ const HEADER = (what: string) => `#!/usr/bin/env bash
 # the platform's folders, for trying the export out.
 `;
 
+/** The assignment, its cases and the adapter under `dir`, and the tarball at `tgz`: what every export starts with. */
+function baseFiles(o: ExportOptions, tarball: string, dir: string, tgz: string): Files {
+  const files = bundleAssignment(o.assignment, dir);
+  if (o.adapter) files.set(join(dir, 'adapter.mjs'), { data: readFileSync(o.adapter) });
+  files.set(tgz, { data: readFileSync(tarball) });
+  return files;
+}
+
+/**
+ * The script a platform runs for every submission: it makes what the sandbox user must not read
+ * (hidden cases, the course's files, cnn-oracle itself) unreadable to other users and the results
+ * folder unwritable to them (the platforms' own advice, which cnn-oracle then checks), and grades.
+ */
+function gradeScript(o: ExportOptions, s: { what: string; root: string; protect: string[]; results: string; bin: string; submission: string; assignmentDir: string; format: string }): { data: Buffer; exec: true } {
+  const R = `"\${CNN_ORACLE_PLATFORM_ROOT:-}${s.root}"`;
+  const q = (p: string) => `"$R/${p}"`;
+  return {
+    exec: true,
+    data: Buffer.from(`${HEADER(s.what)}set -uo pipefail
+R=${R}
+mkdir -p ${q(s.results)}
+chmod -R o-rwx ${s.protect.map(q).join(' ')}
+chmod o-w ${q(s.results)}
+exec ${s.bin} grade ${q(s.submission)} ${gradeArgs(o, q(`${s.assignmentDir}/assignment.json`), s.format, q(`${s.results}/results.json`), o.adapter ? q(`${s.assignmentDir}/adapter.mjs`) : undefined)}
+`),
+  };
+}
+
 function gradescopeFiles(o: ExportOptions, tarball: string): Files {
-  const files = bundleAssignment(o.assignment, 'assignment');
-  if (o.adapter) files.set('assignment/adapter.mjs', { data: readFileSync(o.adapter) });
-  files.set('cnn-oracle.tgz', { data: readFileSync(tarball) });
+  const files = baseFiles(o, tarball, 'assignment', 'cnn-oracle.tgz');
   files.set('setup.sh', {
     exec: true,
     data: Buffer.from(`${HEADER('Gradescope runs this once, as root, when it builds the autograder image.')}set -euo pipefail
@@ -119,25 +145,12 @@ fi
 npm install --prefix "$A/cnn-oracle" --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund "$SRC/cnn-oracle.tgz"
 `),
   });
-  files.set('run_autograder', {
-    exec: true,
-    data: Buffer.from(`${HEADER('Gradescope runs this for every submission, as root, in a fresh container.')}set -uo pipefail
-A="\${CNN_ORACLE_PLATFORM_ROOT:-}/autograder"
-mkdir -p "$A/results"
-# the sandbox's unprivileged user must read neither the assignment (hidden cases) nor cnn-oracle
-# (the reference), nor write the results: the platforms' own advice, checked by cnn-oracle
-chmod -R o-rwx "$A/source" "$A/cnn-oracle"
-chmod o-w "$A/results"
-exec "$A/cnn-oracle/node_modules/.bin/cnn-oracle" grade "$A/submission" ${gradeArgs(o, '"$A/source/assignment/assignment.json"', 'gradescope', '"$A/results/results.json"', o.adapter ? '"$A/source/assignment/adapter.mjs"' : undefined)}
-`),
-  });
+  files.set('run_autograder', gradeScript(o, { what: 'Gradescope runs this for every submission, as root, in a fresh container.', root: '/autograder', protect: ['source', 'cnn-oracle'], results: 'results', bin: '"$R/cnn-oracle/node_modules/.bin/cnn-oracle"', submission: 'submission', assignmentDir: 'source/assignment', format: 'gradescope' }));
   return files;
 }
 
 function prairielearnFiles(o: ExportOptions, tarball: string): Files {
-  const files = bundleAssignment(o.assignment, 'tests');
-  if (o.adapter) files.set('tests/adapter.mjs', { data: readFileSync(o.adapter) });
-  files.set('image/cnn-oracle.tgz', { data: readFileSync(tarball) });
+  const files = baseFiles(o, tarball, 'tests', 'image/cnn-oracle.tgz');
   files.set('image/Dockerfile', {
     data: Buffer.from(`# The external grader's image: Node 20, bubblewrap, Python with NumPy, and cnn-oracle ${VERSION}.
 # docker build -t YOUR/cnn-oracle-grader image/   (then push it, and name it in info.json)
@@ -150,17 +163,7 @@ RUN npm install -g --omit=dev --ignore-scripts --no-audit --no-fund /tmp/cnn-ora
  && chmod -R o-rwx "$(npm root -g)/cnn-oracle"
 `),
   });
-  files.set('serverFilesCourse/cnn-oracle/run.sh', {
-    exec: true,
-    data: Buffer.from(`${HEADER('PrairieLearn runs this (the entrypoint) for every submission, in a fresh container.')}set -uo pipefail
-G="\${CNN_ORACLE_PLATFORM_ROOT:-}/grade"
-mkdir -p "$G/results"
-# the sandbox's unprivileged user must read neither the tests (hidden cases) nor the course's files
-chmod -R o-rwx "$G/tests" "$G/serverFilesCourse" "$G/data"
-chmod o-w "$G/results"
-exec cnn-oracle grade "$G/student" ${gradeArgs(o, '"$G/tests/assignment.json"', 'prairielearn', '"$G/results/results.json"', o.adapter ? '"$G/tests/adapter.mjs"' : undefined)}
-`),
-  });
+  files.set('serverFilesCourse/cnn-oracle/run.sh', gradeScript(o, { what: 'PrairieLearn runs this (the entrypoint) for every submission, in a fresh container.', root: '/grade', protect: ['tests', 'serverFilesCourse', 'data'], results: 'results', bin: 'cnn-oracle', submission: 'student', assignmentDir: 'tests', format: 'prairielearn' }));
   files.set('info.json', {
     data: Buffer.from(
       JSON.stringify({ externalGradingOptions: { enabled: true, image: 'YOUR/cnn-oracle-grader', serverFilesCourse: ['cnn-oracle/'], entrypoint: '/grade/serverFilesCourse/cnn-oracle/run.sh', timeout: 120 } }, null, 2) + '\n',
@@ -184,9 +187,7 @@ cannot be loaded (no attempt is used up).
 }
 
 function classroomFiles(o: ExportOptions, tarball: string): Files {
-  const files = bundleAssignment(o.assignment, '.cnn-oracle');
-  if (o.adapter) files.set('.cnn-oracle/adapter.mjs', { data: readFileSync(o.adapter) });
-  files.set('.cnn-oracle/cnn-oracle.tgz', { data: readFileSync(tarball) });
+  const files = baseFiles(o, tarball, '.cnn-oracle', '.cnn-oracle/cnn-oracle.tgz');
   const grade = `"$RUNNER_TEMP/cnn-oracle/node_modules/.bin/cnn-oracle" grade . ${gradeArgs(o, '.cnn-oracle/assignment.json', 'classroom', '"$RUNNER_TEMP/cnn-oracle-result.json"', o.adapter ? '.cnn-oracle/adapter.mjs' : undefined)} --github-output --unsafe-no-sandbox`;
   const workflow = {
     name: 'Autograding Tests',
