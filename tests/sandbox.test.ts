@@ -49,7 +49,7 @@ beforeAll(() => {
   writeFileSync(join(course, 'hidden', 'relu.jsonl'), JSON.stringify({ id: 'relu/hidden', op: 'relu', inputs: { x }, expected: { y } }) + '\n');
   writeFileSync(
     join(course, 'assignment.json'),
-    JSON.stringify({ name: 'hostile', id: 'hostile', timeLimitMs: 1000, memoryLimitMb: 256, startupLimitMs: 10000, feedback: { showInputs: false, showExpected: false }, tests: [{ op: 'relu', points: 1, cases: ['hidden/relu.jsonl'], visibility: 'hidden' }, { op: 'conv2d', points: 1, random: 1 }] }),
+    JSON.stringify({ name: 'hostile', id: 'hostile', timeLimitMs: 3000, memoryLimitMb: 256, startupLimitMs: 10000, feedback: { showInputs: false, showExpected: false }, tests: [{ op: 'relu', points: 1, cases: ['hidden/relu.jsonl'], visibility: 'hidden' }, { op: 'conv2d', points: 1, random: 1 }] }),
   );
   const results = join(base, 'results');
   mkdirSync(results);
