@@ -4,10 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { OracleError, ptr } from './errors.js';
-import { backendsOf, getOp, resolveInputs, resolveParams, type Backend, type Inputs, type OpDef, type Outputs, type Precision } from './registry.js';
+import { backendsOf, getOp, kernelFor, resolveInputs, resolveParams, type Backend, type Inputs, type OpDef, type Outputs, type Precision } from './registry.js';
 
 export type { Backend } from './registry.js';
 import { validateCase } from './schemas.js';
+import { checkJson } from './validate.js';
 import { decodeTensor, encodeTensor, fromData, type Arr, type DType, type Tensor, type TensorJSON } from './tensor.js';
 import { compareArrays, describeMismatch, toleranceAllowance, type Mismatch, type Tolerance } from './compare.js';
 import { flat } from './reference/common.js';
@@ -149,6 +150,7 @@ export function decodeTensors(map: Record<string, TensorJSON> | undefined, field
 
 /** Validates a case (structure, op, tensors, inputs, params). Throws OracleError. */
 export function prepareCase(raw: unknown, index: number): PreparedCase {
+  checkJson(raw);
   validateCase(raw);
   const c = raw as CaseJSON;
   const op = getOp(c.op);
@@ -159,7 +161,7 @@ export function prepareCase(raw: unknown, index: number): PreparedCase {
 
 export async function runOp(op: OpDef, inputs: PreparedCase['inputs'], params: PreparedCase['params'], backend: Backend): Promise<Outputs> {
   if (backend === 'reference') return op.reference(inputs, params);
-  const run = op[backend];
+  const run = kernelFor(op, backend);
   if (!run) throw new OracleError('UNSUPPORTED', `${op.name} has no ${backend} implementation (its backends: ${backendsOf(op).join(', ')})`, '/op');
   return await run(inputs, params);
 }

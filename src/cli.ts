@@ -26,6 +26,7 @@ import { OracleError } from './errors.js';
 import { stringify } from './tensor.js';
 import { Rng } from './rng.js';
 import { VERSION } from './version.js';
+import { DEFAULT_BUDGET, setBudget } from './validate.js';
 
 /** Exit statuses of eval/check/grade (cases.md, grading.md). */
 const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -44,6 +45,8 @@ function openOut(file: string | undefined): { write: (s: string) => void; close:
   } catch (e) {
     fail(`cannot write ${file}: ${(e as Error).message}`);
   }
+  // a write that fails later (a full disk, /dev/full) is the same usage error as one that fails at once
+  stream.on('error', (e: NodeJS.ErrnoException) => fail(`cannot write ${file}: ${e.code === 'ENOSPC' ? 'no space left on device' : e.message}`));
   return { write: (s) => void stream.write(s), close: () => new Promise((r) => stream.end(r)) };
 }
 
@@ -93,6 +96,12 @@ function loadOrExit(file: string) {
   }
 }
 
+const positiveInt = (flag: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) fail(`${flag} must be a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+};
+
 export function buildProgram(): Command {
   const program = new Command();
   program
@@ -100,7 +109,13 @@ export function buildProgram(): Command {
     .description('Exact reference operators for CNNs: evaluate and check cases against them.')
     .version(VERSION)
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .addOption(new Option('--max-elements <n>', `the most values one output may have (default ${DEFAULT_BUDGET.maxElements}; env CNN_ORACLE_MAX_ELEMENTS)`).argParser(positiveInt('--max-elements')))
+    .addOption(new Option('--max-work <n>', `the most inner-loop steps one case may take (default ${DEFAULT_BUDGET.maxWork}; env CNN_ORACLE_MAX_WORK)`).argParser(positiveInt('--max-work')))
+    .hook('preAction', (cmd) => {
+      const o = cmd.opts<{ maxElements?: number; maxWork?: number }>();
+      setBudget({ ...(o.maxElements ? { maxElements: o.maxElements } : {}), ...(o.maxWork ? { maxWork: o.maxWork } : {}) });
+    });
 
   program
     .command('eval')

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'INVALID_PARAMS'
   | 'UNKNOWN_OP'
   | 'UNSUPPORTED'
+  | 'TOO_LARGE'
   | 'INTERNAL';
 
 export class OracleError extends Error {

@@ -8,6 +8,7 @@ import { OracleError, ptr } from './errors.js';
 import type { Arr, DType, Tensor } from './tensor.js';
 import { shapeString } from './tensor.js';
 import type { Rng } from './rng.js';
+import { chargeElements, checkJson, getBudget } from './validate.js';
 
 export type JSONSchema = Record<string, unknown>;
 export type Params = Record<string, unknown>;
@@ -21,6 +22,8 @@ export interface InputSpec {
   optional?: boolean;
   /** Allowed ranks; absent = any. */
   ranks?: number[];
+  /** Axes that may have length 0 (a list of boxes may be empty); every other axis needs ≥ 1. */
+  emptyAxes?: number[];
   doc: string;
 }
 
@@ -58,6 +61,12 @@ export interface OpDef {
   outputs: OutputSpec[];
   /** The exact float64 reference. Params arrive validated with defaults filled in. */
   reference(inputs: Inputs, params: Params): Outputs;
+  /**
+   * The op's part of the one validation path (src/validate.ts): shapes against each other and the
+   * params, output sizes and work charged to the budget. Runs before every backend's kernel and
+   * before the backward ops built on this op; throws OracleError naming the field.
+   */
+  validate?(inputs: Inputs, params: Params): void;
   /** The gpu.js implementation (float32), where one exists: the `accelerated` backend. */
   accelerated?(inputs: Inputs, params: Params): Outputs | Promise<Outputs>;
   /** The hand-written WebAssembly SIMD implementation (float32), where one exists: the `simd` backend. */
@@ -91,11 +100,51 @@ const registry = new Map<string, OpDef>();
 const validators = new Map<string, ValidateFunction>();
 const ajv = new Ajv2020({ allErrors: false, useDefaults: false, strict: false });
 
+/**
+ * Registers ops. The reference is wrapped so that every call, from any caller, first goes
+ * through the one validation path (`checkCall`); fast backends get the same through `kernelFor`.
+ */
 export function register(...ops: OpDef[]): void {
   for (const op of ops) {
     if (registry.has(op.name)) throw new Error(`op ${op.name} registered twice`);
+    const reference = op.reference;
+    op.reference = (inputs, params) => {
+      checkCall(op, inputs, params);
+      return reference.call(op, inputs, params);
+    };
     registry.set(op.name, op);
   }
+}
+
+/** The one validation path: the generic input checks, then the op's own `validate`. */
+export function checkCall(op: OpDef, inputs: Inputs, params: Params): void {
+  const { maxElements } = getBudget();
+  for (const spec of op.inputs) {
+    const a = inputs[spec.name];
+    if (!a) continue;
+    const n = a.shape.reduce((x, y) => x * y, 1);
+    if (n > maxElements) chargeElements(a.shape, `input ${spec.name}`, ptr('inputs', spec.name, 'shape'));
+    a.shape.forEach((d, axis) => {
+      if (d === 0 && !spec.emptyAxes?.includes(axis)) {
+        throw new OracleError(
+          'INVALID_INPUTS',
+          `${op.name}: input ${spec.name} has length 0 along axis ${axis} (shape ${shapeString(a.shape)}); every axis needs at least one element`,
+          ptr('inputs', spec.name, 'shape', axis),
+        );
+      }
+    });
+  }
+  op.validate?.(inputs, params);
+}
+
+/** A fast backend's kernel for an op, behind the same validation as the reference; undefined if none. */
+export function kernelFor(op: OpDef, backend: FastBackend): ((inputs: Inputs, params: Params) => Outputs | Promise<Outputs>) | undefined {
+  const run = op[backend];
+  if (!run) return undefined;
+  return (inputs, params) => {
+    checkCall(op, inputs, params);
+    return run.call(op, inputs, params);
+  };
 }
 
 export function getOp(name: string): OpDef {
@@ -169,6 +218,7 @@ export function resolveParams(op: OpDef, params: unknown): Params {
   if (typeof given !== 'object' || Array.isArray(given)) {
     throw new OracleError('INVALID_PARAMS', `${op.name}: params must be an object`, '/params');
   }
+  checkJson(given, '/params');
   const v = paramValidator(op);
   if (!v(given)) {
     const { path, message } = ajvMessage(op, v.errors![0]);

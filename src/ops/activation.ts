@@ -2,7 +2,7 @@
 import { register, type OpDef } from '../registry.js';
 import { leakyReluRef, reluRef, sigmoidRef, softmaxRef, tanhRef } from '../reference/activation.js';
 import { input, randTensor, relativeBound } from './helpers.js';
-import { flat } from '../reference/common.js';
+import { flat, resolveDim } from '../reference/common.js';
 import { fromData } from '../tensor.js';
 import type { Rng } from '../rng.js';
 
@@ -39,6 +39,7 @@ const softmaxLike = (name: 'softmax' | 'logSoftmax', log: boolean): OpDef => ({
   params: [{ name: 'dim', schema: { type: 'integer' }, default: 1, doc: 'axis to normalise (negative counts from the end)' }],
   outputs: [{ name: 'y', doc: 'shape of x' }],
   reference: (i, p) => ({ y: softmaxRef(i.x, p.dim as number, log) }),
+  validate: (i, p) => void resolveDim(p.dim as number, i.x.shape.length, '/params/dim'),
   errorBound(i, p, o, u) {
     const rank = i.x.shape.length;
     const d = (p.dim as number) < 0 ? (p.dim as number) + rank : (p.dim as number);

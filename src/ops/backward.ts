@@ -9,7 +9,8 @@ import { upsampleSize } from '../reference/resample.js';
 import type { Reduction } from '../reference/loss.js';
 import { perDim } from '../params.js';
 import { flat } from '../reference/common.js';
-import { fromData, numel, type Arr } from '../tensor.js';
+import { fromData, numel, shapeString, type Arr } from '../tensor.js';
+import { invalidInputs } from '../errors.js';
 import { input, randTensor } from './helpers.js';
 import { convGeometry } from './conv.js';
 import { transposedGeometry } from './transposed.js';
@@ -53,6 +54,19 @@ function backwardOf(spec: BackwardSpec): OpDef {
     params: fwd.params,
     outputs: Object.entries(spec.gradOf).map(([name, of]) => ({ name, doc: `∂L/∂${of}, shape of ${of}` })),
     reference: spec.reference,
+    /**
+     * A backward op is validated by its forward op: the forward runs on the same inputs and params
+     * (so every shape, param and budget rule of the forward holds) and dy must have the shape of
+     * its output.
+     */
+    validate(i, p) {
+      const fwdInputs: Inputs = {};
+      for (const s of fwd.inputs) if (i[s.name]) fwdInputs[s.name] = i[s.name];
+      const y = fwd.reference(fwdInputs, spec.forwardParams ? spec.forwardParams(p) : p)[outName];
+      if (i.dy && y && shapeString(i.dy.shape) !== shapeString(y.shape)) {
+        throw invalidInputs('/inputs/dy/shape', `dy must have the shape of the forward output ${shapeString(y.shape)} (${spec.forward}'s ${outName}); got ${shapeString(i.dy.shape)}`);
+      }
+    },
     errorBound: (i, p, o, u) => gradBound(o, u, numel(i.dy.shape) + Math.max(...Object.values(spec.gradOf).map((k) => (i[k] ? numel(i[k].shape) : 0)))),
     backward: { forward: spec.forward, gradOf: spec.gradOf, forwardParams: spec.forwardParams },
     generate(rng) {

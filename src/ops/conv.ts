@@ -4,6 +4,21 @@ import { conv1dRef, conv2dRef, convolveRef, type ConvGeometry, type ConvolveMode
 import { intOrPair, intOrSingle, intSchema, padding1dSchema, padding2dSchema, perDim, resolvePadding } from '../params.js';
 import { dotBound, input, optional, randTensor } from './helpers.js';
 import type { Rng } from '../rng.js';
+import { as2d, convShape } from '../reference/conv.js';
+import { chargeOutput } from '../validate.js';
+
+/** conv1d/conv2d: the shapes against each other (convShape), the output and its work in the budget. */
+function validateConv(rank: 1 | 2) {
+  return (i: Inputs, p: Params): void => {
+    const x = rank === 1 ? as2d(i.x) : i.x;
+    const w = rank === 1 ? as2d(i.weight) : i.weight;
+    const g = convGeometry(p, i.weight.shape.slice(2), rank);
+    const geo = rank === 1 ? { ...g, stride: [1, g.stride[0]], dilation: [1, g.dilation[0]], pads: { begin: [0, g.pads.begin[0]], end: [0, g.pads.end[0]] } } : g;
+    const [Ho, Wo] = convShape(x, w, i.bias, geo);
+    const path = [...g.pads.begin, ...g.pads.end].some((v) => v > 0) ? '/params/padding' : '/inputs/x/shape';
+    chargeOutput([x.shape[0], w.shape[0], Ho, Wo], w.shape[1] * w.shape[2] * w.shape[3], `conv${rank}d's output`, path);
+  };
+}
 
 /** Resolves stride/padding/dilation/groups/flip of a conv op for `rank` spatial dims. */
 export function convGeometry(params: Params, kernel: number[], rank: number): ConvGeometry {
@@ -60,6 +75,7 @@ export const conv2d: OpDef = {
   params: convParams(2),
   outputs: [{ name: 'y', doc: '[N, O, H_out, W_out]' }],
   reference: (i, p) => ({ y: conv2dRef(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 2)) }),
+  validate: validateConv(2),
   errorBound(i, p, o, u) {
     return dotBound(this, i, p, o, u, convTerms(i));
   },
@@ -74,6 +90,7 @@ export const conv1d: OpDef = {
   params: convParams(1),
   outputs: [{ name: 'y', doc: '[N, O, L_out]' }],
   reference: (i, p) => ({ y: conv1dRef(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 1)) }),
+  validate: validateConv(1),
   errorBound(i, p, o, u) {
     return dotBound(this, i, p, o, u, convTerms(i));
   },

@@ -1,6 +1,6 @@
 /** Registry entries: linear, flatten, dropout. */
 import { register, type OpDef } from '../registry.js';
-import { dropoutRef, flattenRef, linearRef } from '../reference/dense.js';
+import { dropoutRef, flattenRef, linearRef, linearShape } from '../reference/dense.js';
 import { dotBound, input, optional, randTensor } from './helpers.js';
 import { fromData, numel } from '../tensor.js';
 
@@ -12,6 +12,7 @@ export const linear: OpDef = {
   params: [],
   outputs: [{ name: 'y', doc: '[N, out]' }],
   reference: (i) => ({ y: linearRef(i.x, i.weight, i.bias) }),
+  validate: (i) => linearShape(i.x, i.weight, i.bias),
   errorBound(i, p, o, u) {
     return dotBound(this, i, p, o, u, i.weight.shape[1]);
   },

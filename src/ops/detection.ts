@@ -1,5 +1,8 @@
 /** Registry entries: boxIou, generalizedBoxIou, boxConvert, nms, batchedNms, roiPool, roiAlign. */
-import { register, type OpDef, type Params } from '../registry.js';
+import { register, type Inputs, type OpDef, type Params } from '../registry.js';
+import { chargeElements, chargeWork } from '../validate.js';
+import { invalidInputs } from '../errors.js';
+import { flat } from '../reference/common.js';
 import {
   BOX_FORMATS,
   batchedNmsRef,
@@ -7,6 +10,8 @@ import {
   boxIouRef,
   generalizedBoxIouRef,
   nmsRef,
+  checkRois,
+  roiAlignGrid,
   roiAlignRef,
   roiPoolRef,
   type BoxFormat,
@@ -51,7 +56,7 @@ export const boxIou: OpDef = {
   name: 'boxIou',
   family: 'detection',
   summary: 'pairwise intersection over union of two box sets',
-  inputs: [input('boxes1', '[N, 4]', [2]), input('boxes2', '[M, 4]', [2])],
+  inputs: [input('boxes1', '[N, 4]', [2], { emptyAxes: [0] }), input('boxes2', '[M, 4]', [2], { emptyAxes: [0] })],
   params: [boxFormat, pixelInclusive],
   outputs: [{ name: 'iou', doc: '[N, M]; 0 where both boxes are empty' }],
   reference: (i, p) => ({ iou: boxIouRef(i.boxes1, i.boxes2, p.boxFormat as BoxFormat, p.pixelInclusive as boolean) }),
@@ -63,7 +68,7 @@ export const generalizedBoxIou: OpDef = {
   name: 'generalizedBoxIou',
   family: 'detection',
   summary: 'pairwise generalised IoU: IoU − (hull − union)/hull',
-  inputs: [input('boxes1', '[N, 4]', [2]), input('boxes2', '[M, 4]', [2])],
+  inputs: [input('boxes1', '[N, 4]', [2], { emptyAxes: [0] }), input('boxes2', '[M, 4]', [2], { emptyAxes: [0] })],
   params: [boxFormat],
   outputs: [{ name: 'giou', doc: '[N, M] in [−1, 1]' }],
   reference: (i, p) => ({ giou: generalizedBoxIouRef(i.boxes1, i.boxes2, p.boxFormat as BoxFormat) }),
@@ -75,7 +80,7 @@ export const boxConvert: OpDef = {
   name: 'boxConvert',
   family: 'detection',
   summary: 'convert boxes between xyxy, xywh, cxcywh and yxyx',
-  inputs: [input('boxes', '[N, 4]', [2])],
+  inputs: [input('boxes', '[N, 4]', [2], { emptyAxes: [0] })],
   params: [
     { name: 'inFormat', schema: { enum: [...BOX_FORMATS] }, doc: 'format of the input (required)' },
     { name: 'outFormat', schema: { enum: [...BOX_FORMATS] }, doc: 'format of the output (required)' },
@@ -101,7 +106,7 @@ export const nms: OpDef = {
   name: 'nms',
   family: 'detection',
   summary: 'greedy non-maximum suppression (IoU > threshold suppresses; ties: lower index first)',
-  inputs: [input('boxes', '[N, 4]', [2]), input('scores', '[N]', [1])],
+  inputs: [input('boxes', '[N, 4]', [2], { emptyAxes: [0] }), input('scores', '[N]', [1], { emptyAxes: [0] })],
   params: nmsParams,
   outputs: [{ name: 'keep', dtype: 'int64', doc: 'kept indices by decreasing score' }],
   reference(i, p) {
@@ -119,7 +124,7 @@ export const batchedNms: OpDef = {
   name: 'batchedNms',
   family: 'detection',
   summary: 'class-aware NMS, done per class (negative coordinates fine)',
-  inputs: [input('boxes', '[N, 4]', [2]), input('scores', '[N]', [1]), input('classes', 'int64 [N]', [1], { kind: 'index' })],
+  inputs: [input('boxes', '[N, 4]', [2], { emptyAxes: [0] }), input('scores', '[N]', [1], { emptyAxes: [0] }), input('classes', 'int64 [N]', [1], { kind: 'index', emptyAxes: [0] })],
   params: nmsParams,
   outputs: [{ name: 'keep', dtype: 'int64', doc: 'kept indices by decreasing score' }],
   reference(i, p) {
@@ -136,7 +141,35 @@ export const batchedNms: OpDef = {
   },
 };
 
-const roiInputs = [input('x', '[N, C, H, W]', [4]), input('boxes', '[K, 5]: batch index, x1, y1, x2, y2', [2])];
+const roiInputs = [input('x', '[N, C, H, W]', [4]), input('boxes', '[K, 5]: batch index, x1, y1, x2, y2', [2], { emptyAxes: [0] })];
+
+/**
+ * The validation of both RoI ops: boxes [K, 5] with finite coordinates and a batch index of x,
+ * the output K·C·h·w and the sampling work within the budget (a box of 1e9 pixels with adaptive
+ * sampling would otherwise take 10¹⁸ steps).
+ */
+function validateRois(kind: 'roiPool' | 'roiAlign') {
+  return (i: Inputs, p: Params): void => {
+    checkRois(i.x, i.boxes);
+    const r = flat(i.boxes);
+    for (let k = 0; k < r.length; k++) {
+      if (!Number.isFinite(r[k])) throw invalidInputs(`/inputs/boxes/data/${k}`, `box ${Math.floor(k / 5)} has a non-finite value ${r[k]}; RoI coordinates must be finite`);
+    }
+    const [ph, pw] = perDim(p.outputSize, 2);
+    const [, C, H, W] = i.x.shape;
+    const K = i.boxes.shape[0];
+    chargeElements([K, C, ph, pw], `${kind}'s output`, '/params/outputSize');
+    let steps = 0;
+    for (let k = 0; k < K; k++) {
+      if (kind === 'roiPool') steps += C * (H + ph) * (W + pw);
+      else {
+        const g = roiAlignGrid(r, k, { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean });
+        steps += C * ph * pw * Math.max(g.gridH * g.gridW, 1);
+      }
+    }
+    chargeWork(steps, `${kind} (${K} boxes × ${C} channels × ${ph}×${pw} bins × samples per bin)`, kind === 'roiAlign' && (p.samplingRatio as number) > 0 ? '/params/samplingRatio' : '/inputs/boxes');
+  };
+}
 const outputSize = { name: 'outputSize', schema: intOrPair(1), doc: 'pooled [h, w] (required)' };
 const spatialScale = { name: 'spatialScale', schema: { type: 'number', exclusiveMinimum: 0 }, default: 1, doc: 'box coordinates × scale = feature-map coordinates' };
 
@@ -163,6 +196,7 @@ export const roiPool: OpDef = {
     const [ph, pw] = perDim(p.outputSize, 2);
     return { y: roiPoolRef(i.x, i.boxes, ph, pw, p.spatialScale as number).y };
   },
+  validate: validateRois('roiPool'),
   ulps: 0,
   generate: (rng) => ({ inputs: genRois(rng), params: { outputSize: [rng.int(1, 3), rng.int(1, 3)], spatialScale: rng.pick([1, 0.5]) } }),
 };
@@ -183,6 +217,7 @@ export const roiAlign: OpDef = {
     const [ph, pw] = perDim(p.outputSize, 2);
     return { y: roiAlignRef(i.x, i.boxes, { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean }) };
   },
+  validate: validateRois('roiAlign'),
   errorBound(i, p, o, u) {
     return dotBound(this, i, p, o, u, 64, ['x']);
   },

@@ -1,10 +1,11 @@
 /** Registry entries: batchNorm, layerNorm, instanceNorm, groupNorm, localResponseNorm. */
 import { register, type Inputs, type OpDef, type Outputs, type Params } from '../registry.js';
-import { batchNormRef, groupNormRef, instanceNormRef, layerNormRef, localResponseNormRef, type BatchNormOptions } from '../reference/normalization.js';
+import { batchNormRef, checkVector, groupNormRef, instanceNormRef, layerNormRef, localResponseNormRef, type BatchNormOptions } from '../reference/normalization.js';
 import { input, optional, randTensor, relativeBound } from './helpers.js';
 import { flat } from '../reference/common.js';
 import { fromData, type Arr } from '../tensor.js';
 import type { Rng } from '../rng.js';
+import { invalidInputs } from '../errors.js';
 
 const eps = { name: 'eps', schema: { type: 'number', minimum: 0 }, default: 1e-5, doc: 'added to the variance' };
 
@@ -75,6 +76,13 @@ export const batchNorm: OpDef = {
     const out: Outputs = {};
     for (const [k, v] of Object.entries(r)) if (v) out[k] = v;
     return out;
+  },
+  validate(i, p) {
+    // what batchNormRef checks, for the fast backends too
+    const C = i.x.shape[1];
+    for (const name of ['weight', 'bias', 'runningMean', 'runningVar']) checkVector(i[name], C, name);
+    if (!p.training && !i.runningMean) throw invalidInputs('/inputs/runningMean', 'batchNorm in inference (training false) needs runningMean and runningVar');
+    if (!p.training && !i.runningVar) throw invalidInputs('/inputs/runningVar', 'batchNorm in inference (training false) needs runningMean and runningVar');
   },
   errorBound(i, p, o, u) {
     const [N, C] = i.x.shape;

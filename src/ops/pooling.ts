@@ -1,6 +1,7 @@
 /** Registry entries: max/avg/sum/Lp/adaptive/global pooling. */
 import { register, type Inputs, type OpDef, type Params } from '../registry.js';
-import { adaptivePool2dRef, avgPool2dRef, lpPool2dRef, maxPool2dRef, sumPool2dRef, type PoolGeometry } from '../reference/pooling.js';
+import { adaptivePool2dRef, avgPool2dRef, lpPool2dRef, maxPool2dRef, poolShape, sumPool2dRef, type PoolGeometry } from '../reference/pooling.js';
+import { chargeOutput } from '../validate.js';
 import { as2d } from '../reference/conv.js';
 import { intOrPair, intOrSingle, poolPadding1dSchema, poolPadding2dSchema, perDim, resolvePadding } from '../params.js';
 import { dotBound, input, randTensor, relativeBound } from './helpers.js';
@@ -16,6 +17,17 @@ export function poolGeometry(p: Params, rank: 1 | 2): PoolGeometry {
   const g = { kernel, stride, dilation, pads, ceilMode: Boolean(p.ceilMode) };
   if (rank === 2) return g;
   return { kernel: [1, kernel[0]], stride: [1, stride[0]], dilation: [1, dilation[0]], pads: { begin: [0, pads.begin[0]], end: [0, pads.end[0]] }, ceilMode: g.ceilMode };
+}
+
+/** A window pool: the padding rule and output size (poolShape), the output and its work in the budget. */
+function validatePool(rank: 1 | 2, geometry: (p: Params) => PoolGeometry) {
+  return (i: Inputs, p: Params): void => {
+    const x = viewFor(i.x, rank);
+    const g = geometry(p);
+    const [Ho, Wo] = poolShape(x.shape[2], x.shape[3], g);
+    const path = [...g.pads.begin, ...g.pads.end].some((v) => v > 0) ? '/params/padding' : '/inputs/x/shape';
+    chargeOutput([x.shape[0], x.shape[1], Ho, Wo], g.kernel[0] * g.kernel[1], 'the pooled output', path);
+  };
 }
 
 /** Runs a 2-D pooling function on 1-D input viewed as [N, C, 1, L]. */
@@ -66,6 +78,7 @@ const maxPool = (rank: 1 | 2): OpDef => ({
     const r = maxPool2dRef(viewFor(i.x, rank), poolGeometry(p, rank));
     return p.returnIndices ? { y: back(r.y, rank), indices: back(r.indices, rank) } : { y: back(r.y, rank) };
   },
+  validate: validatePool(rank, (p) => poolGeometry(p, rank)),
   ulps: 0,
   generate: (rng) => {
     const g = genPool(rng, rank, true);
@@ -91,6 +104,7 @@ const avgPool = (rank: 1 | 2): OpDef => ({
   reference: (i, p) => ({
     y: back(avgPool2dRef(viewFor(i.x, rank), poolGeometry(p, rank), { countIncludePad: p.countIncludePad as boolean, divisorOverride: p.divisorOverride as number | undefined }), rank),
   }),
+  validate: validatePool(rank, (p) => poolGeometry(p, rank)),
   errorBound(i, p, o, u) {
     return dotBound(this, i, p, o, u, perDim(p.kernelSize, rank).reduce((a, b) => a * b, 1) + 1);
   },
@@ -110,6 +124,7 @@ export const sumPool2d: OpDef = {
   params: [kernelParam(2), strideParam(2), paddingParam(2), ceilParam],
   outputs: [{ name: 'y', doc: 'window sums' }],
   reference: (i, p) => ({ y: sumPool2dRef(i.x, poolGeometry(p, 2)) }),
+  validate: validatePool(2, (p) => poolGeometry(p, 2)),
   errorBound(i, p, o, u) {
     return dotBound(this, i, p, o, u, perDim(p.kernelSize, 2).reduce((a, b) => a * b, 1));
   },
@@ -124,6 +139,7 @@ export const lpPool2d: OpDef = {
   params: [{ name: 'normType', schema: { type: 'number', exclusiveMinimum: 0, title: 'a positive number' }, doc: 'p (required)' }, kernelParam(2), strideParam(2), ceilParam],
   outputs: [{ name: 'y', doc: 'pooled values' }],
   reference: (i, p) => ({ y: lpPool2dRef(i.x, p.normType as number, poolGeometry({ ...p, padding: 0 }, 2)) }),
+  validate: validatePool(2, (p) => poolGeometry({ ...p, padding: 0 }, 2)),
   errorBound(i, p, o, u) {
     const k = perDim(p.kernelSize, 2);
     return relativeBound(o, 4 * (k[0] * k[1] + 8), u);
@@ -146,6 +162,12 @@ const adaptive = (kind: 'avg' | 'max'): OpDef => ({
   reference(i, p) {
     const [h, w] = perDim(p.outputSize, 2);
     return { y: adaptivePool2dRef(i.x, h, w, kind).y };
+  },
+  validate(i, p) {
+    // each bin holds at most ⌈in/out⌉ + 1 cells a side
+    const [h, w] = perDim(p.outputSize, 2);
+    const [N, C, H, W] = i.x.shape;
+    chargeOutput([N, C, h, w], (Math.ceil(H / h) + 1) * (Math.ceil(W / w) + 1), 'the pooled output', '/params/outputSize');
   },
   ...(kind === 'avg'
     ? {

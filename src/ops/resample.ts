@@ -6,6 +6,7 @@ import { maxPool2dRef } from '../reference/pooling.js';
 import { intOrPair, poolPadding2dSchema } from '../params.js';
 import { invalidParams } from '../errors.js';
 import { dotBound, input, randTensor } from './helpers.js';
+import { chargeOutput } from '../validate.js';
 import { poolGeometry } from './pooling.js';
 
 /** Output size of maxUnpool2d: the default (in − 1)·s − P⁻ − P⁺ + k, or outputSize within ±stride of it. */
@@ -45,6 +46,10 @@ export const maxUnpool2d: OpDef = {
     const [h, w] = unpoolOutSize(i.x, p);
     return { y: maxUnpool2dRef(i.x, i.indices, h, w) };
   },
+  validate(i, p) {
+    const [h, w] = unpoolOutSize(i.x, p);
+    chargeOutput([i.x.shape[0], i.x.shape[1], h, w], 1, 'the unpooled output', p.outputSize === undefined ? '/params/kernelSize' : '/params/outputSize');
+  },
   ulps: 0,
   generate(rng) {
     const k = rng.int(1, 3);
@@ -70,6 +75,10 @@ export const upsample2d: OpDef = {
     if (p.mode === 'nearest' && p.alignCorners) throw invalidParams('/params/alignCorners', 'alignCorners can only be set with mode "bilinear"');
     const { out, scale } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
     return { y: upsample2dRef(i.x, out[0], out[1], p.mode as 'nearest' | 'bilinear', p.alignCorners as boolean, scale) };
+  },
+  validate(i, p) {
+    const { out } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
+    chargeOutput([i.x.shape[0], i.x.shape[1], out[0], out[1]], 4, 'the upsampled output', p.size === undefined ? '/params/scaleFactor' : '/params/size');
   },
   errorBound(i, p, o, u) {
     return dotBound(this, i, p, o, u, 8);

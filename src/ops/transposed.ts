@@ -1,6 +1,8 @@
 /** Registry entries: convTranspose1d, convTranspose2d. */
 import { register, type Inputs, type OpDef, type Params } from '../registry.js';
-import { convTranspose1dRef, convTranspose2dRef, type TransposedGeometry } from '../reference/transposed.js';
+import { convTranspose1dRef, convTranspose2dRef, transposedShape, type TransposedGeometry } from '../reference/transposed.js';
+import { as2d } from '../reference/conv.js';
+import { chargeOutput } from '../validate.js';
 import { intOrPair, intOrSingle, intSchema, perDim, poolPadding1dSchema, poolPadding2dSchema, resolvePadding } from '../params.js';
 import { dotBound, input, optional, randTensor } from './helpers.js';
 import type { Rng } from '../rng.js';
@@ -56,6 +58,18 @@ const transposed = (rank: 1 | 2): OpDef => ({
   reference(i, p) {
     const g = transposedGeometry(p, rank, i.weight.shape.slice(2));
     return { y: rank === 2 ? convTranspose2dRef(i.x, i.weight, i.bias, g) : convTranspose1dRef(i.x, i.weight, i.bias, g) };
+  },
+  validate(i, p) {
+    const g = transposedGeometry(p, rank, i.weight.shape.slice(2));
+    const lift = (v: number[], one: number) => (rank === 1 ? [one, v[0]] : v);
+    const g2 = rank === 2 ? g : { ...g, stride: lift(g.stride, 1), dilation: lift(g.dilation, 1), outputPadding: lift(g.outputPadding, 0), pads: { begin: lift(g.pads.begin, 0), end: lift(g.pads.end, 0) } };
+    const x = rank === 1 ? as2d(i.x) : i.x;
+    const w = rank === 1 ? as2d(i.weight) : i.weight;
+    const [Ho, Wo] = transposedShape(x, w, i.bias, g2);
+    // the scatter form: every input cell meets every tap of its group's weights
+    const O = w.shape[1] * g.groups;
+    chargeOutput([x.shape[0], O, Ho, Wo], 1, `convTranspose${rank}d's output`, '/params/stride');
+    chargeOutput([x.shape[0], x.shape[1], x.shape[2], x.shape[3]], w.shape[1] * w.shape[2] * w.shape[3], `convTranspose${rank}d's scatter`, '/inputs/weight/shape');
   },
   errorBound(i, p, o, u) {
     return dotBound(this, i, p, o, u, i.weight.shape[0] * i.weight.shape.slice(2).reduce((a, b) => a * b, 1));

@@ -5,12 +5,8 @@ import type { Arr } from '../tensor.js';
 import { fromData, numel, shapeString } from '../tensor.js';
 import { flat, resolveDim } from './common.js';
 
-/**
- * Dense layer, x [*, in], weight [out, in], bias [out]:
- *
- *   y[…, o] = b[o] + Σ_i x[…, i] · w[o, i]
- */
-export function linearRef(x: Arr, w: Arr, b: Arr | undefined): Arr {
+/** Checks weight [out, in] and bias [out] against x [*, in]. */
+export function linearShape(x: Arr, w: Arr, b: Arr | undefined): void {
   const inF = x.shape[x.shape.length - 1];
   const [outF, wIn] = w.shape;
   if (wIn !== inF) {
@@ -19,6 +15,17 @@ export function linearRef(x: Arr, w: Arr, b: Arr | undefined): Arr {
   if (b && (b.shape.length !== 1 || b.shape[0] !== outF)) {
     throw invalidInputs('/inputs/bias/shape', `bias must have shape [${outF}], got ${shapeString(b.shape)}`);
   }
+}
+
+/**
+ * Dense layer, x [*, in], weight [out, in], bias [out]:
+ *
+ *   y[…, o] = b[o] + Σ_i x[…, i] · w[o, i]
+ */
+export function linearRef(x: Arr, w: Arr, b: Arr | undefined): Arr {
+  const inF = x.shape[x.shape.length - 1];
+  const [outF] = w.shape;
+  linearShape(x, w, b);
   const rows = numel(x.shape) / Math.max(inF, 1);
   const xd = flat(x);
   const wd = flat(w);

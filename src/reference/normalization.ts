@@ -19,7 +19,7 @@ export function moments(n: number, each: (visit: (v: number) => void) => void): 
   return { mean, variance: acc.value() / n };
 }
 
-function checkVector(a: Arr | undefined, C: number, name: string): Float64Array | undefined {
+export function checkVector(a: Arr | undefined, C: number, name: string): Float64Array | undefined {
   if (!a) return undefined;
   if (a.shape.length !== 1 || a.shape[0] !== C) throw invalidInputs(`/inputs/${name}/shape`, `${name} must have shape [${C}] (one per channel), got ${shapeString(a.shape)}`);
   return flat(a);
@@ -173,8 +173,9 @@ export function localResponseNormRef(x: Arr, size: number, alpha: number, beta: 
     for (let c = 0; c < C; c++)
       for (let s = 0; s < inner; s++) {
         acc.reset();
-        for (let cc = c - Math.floor(size / 2); cc <= c + Math.floor((size - 1) / 2); cc++) {
-          if (cc < 0 || cc >= C) continue;
+        // the window clipped to the channels (outside them x is 0): at most C steps whatever the size
+        const hi = Math.min(C - 1, c + Math.floor((size - 1) / 2));
+        for (let cc = Math.max(0, c - Math.floor(size / 2)); cc <= hi; cc++) {
           const v = xd[(n * C + cc) * inner + s];
           acc.addProduct(v, v);
         }
