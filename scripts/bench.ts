@@ -36,7 +36,12 @@ const rows: [string, () => Promise<unknown>][] = [
   ['intro assignment, correct Python submission', () => grade({ kind: 'command', command: 'python3 student.py', cwd: join(PACKAGE_ROOT, 'examples', 'submissions', 'python') }, intro)],
   ['intro assignment, TypeScript submission with a bug (diagnosis + shrinking)', () => grade(jsSubmission(join(PACKAGE_ROOT, 'examples', 'submissions', 'ts')), intro)],
 ];
-for (const [name, f] of rows) console.log(`  ${name.padEnd(78)} ${(await time(3, f) / 1000).toFixed(2)} s`);
+for (const [name, f] of rows) {
+  const r = (await f()) as { score: number; maxScore: number; gradable: boolean };
+  // a grade that did not run (e.g. a sandbox that cannot read node_modules) would time nothing
+  const note = r.gradable === false ? '  (NOT GRADABLE: this figure times a failed load)' : '';
+  console.log(`  ${name.padEnd(78)} ${(await time(3, f) / 1000).toFixed(2)} s  score ${r.score}/${r.maxScore}${note}`);
+}
 
 console.log('\nexact reference (one call) vs our float32 backends, accelerated (gpu.js) and simd (WebAssembly): median of 5 calls after 2 warm-up calls');
 {
