@@ -14,15 +14,20 @@ const { GPU } = gpujs;
 export const GPU_JS_VERSION = '2.24.1';
 
 let gpu: GPUType | undefined;
+// Node's process, absent when these kernels are bundled for a browser (tests/browser-gpu.test.ts)
+const proc = (globalThis as { process?: NodeJS.Process }).process;
+const env = (name: string): string | undefined => proc?.env[name];
 const cache = new Map<string, IKernelRunShortcut>();
 const CACHE_LIMIT = 96;
 let lastKernelClass = '';
 
 export function getGPU(): GPUType {
   if (!gpu) {
-    const mode = (process.env.CNN_ORACLE_GPU_MODE ?? 'gpu') as 'gpu' | 'cpu' | 'webasm' | 'headlessgl';
+    const mode = (env('CNN_ORACLE_GPU_MODE') ?? 'gpu') as 'gpu' | 'cpu' | 'webasm' | 'headlessgl';
     gpu = new GPU({ mode } as never);
-    process.once('exit', destroyAll);
+    // Before headless-gl's own exit handler (registered when gl loads), which frees every native GL
+    // context: a kernel destroyed after it throws "Invalid GL context" from deleteBuffer.
+    proc?.prependOnceListener('exit', destroyAll);
   }
   return gpu;
 }
@@ -56,11 +61,23 @@ export function noteRan(k: IKernelRunShortcut): void {
   lastKernelClass = inner?.constructor?.name ?? k.constructor.name;
 }
 
+/**
+ * Destroys every cached kernel and the GPU instance, synchronously: gpu.js's own `gpu.destroy()`
+ * defers its work to a timer (which never fires in an exit handler) and returns a promise, so the
+ * kernels are destroyed here one by one, and then the GL context itself (headless-gl), which
+ * `gpu.destroy()` would only free through a kernel it still lists.
+ */
 export function destroyAll(): void {
-  for (const k of cache.values()) k.destroy();
+  const kernels = [...cache.values()];
   cache.clear();
-  gpu?.destroy();
+  for (const k of kernels) k.destroy();
+  const g = gpu as (GPUType & { context?: { getExtension?: (n: string) => { destroy?: () => void } | null } }) | undefined;
   gpu = undefined;
+  if (!g) return;
+  const ctx = g.context;
+  void g.destroy().catch(() => undefined); // its kernels are already gone; nothing left for it to fail on
+  const ext = ctx?.getExtension?.('STACKGL_destroy_context');
+  ext?.destroy?.();
 }
 
 export interface BackendInfo {
@@ -82,11 +99,11 @@ export function backendInfo(): BackendInfo {
   noteRan(k);
   return {
     gpuJs: GPU_JS_VERSION,
-    mode: process.env.CNN_ORACLE_GPU_MODE ?? 'gpu',
+    mode: env('CNN_ORACLE_GPU_MODE') ?? 'gpu',
     kernelClass: lastKernelClass,
     headlessGL: Boolean((GPU as unknown as { isHeadlessGLSupported: boolean }).isHeadlessGLSupported),
     webAssembly: Boolean((GPU as unknown as { isWebAssemblySupported?: boolean }).isWebAssemblySupported),
-    display: process.env.DISPLAY ?? null,
+    display: env('DISPLAY') ?? null,
     precision: 'float32',
   };
 }

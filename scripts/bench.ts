@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import '../src/ops/index.js';
-import { getOp, resolveParams } from '../src/registry.js';
+import { getOp, kernelOf, resolveParams } from '../src/registry.js';
 import { fromData } from '../src/tensor.js';
 import { Rng } from '../src/rng.js';
 import { grade } from '../src/grading/grade.js';
@@ -36,7 +36,12 @@ const rows: [string, () => Promise<unknown>][] = [
   ['intro assignment, correct Python submission', () => grade({ kind: 'command', command: 'python3 student.py', cwd: join(PACKAGE_ROOT, 'examples', 'submissions', 'python') }, intro)],
   ['intro assignment, TypeScript submission with a bug (diagnosis + shrinking)', () => grade(jsSubmission(join(PACKAGE_ROOT, 'examples', 'submissions', 'ts')), intro)],
 ];
-for (const [name, f] of rows) console.log(`  ${name.padEnd(78)} ${(await time(3, f) / 1000).toFixed(2)} s`);
+for (const [name, f] of rows) {
+  const r = (await f()) as { score: number; maxScore: number; gradable: boolean };
+  // a grade that did not run (e.g. a sandbox that cannot read node_modules) would time nothing
+  const note = r.gradable === false ? '  (NOT GRADABLE: this figure times a failed load)' : '';
+  console.log(`  ${name.padEnd(78)} ${(await time(3, f) / 1000).toFixed(2)} s  score ${r.score}/${r.maxScore}${note}`);
+}
 
 console.log('\nexact reference (one call) vs our float32 backends, accelerated (gpu.js) and simd (WebAssembly): median of 5 calls after 2 warm-up calls');
 {
@@ -78,7 +83,7 @@ console.log('\nexact reference (one call) vs our float32 backends, accelerated (
     // simd first: gpu.js's first calls leave V8 compiling its kernels in the background, which
     // would take the core simd's worker thread runs on
     for (const b of ['simd', 'accelerated'] as const) {
-      const run = def[b];
+      const run = kernelOf(def, b);
       if (!run) {
         cells[b] = '—'.padEnd(22);
         continue;
@@ -94,47 +99,52 @@ console.log('\nexact reference (one call) vs our float32 backends, accelerated (
   }
 }
 
-console.log('\nconv2d and peers in one run: median of 5 calls after 2 warm-up calls, GFLOP/s; the peers through their conformance adapters (NCHW↔NHWC copies included)');
 {
-  const { loadTarget } = await import('../src/conformance/targets.js');
-  const r3 = new Rng('bench-peers');
-  const rnd = (shape: number[]) => fromData(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r3.float32()), shape);
-  const work: [string, string, Record<string, ReturnType<typeof rnd>>, Record<string, unknown>, number][] = [
-    ['conv2d 1×64×56×56, 64×3×3, pad 1', 'conv2d', { x: rnd([1, 64, 56, 56]), weight: rnd([64, 64, 3, 3]) }, { padding: 1 }, 2 * 64 * 56 * 56 * 64 * 9],
-    ['conv2d AlexNet conv1', 'conv2d', { x: rnd([1, 3, 227, 227]), weight: rnd([96, 3, 11, 11]) }, { stride: 4 }, 2 * 55 * 55 * 96 * 363],
-    ['maxPool2d 1×64×112×112, 3×3/2', 'maxPool2d', { x: rnd([1, 64, 112, 112]) }, { kernelSize: 3, stride: 2 }, 64 * 55 * 55 * 9],
-    ['convTranspose2d 1×32×28×28, 3×3/2', 'convTranspose2d', { x: rnd([1, 32, 28, 28]), weight: rnd([32, 32, 3, 3]) }, { stride: 2 }, 2 * 32 * 28 * 28 * 32 * 9],
-    ['linear 64×1024 → 512', 'linear', { x: rnd([64, 1024]), weight: rnd([512, 1024]) }, {}, 2 * 64 * 1024 * 512],
-    ['softmax 256×1000', 'softmax', { x: rnd([256, 1000]) }, {}, 256 * 1000 * 4],
-  ];
-  const peers = [];
-  for (const name of ['accelerated', 'simd', 'tfjs-cpu', 'tfjs-wasm', 'onnxruntime']) {
-    try {
-      peers.push(await loadTarget(name));
-    } catch (e) {
-      console.log(`  (${name} not available: ${(e as Error).message.split('\n')[0]})`);
-    }
-  }
-  const head = ['', ...peers.map((t) => t.name)];
-  console.log('  ' + head.map((h, i) => (i ? h.padStart(14) : h.padEnd(34))).join(''));
-  for (const [name, op, inputs, params, flops] of work) {
-    const def = getOp(op);
+  const { runPeers } = await import('./bench-peers.js');
+  const { backendInfo } = await import('../kernels/backend.js');
+  const { simdInfo } = await import('../kernels/simd/engine.js');
+  const gl = backendInfo().kernelClass === 'HeadlessGLKernel';
+  const rounds = Number(process.env.CNN_ORACLE_BENCH_ROUNDS ?? 9);
+  console.log(`\nsimd (${(await simdInfo()).threads} threads) and its peers timed directly, in one run, interleaved: ${rounds} rounds after 2 warm-up calls; GFLOP/s of the median time; ratios = peer time / simd time (> 1: simd faster), median and 25–75 % range of the per-round ratios`);
+  if (!gl) console.log('  (no GL context: gpu.js rows need a display and headless-gl, e.g. xvfb-run -a npm run bench)');
+  await runPeers({ single: false, rounds, gl });
+  console.log(`\nsingle-threaded simd (CNN_ORACLE_SIMD_THREADS=1, a child process) against tfjs-wasm (single-threaded in Node), interleaved the same way`);
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(process.execPath, [...process.execArgv, join(PACKAGE_ROOT, 'scripts', 'bench-peers.ts')], { stdio: 'inherit', env: { ...process.env, CNN_ORACLE_SIMD_THREADS: '1', CNN_ORACLE_BENCH_PEERS_CHILD: '1' } });
+  if (r.status !== 0) console.log(`  (the single-threaded run failed: exit ${r.status})`);
+}
+
+console.log('\nexact reference against a naive float64 loop (the same loops, s += x·w, no exactness) on conv2d with float32-valued inputs, interleaved, 15 rounds');
+{
+  const { naiveConv2d } = await import('./naive.js');
+  const r4 = new Rng('bench-naive');
+  const rnd = (shape: number[]) => fromData(Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r4.float32()), shape);
+  for (const [name, x, w, params] of [
+    ['conv2d 1×16×28×28, 16 filters 3×3, pad 1', rnd([1, 16, 28, 28]), rnd([16, 16, 3, 3]), { padding: 1 }],
+    ['conv2d 1×32×14×14, 32 filters 3×3, stride 2', rnd([1, 32, 14, 14]), rnd([32, 32, 3, 3]), { stride: 2 }],
+    ['conv2d 1×64×8×8, 64 filters 1×1', rnd([1, 64, 8, 8]), rnd([64, 64, 1, 1]), {}],
+  ] as const) {
+    const def = getOp('conv2d');
     const p = resolveParams(def, params);
-    const cells: string[] = [];
-    for (const t of peers) {
-      const a = t.ops[op];
-      if (!a || a.unsupported?.(inputs, p)) {
-        cells.push('—'.padStart(14));
-        continue;
-      }
-      await a.run(inputs, p);
-      await a.run(inputs, p);
-      const ms = await time(5, () => a.run(inputs, p));
-      cells.push(`${(flops / ms / 1e6).toFixed(2)} (${ms.toFixed(0)} ms)`.padStart(14));
+    const { convGeometry } = await import('../src/ops/conv.js');
+    const geo = convGeometry(p, w.shape.slice(2), 2);
+    const inputs = { x, weight: w };
+    for (let k = 0; k < 3; k++) { def.reference(inputs, p); naiveConv2d(x, w, geo); }
+    const ratios: number[] = [];
+    const tr: number[] = [];
+    for (let k = 0; k < 15; k++) {
+      let t0 = performance.now();
+      naiveConv2d(x, w, geo);
+      const tn = performance.now() - t0;
+      t0 = performance.now();
+      def.reference(inputs, p);
+      const te = performance.now() - t0;
+      ratios.push(te / tn);
+      tr.push(te);
     }
-    console.log('  ' + name.padEnd(34) + cells.join(''));
+    const q = (f: number) => ratios.slice().sort((a, b) => a - b)[Math.floor(f * ratios.length)];
+    console.log(`  ${name.padEnd(50)} reference ${median(tr).toFixed(1).padStart(6)} ms, reference / naive ${q(0.5).toFixed(2)} (${q(0.25).toFixed(2)}–${q(0.75).toFixed(2)})   goal ≤ 3`);
   }
-  for (const t of peers) await t.dispose?.();
 }
 
 console.log('\nexact reference, one call (median of 5)');

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { OracleError, ptr } from './errors.js';
-import { backendsOf, getOp, kernelFor, resolveInputs, resolveParams, type Backend, type Inputs, type OpDef, type Outputs, type Precision } from './registry.js';
+import { backendsOf, getOp, kernelOf, resolveInputs, resolveParams, type Backend, type Inputs, type OpDef, type Outputs, type Precision } from './registry.js';
 
 export type { Backend } from './registry.js';
 import { validateCase } from './schemas.js';
@@ -161,7 +161,7 @@ export function prepareCase(raw: unknown, index: number): PreparedCase {
 
 export async function runOp(op: OpDef, inputs: PreparedCase['inputs'], params: PreparedCase['params'], backend: Backend): Promise<Outputs> {
   if (backend === 'reference') return op.reference(inputs, params);
-  const run = kernelFor(op, backend);
+  const run = kernelOf(op, backend);
   if (!run) throw new OracleError('UNSUPPORTED', `${op.name} has no ${backend} implementation (its backends: ${backendsOf(op).join(', ')})`, '/op');
   return await run(inputs, params);
 }

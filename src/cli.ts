@@ -20,7 +20,7 @@ import type { Reading } from './exercises/answers.js';
 import { parseModel, summarize, summaryTable } from './exercises/summary.js';
 import { loadTarget } from './conformance/targets.js';
 import { reportHtml, reportText, runConformance } from './conformance/run.js';
-import { allOps, backendsOf, BACKENDS, getOp, paramsSchema, resolveParams, type FastBackend } from './registry.js';
+import { allOps, backendOps, backendsOf, BACKENDS, getOp, kernelOf, paramsSchema, resolveParams, type FastBackend } from './registry.js';
 import { schemaByName } from './schemas.js';
 import { OracleError } from './errors.js';
 import { stringify } from './tensor.js';
@@ -444,7 +444,7 @@ export function buildProgram(): Command {
       const { simdInfo } = await import('../kernels/simd/engine.js');
       const info = backendInfo();
       const simd = await simdInfo();
-      const opsOf = (b: FastBackend) => allOps().filter((o) => o[b]).map((o) => o.name);
+      const opsOf = (b: FastBackend) => backendOps(b);
       if (opts.json) {
         const out = { reference: { precision: 'float64', exact: true }, accelerated: { ...info, ops: opsOf('accelerated') }, simd: { ...simd, ops: opsOf('simd') } };
         return void process.stdout.write(JSON.stringify(out, null, 2) + '\n');
@@ -471,7 +471,7 @@ export function buildProgram(): Command {
         const op = getOp(name);
         if (opts.json) {
           process.stdout.write(
-            stringify({ name: op.name, family: op.family, summary: op.summary, inputs: op.inputs, params: paramsSchema(op), outputs: op.outputs, accelerated: !!op.accelerated, backends: backendsOf(op) }) + '\n',
+            stringify({ name: op.name, family: op.family, summary: op.summary, inputs: op.inputs, params: paramsSchema(op), outputs: op.outputs, accelerated: !!kernelOf(op, 'accelerated'), backends: backendsOf(op) }) + '\n',
           );
           return;
         }

@@ -67,10 +67,6 @@ export interface OpDef {
    * before the backward ops built on this op; throws OracleError naming the field.
    */
   validate?(inputs: Inputs, params: Params): void;
-  /** The gpu.js implementation (float32), where one exists: the `accelerated` backend. */
-  accelerated?(inputs: Inputs, params: Params): Outputs | Promise<Outputs>;
-  /** The hand-written WebAssembly SIMD implementation (float32), where one exists: the `simd` backend. */
-  simd?(inputs: Inputs, params: Params): Outputs | Promise<Outputs>;
   /**
    * The largest error a correct implementation at precision `u` (unit roundoff) may make, per
    * element of each output. Absent: `ulps` of the output's magnitude.
@@ -85,15 +81,48 @@ export interface OpDef {
   backward?: { forward: string; gradOf: Record<string, string>; forwardParams?: (p: Params) => Params };
 }
 
-/** The float32 backends beside the exact reference, each an optional function of OpDef. */
+/** The float32 backends beside the exact reference: `accelerated` (gpu.js), `simd` (WebAssembly SIMD). */
 export const FAST_BACKENDS = ['accelerated', 'simd'] as const;
 export type FastBackend = (typeof FAST_BACKENDS)[number];
 export type Backend = 'reference' | FastBackend;
 export const BACKENDS: readonly Backend[] = ['reference', ...FAST_BACKENDS];
 
+/** One op of a fast backend: the registry's inputs and resolved params in, outputs (float64 ndarrays) out. */
+export type Kernel = (inputs: Inputs, params: Params) => Outputs | Promise<Outputs>;
+/** A fast backend's table, op name → kernel; the backend registers it itself (src/ops/simd.ts, accelerated.ts). */
+export type KernelTable = Readonly<Record<string, Kernel>>;
+const backendTables = new Map<FastBackend, KernelTable>();
+
+/** Registers a fast backend's whole table (once); every name must be a registered op. */
+export function registerBackend(backend: FastBackend, table: KernelTable): void {
+  if (backendTables.has(backend)) throw new Error(`backend ${backend} registered twice`);
+  const validated: Record<string, Kernel> = {};
+  for (const [name, kernel] of Object.entries(table)) {
+    const op = getOp(name);
+    // every kernel behind the one validation path, as the reference is (register)
+    validated[name] = (inputs, params) => {
+      checkCall(op, inputs, params);
+      return kernel(inputs, params);
+    };
+  }
+  backendTables.set(backend, validated);
+}
+
+/** The backend's kernel for an op (behind the one validation path), if it has one. */
+export function kernelOf(op: OpDef | string, backend: FastBackend): Kernel | undefined {
+  const t = backendTables.get(backend);
+  const name = typeof op === 'string' ? op : op.name;
+  return t && Object.hasOwn(t, name) ? t[name] : undefined;
+}
+
+/** The ops a fast backend implements, in registry order: derived from its table, never listed by hand. */
+export function backendOps(backend: FastBackend): string[] {
+  return [...registry.keys()].filter((n) => kernelOf(n, backend));
+}
+
 /** The backends that implement an op, the reference first. */
 export function backendsOf(op: OpDef): Backend[] {
-  return BACKENDS.filter((b) => b === 'reference' || op[b]);
+  return BACKENDS.filter((b) => b === 'reference' || kernelOf(op, b));
 }
 
 const registry = new Map<string, OpDef>();
@@ -102,7 +131,7 @@ const ajv = new Ajv2020({ allErrors: false, useDefaults: false, strict: false })
 
 /**
  * Registers ops. The reference is wrapped so that every call, from any caller, first goes
- * through the one validation path (`checkCall`); fast backends get the same through `kernelFor`.
+ * through the one validation path (`checkCall`); fast backends get the same through `registerBackend`.
  */
 export function register(...ops: OpDef[]): void {
   for (const op of ops) {
@@ -135,16 +164,6 @@ export function checkCall(op: OpDef, inputs: Inputs, params: Params): void {
     });
   }
   op.validate?.(inputs, params);
-}
-
-/** A fast backend's kernel for an op, behind the same validation as the reference; undefined if none. */
-export function kernelFor(op: OpDef, backend: FastBackend): ((inputs: Inputs, params: Params) => Outputs | Promise<Outputs>) | undefined {
-  const run = op[backend];
-  if (!run) return undefined;
-  return (inputs, params) => {
-    checkCall(op, inputs, params);
-    return run.call(op, inputs, params);
-  };
 }
 
 export function getOp(name: string): OpDef {

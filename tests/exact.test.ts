@@ -111,3 +111,59 @@ describe('conv2d and linear are correctly rounded', () => {
     );
   });
 });
+
+describe('the certified fast path of conv2d (float32 inputs) rounds exactly as ExactSum', () => {
+  const ref = (x: ReturnType<typeof fromData>, w: ReturnType<typeof fromData>, b: ReturnType<typeof fromData> | undefined, k: number, pad: number) => {
+    const geo = { stride: [1, 1], dilation: [1, 1], pads: resolvePadding(pad, 2, [k, k], [1, 1], null), groups: 1, flip: false };
+    return conv2dRef(x, w, b, geo);
+  };
+  it('ties, cancellation to zero, and wide exponent ranges agree with the BigInt-rational result', () => {
+    // x·w sums that land exactly halfway between doubles (ties to even), on zero, and across 2^±100
+    const big = Math.fround(2 ** 30);
+    const cases: [number[], number[], number[]][] = [
+      [[big * big, 1, 1e-30], [1, 1, 0], []],
+      [[2 ** 52, 0.5, 0.5], [1, 1, 1], []], // 2^52 + 1: exact
+      [[2 ** 53, 1, 0], [1, 1, 1], []], // 2^53 + 1: a tie, to even 2^53
+      [[2 ** 53, 1, 2 ** -100], [1, 1, 1], []], // just above the tie: up
+      [[2 ** 53, 1, -(2 ** -100)], [1, 1, 1], []], // just below: down
+      [[1.5, -1.5, 0], [1, 1, 1], [0]], // exact zero
+      [[2 ** 100, -(2 ** 100), 2 ** -100], [1, 1, 1], [3]],
+    ];
+    for (const [xs, ws, bs] of cases) {
+      const x = fromData(xs.map(Math.fround), [1, 1, 1, 3]);
+      const w = fromData(ws, [1, 1, 1, 3]);
+      const b = bs.length ? fromData(bs, [1]) : undefined;
+      const got = ref(x, w, b, 3, 0).data[0];
+      const want = exactDotRounded(xs.map((v, i) => [Math.fround(v), ws[i]] as [number, number]), bs);
+      expect(Object.is(got, want) || (got === 0 && want === 0), `${xs} · ${ws} + ${bs}: ${got} vs ${want}`).toBe(true);
+    }
+  });
+
+  it('agrees with the BigInt-rational result on full-precision float32 data with wide exponent ranges (certified and exact paths)', () => {
+    const wide = fc.tuple(fc.float({ noNaN: true, noDefaultInfinity: true, min: 1, max: 2 }), fc.integer({ min: -60, max: 60 }), fc.boolean()).map(([m, e, neg]) => Math.fround((neg ? -m : m) * 2 ** e));
+    fc.assert(
+      fc.property(fc.array(wide, { minLength: 36, maxLength: 36 }), fc.array(f32, { minLength: 19, maxLength: 19 }), (xs, ws) => {
+        const x = fromData(xs, [1, 1, 6, 6]);
+        const w = fromData(ws.slice(0, 18), [2, 1, 3, 3]);
+        const b = fromData([ws[18], -ws[18]], [2]);
+        const y = ref(x, w, b, 3, 1);
+        for (let o = 0; o < 2; o++)
+          for (let i = 0; i < 6; i++)
+            for (let j = 0; j < 6; j++) {
+              const prods: [number, number][] = [];
+              for (let p = 0; p < 3; p++)
+                for (let q = 0; q < 3; q++) {
+                  const h = i - 1 + p;
+                  const v = j - 1 + q;
+                  if (h >= 0 && h < 6 && v >= 0 && v < 6) prods.push([xs[h * 6 + v], ws[o * 9 + p * 3 + q]]);
+                }
+              const want = exactDotRounded(prods, [o ? -ws[18] : ws[18]]);
+              const got = y.data[(o * 6 + i) * 6 + j];
+              if (!(Object.is(got, want) || (got === 0 && want === 0))) return false;
+            }
+        return true;
+      }),
+      { seed: 17, numRuns: 150 },
+    );
+  });
+});

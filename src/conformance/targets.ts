@@ -1,5 +1,5 @@
 /** Built-in conformance targets: our own float32 backends (gpu.js, WebAssembly SIMD) and TensorFlow.js. */
-import { allOps, kernelFor, type FastBackend, type Inputs, type Outputs, type Params } from '../registry.js';
+import { allOps, kernelOf, type FastBackend, type Inputs, type Outputs, type Params } from '../registry.js';
 import { fromData, type Arr } from '../tensor.js';
 import { flat } from '../reference/common.js';
 import { perDim, resolvePadding } from '../params.js';
@@ -9,7 +9,7 @@ import type { OpAdapter, TargetAdapter } from './adapter.js';
 export function ownTarget(backend: FastBackend): TargetAdapter {
   const ops: Record<string, OpAdapter> = {};
   for (const op of allOps()) {
-    const run = kernelFor(op, backend);
+    const run = kernelOf(op, backend);
     if (run) ops[op.name] = { run: (i, p) => run(i, p) };
   }
   const description = backend === 'accelerated' ? 'cnn-oracle’s own gpu.js backend' : 'cnn-oracle’s own WebAssembly SIMD backend';

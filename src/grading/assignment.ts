@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { globSync } from 'tinyglobby';
-import { allOps, getOp, kernelFor, resolveParams, type Backend, type Inputs, type OpDef, type Outputs, type Params } from '../registry.js';
+import { allOps, getOp, kernelOf, resolveParams, type Backend, type Inputs, type OpDef, type Outputs, type Params } from '../registry.js';
 import { parseCases, prepareCase } from '../cases.js';
 import { OracleError } from '../errors.js';
 import { fromData } from '../tensor.js';
@@ -281,7 +281,7 @@ export interface GradingCase {
 async function withExpected(op: OpDef, id: string, inputs: Inputs, params: Params, extra: Partial<GradingCase>, backend: Backend): Promise<GradingCase> {
   const full = resolveParams(op, params);
   // int64 outputs (pool indices) stay exact: float32 rounding of the inputs can create ties
-  const fast = backend === 'reference' || op.outputs.some((o) => o.dtype === 'int64') ? undefined : kernelFor(op, backend);
+  const fast = backend === 'reference' || op.outputs.some((o) => o.dtype === 'int64') ? undefined : kernelOf(op, backend);
   const expected = fast ? await fast(inputs, full) : op.reference(inputs, full);
   return { id, op, inputs, params: full, expected, expectedBy: fast ? backend : 'reference', random: false, tags: [], ...extra };
 }

@@ -3,7 +3,7 @@
  * accelerated function is attached here and loads gpu.js only when first called. The wrappers
  * around a kernel (batchNormOutputs, boxIouOutputs, roiAlignOutputs) also serve the simd backend.
  */
-import { getOp, type Inputs, type Outputs, type Params } from '../registry.js';
+import { registerBackend, type Inputs, type KernelTable, type Outputs, type Params } from '../registry.js';
 import { convGeometry } from './conv.js';
 import { transposedGeometry } from './transposed.js';
 import { poolGeometry } from './pooling.js';
@@ -57,7 +57,7 @@ export async function boxIouOutputs(i: Inputs, p: Params, kernel: (a: Float64Arr
   return { iou: await kernel(boxesXyxy(i.boxes1, f), boxesXyxy(i.boxes2, f), i.boxes1.shape[0], i.boxes2.shape[0], p.pixelInclusive ? 1 : 0) };
 }
 
-const ACCELERATED: Record<string, (i: Inputs, p: Params) => Promise<Outputs>> = {
+const ACCELERATED: KernelTable = {
   conv2d: async (i, p) => ({ y: (await K()).conv2d(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 2)) }),
   convTranspose2d: async (i, p) => ({ y: (await K()).convTranspose2d(i.x, i.weight, i.bias, transposedGeometry(p, 2, i.weight.shape.slice(2))) }),
   linear: async (i) => ({ y: (await K()).linear(i.x, i.weight, i.bias) }),
@@ -72,6 +72,4 @@ const ACCELERATED: Record<string, (i: Inputs, p: Params) => Promise<Outputs>> = 
   boxIou: async (i, p) => boxIouOutputs(i, p, (await K()).boxIou),
 };
 
-for (const [name, fn] of Object.entries(ACCELERATED)) getOp(name).accelerated = fn;
-
-export const ACCELERATED_OPS = Object.keys(ACCELERATED);
+registerBackend('accelerated', ACCELERATED);

@@ -3,7 +3,7 @@
  * float32: the ops that are matrix multiplies at heart (SIMD micro-kernel), and pooling, softmax,
  * batch norm, IoU, NMS and RoIAlign (scalar loops over the float64 input). Loaded when first called.
  */
-import { getOp, type Inputs, type Outputs, type Params } from '../registry.js';
+import { registerBackend, type KernelTable, type Outputs } from '../registry.js';
 import { convGeometry } from './conv.js';
 import { transposedGeometry } from './transposed.js';
 import { poolGeometry } from './pooling.js';
@@ -17,7 +17,7 @@ const R = () => import('../../kernels/simd/reduce.js');
 const D = () => import('../../kernels/simd/detection.js');
 const B = () => import('../../kernels/simd/normalization.js');
 
-const SIMD: Record<string, (i: Inputs, p: Params) => Promise<Outputs>> = {
+const SIMD: KernelTable = {
   conv2d: async (i, p) => ({ y: await (await S()).conv2d(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 2)) }),
   convTranspose2d: async (i, p) => ({ y: await (await S()).convTranspose2d(i.x, i.weight, i.bias, transposedGeometry(p, 2, i.weight.shape.slice(2))) }),
   linear: async (i) => ({ y: await (await S()).linear(i.x, i.weight, i.bias) }),
@@ -41,6 +41,4 @@ const SIMD: Record<string, (i: Inputs, p: Params) => Promise<Outputs>> = {
   avgPool2d: async (i, p) => ({ y: await (await R()).avgPool2d(i.x, poolGeometry(p, 2), { countIncludePad: p.countIncludePad as boolean, divisorOverride: p.divisorOverride as number | undefined }) }),
 };
 
-for (const [name, fn] of Object.entries(SIMD)) getOp(name).simd = fn;
-
-export const SIMD_OPS = Object.keys(SIMD);
+registerBackend('simd', SIMD);

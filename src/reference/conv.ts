@@ -6,7 +6,7 @@
  * products are exact in float64 (every float32 input) each output is the correctly rounded value
  * of the exact result.
  */
-import { ExactSum } from '../exact.js';
+import { CertifiedSum, ExactSum } from '../exact.js';
 import { invalidInputs, invalidParams } from '../errors.js';
 import type { Arr } from '../tensor.js';
 import { fromData, numel, shapeString } from '../tensor.js';
@@ -80,6 +80,8 @@ export function conv2dRef(x: Arr, w: Arr, b: Arr | undefined, geo: ConvGeometry)
   const out = new Float64Array(N * O * Ho * Wo);
   const Og = O / groups;
   const acc = new ExactSum();
+  const fast = conv2dCertified(x, w, b, geo, Ho, Wo);
+  if (fast) return fast;
   let t = 0;
   for (let n = 0; n < N; n++) {
     for (let o = 0; o < O; o++) {
@@ -104,6 +106,110 @@ export function conv2dRef(x: Arr, w: Arr, b: Arr | undefined, geo: ConvGeometry)
             }
           }
           out[t++] = acc.value();
+        }
+      }
+    }
+  }
+  return fromData(out, [N, O, Ho, Wo]);
+}
+
+/**
+ * conv2dRef for float32-valued inputs (every product exact): the same sums through CertifiedSum,
+ * each output the correctly rounded exact sum; an output the fast path cannot certify is
+ * recomputed with ExactSum. Undefined when an input is not float32-valued (or not finite).
+ */
+function conv2dCertified(x: Arr, w: Arr, b: Arr | undefined, geo: ConvGeometry, Ho: number, Wo: number): Arr | undefined {
+  const [N, C, H, W] = x.shape;
+  const [O, Cg, kh, kw] = w.shape;
+  const xd = flat(x);
+  const wd = flat(w);
+  const bd = b ? flat(b) : undefined;
+  const st = CertifiedSum.float32Stats(xd, wd, bd);
+  if (!st) return undefined;
+  const [[mx, lx], [mw, lw], [mb, lb]] = st;
+  const cs = new CertifiedSum(Math.max(mx * mw, mb), Cg * kh * kw + 1, Math.min(lx + lw, lb));
+  const sigma = cs.sigma;
+  if (Number.isNaN(sigma)) return undefined;
+  const [sh, sw] = geo.stride;
+  const [dh, dw] = geo.dilation;
+  const [ph, pw] = geo.pads.begin;
+  const flip = geo.flip;
+  const Og = O / geo.groups;
+  const out = new Float64Array(N * O * Ho * Wo);
+  const acc = new ExactSum();
+  // weights with the taps reversed when flipping, so the loops below index both the same way
+  let wf = wd;
+  if (flip) {
+    wf = new Float64Array(wd.length);
+    for (let e = 0; e < wd.length; e += kh * kw) for (let p = 0; p < kh; p++) for (let q = 0; q < kw; q++) wf[e + p * kw + q] = wd[e + (kh - 1 - p) * kw + kw - 1 - q];
+  }
+  // the taps inside the input for each output row / column: a range [lo, hi)
+  const range = (start: number, k: number, d: number, size: number): [number, number] => {
+    let lo = 0;
+    while (lo < k && start + lo * d < 0) lo++;
+    let hi = k;
+    while (hi > lo && start + (hi - 1) * d >= size) hi--;
+    return [lo, hi];
+  };
+  const rows = Array.from({ length: Ho }, (_, i) => range(i * sh - ph, kh, dh, H));
+  const cols = Array.from({ length: Wo }, (_, j) => range(j * sw - pw, kw, dw, W));
+  let t = 0;
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < O; o++) {
+      const g = Math.floor(o / Og);
+      const bias = bd ? bd[o] : 0;
+      const bq = bias + sigma - sigma;
+      const br = bias - bq;
+      for (let i = 0; i < Ho; i++) {
+        const [p0, p1] = rows[i];
+        for (let j = 0; j < Wo; j++) {
+          const [q0, q1] = cols[j];
+          let s1 = bq;
+          let s2 = br;
+          let u1 = 0;
+          let u2 = 0;
+          for (let c = 0; c < Cg; c++) {
+            const xBase = (n * C + g * Cg + c) * H;
+            const wBase = (o * Cg + c) * kh;
+            for (let p = p0; p < p1; p++) {
+              const xRow = (xBase + i * sh - ph + p * dh) * W + j * sw - pw;
+              const wRow = (wBase + p) * kw;
+              let q = q0;
+              for (; q + 1 < q1; q += 2) {
+                // two independent chains per level (more instruction-level parallelism)
+                const pa = xd[xRow + q * dw] * wf[wRow + q];
+                const pb = xd[xRow + (q + 1) * dw] * wf[wRow + q + 1];
+                const ha = pa + sigma - sigma;
+                const hb = pb + sigma - sigma;
+                s1 += ha;
+                u1 += hb;
+                s2 += pa - ha;
+                u2 += pb - hb;
+              }
+              if (q < q1) {
+                const pr = xd[xRow + q * dw] * wf[wRow + q];
+                const hi = pr + sigma - sigma;
+                s1 += hi;
+                s2 += pr - hi;
+              }
+            }
+          }
+          let y = cs.round(s1 + u1, s2 + u2); // s1 + u1 is exact (both multiples of σ·2⁻⁵³, their sum below σ)
+          if (Number.isNaN(y)) {
+            acc.reset();
+            if (bd) acc.add(bias);
+            for (let c = 0; c < Cg; c++) {
+              const xBase = (n * C + g * Cg + c) * H;
+              const wBase = (o * Cg + c) * kh;
+              for (let p = p0; p < p1; p++) {
+                const xRow = (xBase + i * sh - ph + p * dh) * W + j * sw - pw;
+                const wRow = (wBase + p) * kw;
+                for (let q = q0; q < q1; q++) acc.addProduct(xd[xRow + q * dw], wf[wRow + q]);
+              }
+            }
+            y = acc.value();
+          }
+          out[t++] = y;
         }
       }
     }
