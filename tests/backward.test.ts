@@ -61,6 +61,15 @@ describe('backward by hand and adjoint identities', () => {
     [p[0], p[1], p[2] - 1].forEach((v, i) => expect(got[i]).toBeCloseTo(v, 15));
   });
 
+  it('crossEntropy: dy may be left out and is 1, the seed of loss.backward()', () => {
+    // logits [0, 0], target 0, mean over 2 samples: (softmax − onehot)/2 = [−1/4, 1/4] per row
+    const logits = t([2, 2], [0, 0, 0, 0]);
+    const target = t([2], [0, 1]);
+    expect(y('crossEntropyBackward', { logits, target }, {}, 'dlogits')).toEqual([-0.25, 0.25, 0.25, -0.25]);
+    expect(y('crossEntropyBackward', { logits, target }, { reduction: 'none' }, 'dlogits')).toEqual([-0.5, 0.5, 0.5, -0.5]);
+    expect(y('crossEntropyBackward', { logits, target, dy: t([], [2]) }, {}, 'dlogits')).toEqual([-0.5, 0.5, 0.5, -0.5]);
+  });
+
   it('the backward of conv2d w.r.t. x is the transposed conv of dy (property)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 1e9 }), (seed) => {

@@ -49,6 +49,10 @@ describe('max pooling', () => {
 
   it('rejects padding of more than half the kernel (PyTorch), naming the param', () => {
     expect(errorOf(() => run('maxPool2d', { x: ramp16 }, { kernelSize: 2, padding: 2 })).path).toBe('/params/padding');
+    // torch 1.13 rejects max_pool2d(x, 2, padding=2, dilation=3): the undilated kernel counts
+    expect(errorOf(() => run('maxPool2d', { x: ramp16 }, { kernelSize: 2, padding: 2, dilation: 3 })).message).toContain('half the kernel size 2');
+    expect(errorOf(() => run('maxPool2d', { x: ramp16 }, { kernelSize: 3, padding: [1, 2], dilation: 2 })).path).toBe('/params/padding');
+    expect(run('maxPool2d', { x: ramp16 }, { kernelSize: 3, padding: 1, dilation: 2 }).y.shape).toEqual([1, 1, 1, 1]);
     expect(errorOf(() => run('maxPool2d', { x: ramp16 }, {})).path).toBe('/params/kernelSize');
     expect(errorOf(() => run('maxPool2d', { x: t([1, 1, 2, 2], [1, 2, 3, 4]) }, { kernelSize: 3 })).path).toBe('/inputs/x/shape');
   });

@@ -41,6 +41,8 @@ interface BackwardSpec {
   /** Params the forward must run with (gradient checking, case generation). */
   forwardParams?: (p: Params) => Params;
   summary?: string;
+  /** Losses: dy may be left out and is then 1 (ones of the loss's shape), the seed of loss.backward(). */
+  dyOptional?: boolean;
 }
 
 function backwardOf(spec: BackwardSpec): OpDef {
@@ -50,10 +52,21 @@ function backwardOf(spec: BackwardSpec): OpDef {
     name: `${spec.forward}Backward`,
     family: 'backward',
     summary: spec.summary ?? `gradients of ${spec.forward} (${Object.keys(spec.gradOf).join(', ')})`,
-    inputs: [...fwd.inputs, input('dy', `gradient of the loss w.r.t. the forward output ${outName} (its shape)`)],
+    inputs: [
+      ...fwd.inputs,
+      spec.dyOptional
+        ? { ...input('dy', `gradient w.r.t. the forward output ${outName} (its shape); optional, default 1 (ones), the seed of loss.backward()`), optional: true }
+        : input('dy', `gradient of the loss w.r.t. the forward output ${outName} (its shape)`),
+    ],
     params: fwd.params,
     outputs: Object.entries(spec.gradOf).map(([name, of]) => ({ name, doc: `∂L/∂${of}, shape of ${of}` })),
-    reference: spec.reference,
+    reference: spec.dyOptional
+      ? (i, p) => {
+          if (i.dy) return spec.reference(i, p);
+          const shape = fwd.reference(i, p)[outName].shape;
+          return spec.reference({ ...i, dy: fromData(new Float64Array(numel(shape)).fill(1), shape) }, p);
+        }
+      : spec.reference,
     /**
      * A backward op is validated by its forward op: the forward runs on the same inputs and params
      * (so every shape, param and budget rule of the forward holds) and dy must have the shape of
@@ -67,7 +80,7 @@ function backwardOf(spec: BackwardSpec): OpDef {
         throw invalidInputs('/inputs/dy/shape', `dy must have the shape of the forward output ${shapeString(y.shape)} (${spec.forward}'s ${outName}); got ${shapeString(i.dy.shape)}`);
       }
     },
-    errorBound: (i, p, o, u) => gradBound(o, u, numel(i.dy.shape) + Math.max(...Object.values(spec.gradOf).map((k) => (i[k] ? numel(i[k].shape) : 0)))),
+    errorBound: (i, p, o, u) => gradBound(o, u, (i.dy ? numel(i.dy.shape) : Math.max(...Object.values(o).map((a) => numel(a.shape)))) + Math.max(...Object.values(spec.gradOf).map((k) => (i[k] ? numel(i[k].shape) : 0)))),
     backward: { forward: spec.forward, gradOf: spec.gradOf, forwardParams: spec.forwardParams },
     generate(rng) {
       const g = fwd.generate!(rng);
@@ -193,6 +206,7 @@ const softmaxBackward = backwardOf({ forward: 'softmax', gradOf: { dx: 'x' }, re
 
 const crossEntropyBackward = backwardOf({
   forward: 'crossEntropy',
+  dyOptional: true,
   gradOf: { dlogits: 'logits' },
   reference: (i, p) => ({
     dlogits: B.crossEntropyBackwardRef(i.logits, i.target, i.dy, p.reduction as Reduction, p.labelSmoothing as number, p.ignoreIndex as number),

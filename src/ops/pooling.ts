@@ -41,7 +41,7 @@ const paddingParam = (rank: 1 | 2) => ({
   name: 'padding',
   schema: rank === 2 ? poolPadding2dSchema : poolPadding1dSchema,
   default: 0,
-  doc: rank === 2 ? 'int, [ph, pw] or [top, bottom, left, right]; at most half the (dilated) kernel' : 'int or [begin, end]',
+  doc: rank === 2 ? 'int, [ph, pw] or [top, bottom, left, right]; at most ⌊kernelSize/2⌋ per axis, as PyTorch (dilation not counted)' : 'int or [begin, end]',
 });
 const ceilParam = { name: 'ceilMode', schema: { type: 'boolean' }, default: false, doc: 'round the output size up (the last window must start inside the input or the left padding)' };
 
@@ -49,7 +49,7 @@ function genPool(rng: Rng, rank: 1 | 2, dilation: boolean): { inputs: Inputs; pa
   const k = rank === 2 ? [rng.int(1, 3), rng.int(1, 3)] : [rng.int(1, 3)];
   const d = dilation ? k.map(() => rng.int(1, 2)) : k.map(() => 1);
   const eff = k.map((kk, i) => d[i] * (kk - 1) + 1);
-  const pad = eff.map((e) => rng.int(0, Math.floor(e / 2)));
+  const pad = k.map((kk) => rng.int(0, Math.floor(kk / 2)));
   const stride = k.map(() => rng.int(1, 3));
   const spatial = eff.map((e) => e + rng.int(0, 4));
   const params: Params = { kernelSize: k, stride, padding: rank === 2 ? [pad[0], pad[0], pad[1], pad[1]] : [pad[0], pad[0]], ceilMode: rng.next() < 0.4 };

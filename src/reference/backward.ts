@@ -13,7 +13,7 @@ import type { TransposedGeometry } from './transposed.js';
 import { transposedShape } from './transposed.js';
 import { avgWindow, maxPool2dRef, poolShape, type AvgOptions, type PoolGeometry } from './pooling.js';
 import { bilinearTaps, nearestIndex } from './resample.js';
-import { bilinearSample, roiAlignGrid, roiPoolRef, type RoiAlignOptions } from './detection.js';
+import { roiAlignAxes, roiPoolRef, type RoiAlignOptions } from './detection.js';
 import { softmaxRef } from './activation.js';
 import type { Reduction } from './loss.js';
 
@@ -360,20 +360,21 @@ export function roiAlignBackwardRef(x: Arr, rois: Arr, dy: Arr, o: RoiAlignOptio
   const r = flat(rois);
   const dx = new ScatterSum(flat(x).length);
   for (let k = 0; k < K; k++) {
-    const grid = roiAlignGrid(r, k, o);
+    const grid = roiAlignAxes(r, k, o, H, W);
     const b = Math.trunc(r[5 * k]);
     for (let c = 0; c < C; c++) {
       const base = (b * C + c) * H * W;
       for (let i = 0; i < o.ph; i++)
         for (let j = 0; j < o.pw; j++) {
           const gy = g[((k * C + c) * o.ph + i) * o.pw + j] / grid.count;
-          for (let iy = 0; iy < grid.gridH; iy++) {
-            const yy = grid.startH + i * grid.binH + ((iy + 0.5) * grid.binH) / grid.gridH;
-            for (let ix = 0; ix < grid.gridW; ix++) {
-              const xx = grid.startW + j * grid.binW + ((ix + 0.5) * grid.binW) / grid.gridW;
-              const s = bilinearSample(H, W, yy, xx);
-              if (!s) continue;
-              for (let q = 0; q < 4; q++) dx.addProduct(base + s.idx[q], s.w[q], gy);
+          for (const ay of grid.ys[i]) {
+            if (!ay) continue;
+            for (const ax of grid.xs[j]) {
+              if (!ax) continue;
+              dx.addProduct(base + ay.lo * W + ax.lo, ay.h * ax.h, gy);
+              dx.addProduct(base + ay.lo * W + ax.hi, ay.h * ax.l, gy);
+              dx.addProduct(base + ay.hi * W + ax.lo, ay.l * ax.h, gy);
+              dx.addProduct(base + ay.hi * W + ax.hi, ay.l * ax.l, gy);
             }
           }
         }

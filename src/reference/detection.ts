@@ -3,6 +3,8 @@
  * torchvision's semantics (CPU kernels) computed in float64.
  */
 import { ExactSum } from '../exact.js';
+import * as R from '../rational.js';
+import type { Q } from '../rational.js';
 import { invalidInputs } from '../errors.js';
 import type { Arr } from '../tensor.js';
 import { fromData, shapeString } from '../tensor.js';
@@ -119,6 +121,8 @@ export interface NmsOptions {
   scoreThreshold?: number;
   maxOutput?: number;
   pixelInclusive: boolean;
+  /** Exact xyxy boxes, set by nmsRef when the format conversion rounds (xywh, cxcywh). */
+  exactBoxes?: QBox[];
 }
 
 function checkScores(scores: Arr, N: number, name = 'scores'): Float64Array {
@@ -142,7 +146,8 @@ export function nmsRef(boxes: Arr, scores: Arr, o: NmsOptions, subset?: number[]
   const b = boxesXyxy(boxes, o.boxFormat);
   let order = (subset ?? Array.from({ length: N }, (_, i) => i)).filter((i) => o.scoreThreshold === undefined || s[i] > o.scoreThreshold);
   order = order.sort((i, j) => s[j] - s[i] || i - j);
-  return scan(b, order, o);
+  const exactBoxes = o.boxFormat === 'xywh' || o.boxFormat === 'cxcywh' ? boxesXyxyExact(boxes, o.boxFormat) : undefined;
+  return scan(b, order, exactBoxes ? { ...o, exactBoxes } : o);
 }
 
 /** The greedy pass of NMS over candidates in order (xyxy boxes b); the simd backend has its own. */
@@ -154,9 +159,78 @@ export function greedyScan(b: Float64Array, order: number[], o: NmsOptions): num
   const plus = o.pixelInclusive ? 1 : 0;
   for (const i of order) {
     if (o.maxOutput !== undefined && keep.length >= o.maxOutput) break;
-    if (keep.every((k) => !(iouPair(b, 4 * k, b, 4 * i, plus) > o.iouThreshold))) keep.push(i);
+    if (keep.every((k) => !iouExceeds(b, k, i, plus, o.iouThreshold, o.exactBoxes))) keep.push(i);
   }
   return keep;
+}
+
+/** One box as exact rationals [x1, y1, x2, y2], or null when a coordinate is not finite. */
+export type QBox = [Q, Q, Q, Q] | null;
+
+/** The boxes in xyxy as exact rationals: the format conversion (a − w/2, a + w, …) done exactly. */
+export function boxesXyxyExact(a: Arr, f: BoxFormat): QBox[] {
+  const d = flat(a);
+  const out: QBox[] = [];
+  const half = { n: 1n, d: 2n };
+  for (let i = 0; i < d.length; i += 4) {
+    if (![0, 1, 2, 3].every((t) => Number.isFinite(d[i + t]))) {
+      out.push(null);
+      continue;
+    }
+    const [a0, c, e, g] = [R.q(d[i]), R.q(d[i + 1]), R.q(d[i + 2]), R.q(d[i + 3])];
+    switch (f) {
+      case 'xyxy':
+        out.push([a0, c, e, g]);
+        break;
+      case 'xywh':
+        out.push([a0, c, R.add(a0, e), R.add(c, g)]);
+        break;
+      case 'cxcywh':
+        out.push([R.sub(a0, R.mul(e, half)), R.sub(c, R.mul(g, half)), R.add(a0, R.mul(e, half)), R.add(c, R.mul(g, half))]);
+        break;
+      case 'yxyx':
+        out.push([c, a0, g, e]);
+        break;
+    }
+  }
+  return out;
+}
+
+const ZERO = R.int(0);
+const sideQ = (lo: Q, hi: Q, plus: number): Q => R.max(R.add(R.sub(hi, lo), R.int(plus)), ZERO);
+
+/** The exact IoU of two finite boxes (0 when the union is empty), as the float iouPair defines it. */
+export function iouExact(a: [Q, Q, Q, Q], b: [Q, Q, Q, Q], plus: number): Q {
+  const inter = R.mul(sideQ(R.max(a[0], b[0]), R.min(a[2], b[2]), plus), sideQ(R.max(a[1], b[1]), R.min(a[3], b[3]), plus));
+  const areaA = R.mul(sideQ(a[0], a[2], plus), sideQ(a[1], a[3], plus));
+  const areaB = R.mul(sideQ(b[0], b[2], plus), sideQ(b[1], b[3], plus));
+  const union = R.sub(R.add(areaA, areaB), inter);
+  return union.n === 0n ? ZERO : R.div(inter, union);
+}
+
+/**
+ * Does box k suppress box i: IoU > threshold, decided on exact values. The float64 IoU (boxes as
+ * given, xyxy) has an error of at most ~20u·IoU ≤ 3·10⁻¹⁵ (one rounding per side, product, sum and
+ * quotient; IoU ≤ 1, union ≥ inter ≥ 0), so when it is more than 10⁻¹² away from the threshold
+ * the float decision is the exact one; otherwise (and whenever the format conversion rounded, i.e.
+ * `exact` boxes are given, or an area overflowed) the IoU is compared in rationals. Non-finite
+ * coordinates keep the IEEE result (a NaN IoU suppresses nothing). The threshold stands for the
+ * simplest rational that rounds to it (R.intended: 0.6 is 3/5, 1/3 is 1/3, not the doubles just
+ * below), so an IoU of exactly 3/5 at threshold 0.6 is kept, as float64 and float32 (0.6f > 3/5)
+ * both keep it.
+ */
+export function iouExceeds(b: Float64Array, k: number, i: number, plus: number, t: number, exact?: QBox[]): boolean {
+  const f = iouPair(b, 4 * k, b, 4 * i, plus);
+  if (!exact && Number.isFinite(f) && Math.abs(f - t) > 1e-12) return f > t;
+  const A = exact ? exact[k] : finiteBox(b, 4 * k);
+  const B = exact ? exact[i] : finiteBox(b, 4 * i);
+  if (!A || !B || !Number.isFinite(t)) return f > t;
+  return R.cmp(iouExact(A, B, plus), R.intended(t)) > 0;
+}
+
+function finiteBox(b: Float64Array, o: number): QBox {
+  for (let t = 0; t < 4; t++) if (!Number.isFinite(b[o + t])) return null;
+  return [R.q(b[o]), R.q(b[o + 1]), R.q(b[o + 2]), R.q(b[o + 3])];
 }
 
 /**
@@ -197,6 +271,31 @@ export function checkRois(x: Arr, rois: Arr): { N: number; batch: number[] } {
 }
 
 /**
+ * round(v·scale), half away from zero, of the exact product (a product within rounding of a .5
+ * is rounded by its exact value, not by the float64 product). Params stand for the simplest rational
+ * that rounds to them (R.intended: spatialScale 0.3 is 3/10), tensor elements for their exact
+ * doubles, so
+ * −25 · 0.3 is −7.5 and rounds to −8 (the double 0.3 would give −7.49999…, −7). Non-finite: the
+ * IEEE path.
+ */
+export function roundScaled(v: number, scale: number): number {
+  if (!Number.isFinite(v * scale) || !Number.isFinite(v) || !Number.isFinite(scale)) return roundHalfAway(v * scale);
+  return Number(R.roundHalfAway(R.mul(R.q(v), R.intended(scale))));
+}
+
+/**
+ * ⌊i·size/pooled⌋ or ⌈i·size/pooled⌉ for integers (size ≥ 1): integer division, so a bin edge that is
+ * an exact integer is never moved by rounding the quotient size/pooled first (torchvision computes
+ * ⌊i·fl(size/pooled)⌋). Sizes past 2⁵³ (absurd coordinates) keep the float formula.
+ */
+export function binEdge(i: number, size: number, pooled: number, dir: 'floor' | 'ceil'): number {
+  const a = i * size;
+  if (!Number.isSafeInteger(a + pooled)) return dir === 'floor' ? Math.floor(i * (size / pooled)) : Math.ceil(i * (size / pooled));
+  const f = (a - (a % pooled)) / pooled;
+  return dir === 'floor' || a % pooled === 0 ? f : f + 1;
+}
+
+/**
  * RoI max pooling (torchvision roi_pool, Fast R-CNN). For RoI (b, x1, y1, x2, y2):
  *   start = round(x1·scale), end = round(x2·scale)  (round half away from zero)
  *   roi_w = max(end_w − start_w + 1, 1), bin_w = roi_w / pw   (likewise h; the legacy +1)
@@ -212,22 +311,20 @@ export function roiPoolRef(x: Arr, rois: Arr, ph: number, pw: number, scale: num
   const y = new Float64Array(K * C * ph * pw);
   const arg = new Float64Array(y.length);
   for (let k = 0; k < K; k++) {
-    const sw = roundHalfAway(r[5 * k + 1] * scale);
-    const sh = roundHalfAway(r[5 * k + 2] * scale);
-    const ew = roundHalfAway(r[5 * k + 3] * scale);
-    const eh = roundHalfAway(r[5 * k + 4] * scale);
+    const sw = roundScaled(r[5 * k + 1], scale);
+    const sh = roundScaled(r[5 * k + 2], scale);
+    const ew = roundScaled(r[5 * k + 3], scale);
+    const eh = roundScaled(r[5 * k + 4], scale);
     const rw = Math.max(ew - sw + 1, 1);
     const rh = Math.max(eh - sh + 1, 1);
-    const bh = rh / ph;
-    const bw = rw / pw;
     for (let c = 0; c < C; c++) {
       const base = (batch[k] * C + c) * H * W;
       for (let i = 0; i < ph; i++)
         for (let j = 0; j < pw; j++) {
-          const h0 = Math.min(Math.max(Math.floor(i * bh) + sh, 0), H);
-          const h1 = Math.min(Math.max(Math.ceil((i + 1) * bh) + sh, 0), H);
-          const w0 = Math.min(Math.max(Math.floor(j * bw) + sw, 0), W);
-          const w1 = Math.min(Math.max(Math.ceil((j + 1) * bw) + sw, 0), W);
+          const h0 = Math.min(Math.max(binEdge(i, rh, ph, 'floor') + sh, 0), H);
+          const h1 = Math.min(Math.max(binEdge(i + 1, rh, ph, 'ceil') + sh, 0), H);
+          const w0 = Math.min(Math.max(binEdge(j, rw, pw, 'floor') + sw, 0), W);
+          const w1 = Math.min(Math.max(binEdge(j + 1, rw, pw, 'ceil') + sw, 0), W);
           const t = ((k * C + c) * ph + i) * pw + j;
           if (h1 <= h0 || w1 <= w0) {
             y[t] = 0;
@@ -286,7 +383,7 @@ export function bilinearSample(H: number, W: number, yy: number, xx: number): { 
   return { idx: [a.lo * W + b.lo, a.lo * W + b.hi, a.hi * W + b.lo, a.hi * W + b.hi], w: [a.h * b.h, a.h * b.l, a.l * b.h, a.l * b.l] };
 }
 
-/** The sample grid of one RoI bin, as torchvision's CPU kernel: sample centres and the divisor. */
+/** The sample grid of one RoI bin, as torchvision's CPU kernel: sample centres and the divisor (float64). */
 export function roiAlignGrid(r: ArrayLike<number>, k: number, o: RoiAlignOptions): { startH: number; startW: number; binH: number; binW: number; gridH: number; gridW: number; count: number } {
   const off = o.aligned ? 0.5 : 0;
   const startW = r[5 * k + 1] * o.spatialScale - off;
@@ -302,6 +399,60 @@ export function roiAlignGrid(r: ArrayLike<number>, k: number, o: RoiAlignOptions
   const gridH = o.samplingRatio > 0 ? o.samplingRatio : Math.ceil(roiH / o.ph);
   const gridW = o.samplingRatio > 0 ? o.samplingRatio : Math.ceil(roiW / o.pw);
   return { startH, startW, binH, binW, gridH, gridW, count: Math.max(gridH * gridW, 1) };
+}
+
+export type Axis = { lo: number; hi: number; h: number; l: number } | null;
+
+/**
+ * bilinearAxis on the exact sample coordinate v: inclusion in [−1, L], the clamp at 0, the cell
+ * ⌊v⌋ and the clamp at the last cell are decided on v exactly; the weight l = v − ⌊v⌋ is the
+ * correctly rounded double of the exact fraction.
+ */
+export function bilinearAxisExact(L: number, v: Q): Axis {
+  if (R.cmp(v, R.int(-1)) < 0 || R.cmp(v, R.int(L)) > 0) return null;
+  const p = v.n <= 0n ? ZERO : v;
+  const lo = R.floor(p);
+  if (lo >= BigInt(L - 1)) return { lo: L - 1, hi: L - 1, h: 1, l: 0 };
+  const l = R.toDouble(R.sub(p, { n: lo, d: 1n }));
+  return { lo: Number(lo), hi: Number(lo) + 1, h: 1 - l, l };
+}
+
+/**
+ * The samples of every bin of RoI k, one axis at a time: ys[i][iy] and xs[j][ix] (null outside the
+ * map), and the divisor. Positions are exact rationals,
+ *   start = x1·scale − (aligned ? ½ : 0),  roi = max(x2·scale − off − start, 1 unless aligned),
+ *   bin = roi/pooled,  grid = samplingRatio or ⌈roi/pooled⌉,  v = start + i·bin + (iy + ½)·bin/grid,
+ * so a sample at exactly −1, 0, L − 1 or L is treated as such (float64 may put it at −1 − 2⁻⁵²).
+ * Non-finite coordinates take the float64 path (bilinearAxis).
+ */
+export function roiAlignAxes(r: ArrayLike<number>, k: number, o: RoiAlignOptions, H: number, W: number): { ys: Axis[][]; xs: Axis[][]; gridH: number; gridW: number; count: number } {
+  const coords = [1, 2, 3, 4].map((t) => r[5 * k + t]);
+  if (!coords.every(Number.isFinite) || !Number.isFinite(o.spatialScale)) {
+    const g = roiAlignGrid(r, k, o);
+    const axes = (L: number, start: number, bin: number, grid: number, pooled: number) =>
+      Array.from({ length: pooled }, (_, b) => Array.from({ length: grid }, (_, s) => bilinearAxis(L, start + b * bin + ((s + 0.5) * bin) / grid)));
+    return { ys: axes(H, g.startH, g.binH, g.gridH, o.ph), xs: axes(W, g.startW, g.binW, g.gridW, o.pw), gridH: g.gridH, gridW: g.gridW, count: g.count };
+  }
+  const scale = R.intended(o.spatialScale); // params as written (see roundScaled)
+  const off = o.aligned ? { n: 1n, d: 2n } : ZERO;
+  const [x1, y1, x2, y2] = coords.map((c) => R.sub(R.mul(R.q(c), scale), off));
+  const axis = (L: number, start: Q, end: Q, pooled: number) => {
+    let roi = R.sub(end, start);
+    if (!o.aligned) roi = R.max(roi, R.int(1));
+    const bin = R.div(roi, R.int(pooled));
+    const grid = o.samplingRatio > 0 ? o.samplingRatio : Number(R.ceil(bin));
+    const out: Axis[][] = [];
+    for (let b = 0; b < pooled; b++) {
+      const row: Axis[] = [];
+      const base = R.add(start, R.mul(R.int(b), bin));
+      for (let s = 0; s < grid; s++) row.push(bilinearAxisExact(L, R.add(base, R.div(R.mul({ n: BigInt(2 * s + 1), d: 2n }, bin), R.int(grid)))));
+      out.push(row);
+    }
+    return { out, grid };
+  };
+  const ya = axis(H, y1, y2, o.ph);
+  const xa = axis(W, x1, x2, o.pw);
+  return { ys: ya.out, xs: xa.out, gridH: ya.grid, gridW: xa.grid, count: Math.max(ya.grid * xa.grid, 1) };
 }
 
 /**
@@ -321,19 +472,20 @@ export function roiAlignRef(x: Arr, rois: Arr, o: RoiAlignOptions): Arr {
   const y = new Float64Array(K * C * o.ph * o.pw);
   const acc = new ExactSum();
   for (let k = 0; k < K; k++) {
-    const g = roiAlignGrid(r, k, o);
+    const g = roiAlignAxes(r, k, o, H, W);
     for (let c = 0; c < C; c++) {
       const base = (batch[k] * C + c) * H * W;
       for (let i = 0; i < o.ph; i++)
         for (let j = 0; j < o.pw; j++) {
           acc.reset();
-          for (let iy = 0; iy < g.gridH; iy++) {
-            const yy = g.startH + i * g.binH + ((iy + 0.5) * g.binH) / g.gridH;
-            for (let ix = 0; ix < g.gridW; ix++) {
-              const xx = g.startW + j * g.binW + ((ix + 0.5) * g.binW) / g.gridW;
-              const s = bilinearSample(H, W, yy, xx);
-              if (!s) continue;
-              for (let q = 0; q < 4; q++) acc.addProduct(s.w[q], xd[base + s.idx[q]]);
+          for (const a of g.ys[i]) {
+            if (!a) continue;
+            for (const b of g.xs[j]) {
+              if (!b) continue;
+              acc.addProduct(a.h * b.h, xd[base + a.lo * W + b.lo]);
+              acc.addProduct(a.h * b.l, xd[base + a.lo * W + b.hi]);
+              acc.addProduct(a.l * b.h, xd[base + a.hi * W + b.lo]);
+              acc.addProduct(a.l * b.l, xd[base + a.hi * W + b.hi]);
             }
           }
           y[((k * C + c) * o.ph + i) * o.pw + j] = acc.value() / g.count;

@@ -34,15 +34,18 @@ export function poolOutSize(inSize: number, k: number, s: number, d: number, pb:
 
 const AXES = ['height', 'width'];
 
-/** Checks the padding rule (at most half the effective kernel, PyTorch) and returns the output size. */
+/**
+ * Checks PyTorch's padding rule — every pad at most ⌊kernelSize/2⌋ per axis, the undilated kernel
+ * (torch 1.13: "pad should be at most half of kernel size") — and returns the output size.
+ */
 export function poolShape(H: number, W: number, g: PoolGeometry, path = '/params/padding'): [number, number] {
   const ins = [H, W];
   const outs: number[] = [];
   for (let a = 0; a < 2; a++) {
     const eff = g.dilation[a] * (g.kernel[a] - 1) + 1;
     for (const p of [g.pads.begin[a], g.pads.end[a]]) {
-      if (2 * p > eff) {
-        throw invalidParams(path, `padding ${p} along the ${AXES[a]} is more than half the ${g.dilation[a] > 1 ? 'dilated ' : ''}kernel size ${eff} (PyTorch's rule: every window must hold an input cell)`);
+      if (p > Math.floor(g.kernel[a] / 2)) {
+        throw invalidParams(path, `padding ${p} along the ${AXES[a]} is more than half the kernel size ${g.kernel[a]} (PyTorch's rule: pad ≤ ⌊kernelSize/2⌋, dilation not counted)`);
       }
     }
     const o = poolOutSize(ins[a], g.kernel[a], g.stride[a], g.dilation[a], g.pads.begin[a], g.pads.end[a], g.ceilMode);
