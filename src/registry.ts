@@ -2,8 +2,8 @@
  * The op registry: every op is declared once, here, and everything else — `eval`, `check`,
  * fixtures, tests, the CLI's `ops` listing — is driven from these declarations.
  */
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
+import { compile, schemaError, type ValidateFunction } from './json-schema.js';
 import { OracleError, ptr } from './errors.js';
 import type { Arr, DType, Tensor } from './tensor.js';
 import { shapeString } from './tensor.js';
@@ -127,7 +127,6 @@ export function backendsOf(op: OpDef): Backend[] {
 
 const registry = new Map<string, OpDef>();
 const validators = new Map<string, ValidateFunction>();
-const ajv = new Ajv2020({ allErrors: false, useDefaults: false, strict: false });
 
 /**
  * Registers ops. The reference is wrapped so that every call, from any caller, first goes
@@ -199,7 +198,7 @@ export function paramsSchema(op: OpDef): JSONSchema {
 function paramValidator(op: OpDef): ValidateFunction {
   const known = validators.get(op.name);
   if (known) return known;
-  const v = ajv.compile(paramsSchema(op));
+  const v = compile(paramsSchema(op));
   validators.set(op.name, v);
   return v;
 }

@@ -1,7 +1,7 @@
 /** JSON Schemas (draft 2020-12) of the wire format in shared/spec/cases.md, compiled with ajv. */
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject } from 'ajv';
 import { OracleError } from './errors.js';
+import { ajv, schemaError } from './json-schema.js';
 import { allOps, paramsSchema } from './registry.js';
 import { DTYPES } from './tensor.js';
 
@@ -72,7 +72,6 @@ export const evalResultSchema = {
   oneOf: [{ required: ['outputs'] }, { required: ['error'] }],
 } as const;
 
-const ajv = new Ajv2020({ allErrors: false, strict: false });
 ajv.addSchema(tensorSchema);
 const validateCaseFn = ajv.compile(caseSchema);
 export const validateEvalResult = ajv.compile(evalResultSchema);
@@ -81,21 +80,13 @@ function describe(e: ErrorObject): { path: string; message: string } {
   const path = e.instancePath;
   const where = path || 'the case';
   switch (e.keyword) {
-    case 'required':
-      return { path: path + '/' + (e.params as { missingProperty: string }).missingProperty, message: `${where} is missing the field ${(e.params as { missingProperty: string }).missingProperty}` };
-    case 'additionalProperties': {
-      const extra = (e.params as { additionalProperty: string }).additionalProperty;
-      return { path: path + '/' + extra, message: `${where} has an unknown field ${JSON.stringify(extra)}` };
-    }
     case 'anyOf':
       if (/\/data\/\d+$/.test(path)) return { path, message: `${where} must be a number or one of "NaN", "Infinity", "-Infinity", "-0"` };
       return { path, message: `${where} is invalid` };
-    case 'enum':
-      return { path, message: `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}` };
-    case 'type':
-      return { path, message: `${where} must be of type ${(e.params as { type: string }).type}` };
-    default:
-      return { path, message: `${where} ${e.message ?? 'is invalid'}` };
+    default: {
+      const r = schemaError(e);
+      return { path: r.path, message: r.message.replace(/^the top level/, 'the case') };
+    }
   }
 }
 

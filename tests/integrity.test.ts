@@ -166,7 +166,7 @@ describe('a results file is always written', () => {
     writeFileSync(join(d, 'a.json'), JSON.stringify({ name: 'x', timeLimitMs: 3000000000, tests: [{ op: 'relu', random: 1 }] }));
     const r = cli(['grade', join(JS, 'correct.js'), '--assignment', join(d, 'a.json'), '--format', 'gradescope', '--out', out(d)]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/\/timeLimitMs: must be <= 600000/);
+    expect(r.stderr).toMatch(/assignment \/timeLimitMs must be <= 600000/);
     expect(JSON.parse(readFileSync(out(d), 'utf8')).output).toMatch(/timeLimitMs/);
   });
   it('a grader killed while grading leaves a valid "not gradable" result, written atomically', async () => {

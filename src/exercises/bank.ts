@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { compile, schemaError } from '../json-schema.js';
 import Mustache from 'mustache';
 import { OracleError } from '../errors.js';
 import { Rng } from '../rng.js';
@@ -38,8 +38,8 @@ export function loadBank(): Exercise[] {
   const dir = join(PACKAGE_ROOT, 'exercises');
   const schema = JSON.parse(readFileSync(join(dir, 'bank.schema.json'), 'utf8')) as object;
   const bank = JSON.parse(readFileSync(join(dir, 'bank.json'), 'utf8')) as { exercises: Exercise[] };
-  const validate = new Ajv2020({ strict: false }).compile(schema);
-  if (!validate(bank)) throw new Error(`exercises/bank.json ${validate.errors![0].instancePath}: ${validate.errors![0].message}`);
+  const validate = compile(schema);
+  if (!validate(bank)) throw new Error(`exercises/bank.json: ${schemaError(validate.errors![0]).message}`);
   cache = bank.exercises;
   return cache;
 }

@@ -9,7 +9,7 @@
  * counts as a layer, as in the course's VGG-16 table. Every conv and pool goes through the
  * reference's own shape check, so a layer PyTorch would reject is an error here too.
  */
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { compile, schemaError } from '../json-schema.js';
 import { OracleError } from '../errors.js';
 import { convOutputChecked, poolOutputChecked } from './sizes.js';
 
@@ -97,7 +97,7 @@ export const modelSchema = {
   },
 } as const;
 
-const validate = new Ajv2020({ strict: false }).compile(modelSchema);
+const validate = compile(modelSchema);
 
 const fail = (at: string, message: string): never => {
   throw new OracleError('INVALID_CASE', `model ${at}: ${message}`, at);
@@ -112,8 +112,8 @@ export function parseModel(raw: unknown): Model {
       if (t !== undefined && !(LAYER_TYPES as readonly unknown[]).includes(t)) fail(`/layers/${i}/type`, `unsupported layer type ${JSON.stringify(t)} (supported: ${LAYER_TYPES.join(', ')})`);
     });
   if (!validate(raw)) {
-    const e = validate.errors![0];
-    fail(e.instancePath || '(top level)', e.message ?? 'invalid');
+    const { path, message } = schemaError(validate.errors![0]);
+    throw new OracleError('INVALID_CASE', `model ${message}`, path);
   }
   return raw as Model;
 }

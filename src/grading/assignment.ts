@@ -7,7 +7,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { compile, schemaError } from '../json-schema.js';
 import { globSync } from 'tinyglobby';
 import { allOps, getOp, kernelOf, resolveParams, type Backend, type Inputs, type OpDef, type Outputs, type Params } from '../registry.js';
 import { parseCases, prepareCase } from '../cases.js';
@@ -163,16 +163,15 @@ export const assignmentSchema = {
   },
 } as const;
 
-const validate = new Ajv2020({ strict: false, allErrors: false }).compile(assignmentSchema);
+const validate = compile(assignmentSchema);
 
 type Raw = Record<string, unknown>;
 
 /** Parses and validates an assignment; errors name the JSON path. */
 export function parseAssignment(raw: unknown, baseDir: string): Assignment {
   if (!validate(raw)) {
-    const e = validate.errors![0];
-    const extra = (e.params as { additionalProperty?: string; missingProperty?: string }).additionalProperty ?? (e.params as { missingProperty?: string }).missingProperty;
-    throw new OracleError('INVALID_CASE', `assignment ${e.instancePath || '(top level)'}${extra ? ' ' + JSON.stringify(extra) : ''}: ${e.message}`, e.instancePath);
+    const { path, message } = schemaError(validate.errors![0]);
+    throw new OracleError('INVALID_CASE', `assignment ${message}`, path);
   }
   const a = raw as unknown as Raw;
   const top = (k: string) => a[k];
