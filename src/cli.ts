@@ -135,7 +135,7 @@ export function buildProgram(): Command {
         const r = await checkRaw(rc, opts.backend);
         if (r.ok) {
           passed++;
-          if (!opts.quiet) process.stdout.write(`PASS ${r.id} (${r.op})\n`);
+          if (!opts.quiet) process.stdout.write(`PASS ${r.id} (${r.op})${r.ambiguous ? ` — ${r.ambiguous}` : ''}\n`);
         } else {
           failed++;
           const [first, ...rest] = (r.message ?? '').split('\n');
