@@ -93,7 +93,8 @@ describe('conformance runs find the known disagreements on their own, and stay f
   it('the CLI prints a table, markdown or JSON, and rejects an unknown target or op', () => {
     const cli = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli.js'), ...args], { encoding: 'utf8' });
     const md = cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'relu,nms', '--random', '2', '--format', 'markdown']);
-    expect(md.status).toBe(0);
+    expect(md.status).toBe(1); // tfjs's NMS fails a case: exit 1, the CI gate
+    expect(cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'relu', '--random', '2']).status).toBe(0);
     expect(md.stdout).toContain('| op | region | passed | failed | unsupported | worst ULP | worst rel. |');
     expect(md.stdout).not.toContain('Hi, looks like');
     expect(cli(['conformance', '--target', 'nope']).status).toBe(2);
