@@ -11,6 +11,7 @@ import { validateCase } from './schemas.js';
 import { checkJson } from './validate.js';
 import { decodeTensor, encodeTensor, fromData, type Arr, type DType, type Tensor, type TensorJSON } from './tensor.js';
 import { compareArrays, describeMismatch, toleranceAllowance, type Mismatch, type Tolerance } from './compare.js';
+import { admissibleMatch, unitRoundoff } from './ambiguity.js';
 import { flat } from './reference/common.js';
 import './ops/index.js';
 import { relativeBound } from './ops/helpers.js';
@@ -238,6 +239,8 @@ export interface CheckResult {
   /** One line (or a few) saying what went wrong. */
   message?: string;
   mismatches?: Record<string, Mismatch>;
+  /** Passed on an admissible alternative (a decision rounding may flip): why the case is ambiguous. */
+  ambiguous?: string;
 }
 
 /** Runs a case and compares its outputs with `expected`. Never throws. */
@@ -274,6 +277,12 @@ export async function checkRaw(rc: RawCase, backend: Backend): Promise<CheckResu
     mismatches[name] = m;
     if (!m.ok) problems.push(describeMismatch(name, m));
   }
-  if (problems.length) return { ...base, ok: false, message: problems.join('\n'), mismatches };
+  if (problems.length) {
+    const allowedFor = (name: string) =>
+      raw.tolerance ? toleranceAllowance(raw.tolerance) : allowance?.[name] ? ((a: Float64Array) => (i: number) => a[i] ?? 0)(flat(allowance[name])) : () => 0;
+    const why = admissibleMatch(prepared!.op, prepared!.inputs, prepared!.params, unitRoundoff(precision), outputs!, allowedFor);
+    if (why) return { ...base, ok: true, mismatches, ambiguous: why };
+    return { ...base, ok: false, message: problems.join('\n'), mismatches };
+  }
   return { ...base, ok: true, mismatches };
 }

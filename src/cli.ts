@@ -150,7 +150,7 @@ export function buildProgram(): Command {
         const r = await checkRaw(rc, opts.backend);
         if (r.ok) {
           passed++;
-          if (!opts.quiet) process.stdout.write(`PASS ${r.id} (${r.op})\n`);
+          if (!opts.quiet) process.stdout.write(`PASS ${r.id} (${r.op})${r.ambiguous ? ` — ${r.ambiguous}` : ''}\n`);
         } else {
           failed++;
           const [first, ...rest] = (r.message ?? '').split('\n');
@@ -433,6 +433,7 @@ export function buildProgram(): Command {
       const text = opts.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : opts.format === 'html' ? reportHtml(report) : reportText(report, opts.format === 'markdown');
       emit(text, opts.out);
       if (opts.reproducers) writeFileSync(opts.reproducers, report.failures.filter((f) => f.reproducer).map((f) => stringify(f.reproducer) + '\n').join(''));
+      process.exitCode = report.failures.length ? EXIT.failed : EXIT.ok; // a CI gate: 0 all pass, 1 some case fails, 2 bad usage
     });
 
   program

@@ -286,10 +286,18 @@ export const CURATED: CuratedCase[] = [
   {
     id: 'nms/iou-equals-threshold',
     op: 'nms',
+    inputs: { boxes: { shape: [3, 4], data: [0, 0, 3, 4, 1, 0, 4, 4, 10, 10, 12, 12] }, scores: { shape: [3], data: [0.9, 0.8, 0.7] } },
+    params: { iouThreshold: 0.5 },
+    tags: ['edge:iou-equals-threshold'],
+    note: 'IoU exactly 8/16 = 0.5 at the threshold 0.5 does not suppress (strict >); every step is exact in float32, so this is not ambiguous',
+  },
+  {
+    id: 'nms/iou-at-decimal-threshold',
+    op: 'nms',
     inputs: { boxes: { shape: [3, 4], data: [0, 0, 4, 4, 1, 0, 5, 4, 10, 10, 12, 12] }, scores: { shape: [3], data: [0.9, 0.8, 0.7] } },
     params: { iouThreshold: 0.6 },
-    tags: ['edge:iou-equals-threshold'],
-    note: 'IoU exactly at the threshold does not suppress (strict >)',
+    tags: ['edge:iou-equals-threshold', 'ambiguous:float32'],
+    note: 'IoU exactly 12/20 = 3/5 at the threshold 0.6 is kept; in float32 the IoU is 0.6f > 0.6 (torchvision compares it with the double threshold and suppresses), so at float32 both keep sets are admissible',
   },
   {
     id: 'batchedNms/negative-coordinates',

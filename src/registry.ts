@@ -74,6 +74,11 @@ export interface OpDef {
   errorBound?(inputs: Inputs, params: Params, outputs: Outputs, u: number): Outputs;
   /** Rounding-error allowance in units of u·|y|, for ops without an errorBound function. */
   ulps?: number;
+  /**
+   * Set-valued expectations at decision boundaries: the other outputs a correct implementation at
+   * unit roundoff u may give where rounding can flip a discrete decision, and why (undefined: none).
+   */
+  admissible?(inputs: Inputs, params: Params, u: number): { outputs: Outputs[]; why: string } | undefined;
   /** Seeded random case generator (small shapes, readable values). */
   generate?(rng: Rng): GeneratedCase;
   /** Backward ops: the forward op, which forward input each `d<input>` output differentiates, and

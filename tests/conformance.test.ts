@@ -15,7 +15,7 @@ describe('conformance runs find the known disagreements on their own, and stay f
     expect(ids).toContain('probe/conv2d-non-square-kernel-int-padding');
     expect(r.failures.find((f) => f.id === 'probe/conv2d-non-square-kernel-int-padding')!.message).toContain('shape [1, 1, 7, 7] differs from the expected [1, 1, 7, 5]');
     expect(ids).toContain('nms/iou-equals-threshold');
-    expect(r.failures.find((f) => f.id === 'nms/iou-equals-threshold')!.reproducer).toMatchObject({ op: 'nms', params: { iouThreshold: 0.6 }, expected: { keep: { data: [0, 1, 2] } } });
+    expect(r.failures.find((f) => f.id === 'nms/iou-equals-threshold')!.reproducer).toMatchObject({ op: 'nms', params: { iouThreshold: 0.5 }, expected: { keep: { data: [0, 1, 2] } } });
     // passes where the library agrees, and says what it cannot express
     const relu = r.rows.find((w) => w.op === 'relu')!;
     expect([relu.passed, relu.failed]).toEqual([relu.passed, 0]);
@@ -93,7 +93,8 @@ describe('conformance runs find the known disagreements on their own, and stay f
   it('the CLI prints a table, markdown or JSON, and rejects an unknown target or op', () => {
     const cli = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli.js'), ...args], { encoding: 'utf8' });
     const md = cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'relu,nms', '--random', '2', '--format', 'markdown']);
-    expect(md.status).toBe(0);
+    expect(md.status).toBe(1); // tfjs's NMS fails a case: exit 1, the CI gate
+    expect(cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'relu', '--random', '2']).status).toBe(0);
     expect(md.stdout).toContain('| op | region | passed | failed | unsupported | worst ULP | worst rel. |');
     expect(md.stdout).not.toContain('Hi, looks like');
     expect(cli(['conformance', '--target', 'nope']).status).toBe(2);

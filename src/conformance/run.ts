@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { getOp, resolveParams, type Inputs, type OpDef, type Outputs, type Params } from '../registry.js';
 import { encodeInputs, encodeOutputs, parseCases, prepareCase } from '../cases.js';
 import { compareArrays, describeMismatch } from '../compare.js';
+import { admissibleMatch, unitRoundoff } from '../ambiguity.js';
 import { fromData, shapeString, stringify } from '../tensor.js';
 import { flat } from '../reference/common.js';
 import { Rng } from '../rng.js';
@@ -31,6 +32,8 @@ export interface Outcome {
   message?: string;
   /** A small case that reproduces the failure, with the reference's expected outputs. */
   reproducer?: Record<string, unknown>;
+  /** Passed on an admissible alternative (a decision rounding may flip): why the case is ambiguous. */
+  ambiguous?: string;
 }
 
 export interface Row {
@@ -50,6 +53,8 @@ export interface Report {
   precision: string;
   rows: Row[];
   failures: Outcome[];
+  /** Cases passed on an admissible alternative, and why each was ambiguous. */
+  ambiguous?: { id: string; why: string }[];
 }
 
 /** float32 spacing at |x|. */
@@ -115,7 +120,7 @@ function casesFor(op: OpDef, random: number, seed: string): RunCase[] {
 }
 
 /** Compares a target's outputs with the reference; undefined when they agree. */
-function judge(op: OpDef, inputs: Inputs, params: Params, want: Outputs, got: Outputs, precision: 'float32' | 'float64'): { message?: string; worstUlp: number; worstRel: number } {
+function judge(op: OpDef, inputs: Inputs, params: Params, want: Outputs, got: Outputs, precision: 'float32' | 'float64'): { message?: string; worstUlp: number; worstRel: number; ambiguous?: string } {
   const allowed = allowances(op, inputs, params, want, { kind: 'bound', precision });
   let worstUlp = 0;
   let worstRel = 0;
@@ -138,6 +143,10 @@ function judge(op: OpDef, inputs: Inputs, params: Params, want: Outputs, got: Ou
         if (ed[i] !== 0) worstRel = Math.max(worstRel, d / Math.abs(ed[i]));
       }
     }
+  }
+  if (problems.length) {
+    const why = admissibleMatch(op, inputs, params, unitRoundoff(precision), got, (k) => allowed[k]);
+    if (why) return { worstUlp: 0, worstRel: 0, ambiguous: why };
   }
   return { message: problems.length ? problems.join('\n') : undefined, worstUlp, worstRel };
 }
@@ -176,6 +185,7 @@ export async function runConformance(target: TargetAdapter, opts: ConformanceOpt
       const r = await attempt(target, op, c.inputs, params);
       const verdict = r.got ? judge(op, c.inputs, params, want, r.got, target.precision) : { message: `threw: ${r.error}`, worstUlp: Infinity, worstRel: Infinity };
       const o: Outcome = { op: name, region, id: c.id, status: verdict.message ? 'failed' : 'passed', worstUlp: verdict.worstUlp, worstRel: verdict.worstRel, message: verdict.message };
+      if ('ambiguous' in verdict && verdict.ambiguous) o.ambiguous = verdict.ambiguous;
       if (verdict.message) o.reproducer = await reproduce(target, op, c, params, opts.shrink ?? true);
       outcomes.push(o);
     }
@@ -191,7 +201,14 @@ export async function runConformance(target: TargetAdapter, opts: ConformanceOpt
     if (o.reason && !row.reasons.includes(o.reason)) row.reasons.push(o.reason);
     rows.set(key, row);
   }
-  return { target: target.name, description: target.description, precision: target.precision, rows: [...rows.values()], failures: outcomes.filter((o) => o.status === 'failed') };
+  return {
+    target: target.name,
+    description: target.description,
+    precision: target.precision,
+    rows: [...rows.values()],
+    failures: outcomes.filter((o) => o.status === 'failed'),
+    ambiguous: outcomes.filter((o) => o.ambiguous).map((o) => ({ id: o.id, why: o.ambiguous! })),
+  };
 }
 
 /** The failing case, shrunk where possible, as a case file with the reference's expected outputs. */
@@ -257,6 +274,10 @@ export function reportText(r: Report, markdown = false): string {
   }
   const unsupported = r.rows.filter((w) => w.reasons.length);
   if (unsupported.length) lines.push('', markdown ? '**Unsupported:**' : 'unsupported:', ...unsupported.map((w) => `${markdown ? '- ' : '  '}${w.op} (${w.region}): ${w.reasons.join('; ')}`));
+  if (r.ambiguous?.length) {
+    lines.push('', markdown ? '**Ambiguous** (passed on an outcome rounding may flip to):' : 'ambiguous (passed on an outcome rounding may flip to):');
+    for (const a of r.ambiguous) lines.push(`${markdown ? '- ' : '  '}${a.id}: ${a.why}`);
+  }
   if (r.failures.length) {
     lines.push('', markdown ? '**Failures** (each with a reproducing case):' : 'failures (each with a reproducing case):');
     for (const f of r.failures) {

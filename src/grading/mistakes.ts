@@ -191,7 +191,7 @@ export const MISTAKES: Mistake[] = [
       const keep = nmsRef(i.boxes, i.scores, { iouThreshold: thr - Math.max(Math.abs(thr), 1) * 1e-12, boxFormat: rp.boxFormat as BoxFormat, scoreThreshold: rp.scoreThreshold as number | undefined, maxOutput: rp.maxOutput as number | undefined, pixelInclusive: rp.pixelInclusive as boolean });
       return { keep: fromData(keep, [keep.length]) };
     },
-    trigger: { inputs: { boxes: t([3, 4], [0, 0, 4, 4, 1, 0, 5, 4, 10, 10, 12, 12]), scores: t([3], [0.9, 0.8, 0.7]) }, params: { iouThreshold: 0.6 } },
+    trigger: { inputs: { boxes: t([3, 4], [0, 0, 3, 4, 1, 0, 4, 4, 10, 10, 12, 12]), scores: t([3], [0.9, 0.8, 0.7]) }, params: { iouThreshold: 0.5 } },
   },
   {
     id: 'boxIou/plus-one',

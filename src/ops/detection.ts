@@ -1,5 +1,5 @@
 /** Registry entries: boxIou, generalizedBoxIou, boxConvert, nms, batchedNms, roiPool, roiAlign. */
-import { register, type Inputs, type OpDef, type Params } from '../registry.js';
+import { register, type Inputs, type OpDef, type Outputs, type Params } from '../registry.js';
 import { chargeElements, chargeWork } from '../validate.js';
 import { invalidInputs } from '../errors.js';
 import { flat } from '../reference/common.js';
@@ -12,6 +12,8 @@ import {
   nmsRef,
   checkRois,
   roiAlignGrid,
+  nmsKeepSets,
+  batchedNmsKeepSets,
   roiAlignRef,
   roiPoolRef,
   type BoxFormat,
@@ -51,6 +53,13 @@ export const nmsOptions = (p: Params): NmsOptions => ({
   maxOutput: p.maxOutput as number | undefined,
   pixelInclusive: p.pixelInclusive as boolean,
 });
+
+/** The non-exact keep sets as admissible outputs, with the ambiguous pairs as the reason. */
+function keepAlternatives(r: { sets: number[][]; ambiguous: string[]; bounded: boolean }): { outputs: Outputs[]; why: string } | undefined {
+  if (!r.ambiguous.length) return undefined;
+  const why = `ambiguous at this precision (rounding may flip a decision): ${r.ambiguous.join('; ')}${r.bounded ? '; branching bounded at 64 keep sets' : ''}`;
+  return { outputs: r.sets.slice(1).map((k) => ({ keep: fromData(k, [k.length]) })), why };
+}
 
 export const boxIou: OpDef = {
   name: 'boxIou',
@@ -113,6 +122,7 @@ export const nms: OpDef = {
     const keep = nmsRef(i.boxes, i.scores, nmsOptions(p));
     return { keep: fromData(keep, [keep.length]) };
   },
+  admissible: (i, p, u) => keepAlternatives(nmsKeepSets(i.boxes, i.scores, nmsOptions(p), u)),
   ulps: 0,
   generate(rng) {
     const n = rng.int(1, 7);
@@ -131,6 +141,7 @@ export const batchedNms: OpDef = {
     const keep = batchedNmsRef(i.boxes, i.scores, i.classes, nmsOptions(p));
     return { keep: fromData(keep, [keep.length]) };
   },
+  admissible: (i, p, u) => keepAlternatives(batchedNmsKeepSets(i.boxes, i.scores, i.classes, nmsOptions(p), u)),
   ulps: 0,
   generate(rng) {
     const n = rng.int(1, 8);

@@ -494,3 +494,159 @@ export function roiAlignRef(x: Arr, rois: Arr, o: RoiAlignOptions): Arr {
   }
   return fromData(y, [K, C, o.ph, o.pw]);
 }
+
+/**
+ * Set-valued NMS at a judged precision with unit roundoff u (2⁻²⁴ float32, 2⁻⁵³ float64).
+ *
+ * A pair's decision "IoU > threshold" is ambiguous when the exact IoU lies within
+ *   band = u · (40 + 16·M/s) · max(IoU, |t|)
+ * of the exact threshold: 40u covers rounding the threshold, the sides, areas, union and quotient
+ * (each a few u relative, IoU ≤ 1, union ≥ inter); 16u·M/s the rounding of coordinates of size up
+ * to M (the largest |coordinate| of the two boxes) relative to the smallest positive side s.
+ * An implementation rounding that pair either way is correct, so the greedy pass branches there:
+ * every keep set reachable by flipping ambiguous decisions is admissible. The branching is bounded
+ * at `limit` keep sets (64); past it, the remaining ambiguous decisions take their exact outcome
+ * and `bounded` says so. Returns the keep sets (the exact one first) and a description of each
+ * ambiguous pair.
+ */
+export function nmsKeepSets(boxes: Arr, scores: Arr, o: NmsOptions, u: number, subset?: number[], limit = 64): { sets: number[][]; ambiguous: string[]; bounded: boolean } {
+  checkBoxes(boxes, 'boxes');
+  const N = boxes.shape[0];
+  const s = checkScores(scores, N);
+  const b = boxesXyxy(boxes, o.boxFormat);
+  const ex = boxesXyxyExact(boxes, o.boxFormat);
+  const plus = o.pixelInclusive ? 1 : 0;
+  const order = (subset ?? Array.from({ length: N }, (_, i) => i)).filter((i) => o.scoreThreshold === undefined || s[i] > o.scoreThreshold).sort((i, j) => s[j] - s[i] || i - j);
+  const tQ = Number.isFinite(o.iouThreshold) ? R.intended(o.iouThreshold) : null;
+  const ambiguous: string[] = [];
+  const memo = new Map<number, 'yes' | 'no' | 'maybe'>();
+  const decide = (k: number, i: number): 'yes' | 'no' | 'maybe' => {
+    const key = k * N + i;
+    const known = memo.get(key);
+    if (known) return known;
+    const exact = iouExceeds(b, k, i, plus, o.iouThreshold, o.boxFormat === 'xywh' || o.boxFormat === 'cxcywh' ? ex : undefined);
+    let r: 'yes' | 'no' | 'maybe' = exact ? 'yes' : 'no';
+    const A = ex[k];
+    const B = ex[i];
+    const exactly = A && B && tQ ? exactAtPrecision(b, k, i, plus, u, o.boxFormat) : undefined;
+    if (exactly) {
+      // intermediates exact at this precision: the IoU is fl(IoU), compared with t as a double or rounded to the precision
+      const fr = u === 2 ** -24 ? Math.fround : (x: number) => x;
+      const v = fr(R.toDouble(iouExact(A!, B!, plus)));
+      const outcomes = new Set([exact, v > o.iouThreshold, v > fr(o.iouThreshold)]);
+      if (outcomes.size > 1) {
+        r = 'maybe';
+        ambiguous.push(`boxes ${k} and ${i}: IoU ${R.toDouble(iouExact(A!, B!, plus))} rounds to ${v}, which a correct implementation may compare with the threshold ${o.iouThreshold} as a double (${v > o.iouThreshold ? 'suppressed' : 'kept'}) or rounded (${v > fr(o.iouThreshold) ? 'suppressed' : 'kept'}); exactly: ${exact ? 'suppressed' : 'kept'}`);
+      }
+    } else if (A && B && tQ) {
+      const iou = iouExact(A, B, plus);
+      const M = Math.max(...A.map((v) => Math.abs(R.toDouble(v))), ...B.map((v) => Math.abs(R.toDouble(v))));
+      const sides = [R.sub(A[2], A[0]), R.sub(A[3], A[1]), R.sub(B[2], B[0]), R.sub(B[3], B[1])].map((v) => R.toDouble(v) + plus).filter((v) => v > 0);
+      const sMin = sides.length ? Math.min(...sides) : 1;
+      const iouD = R.toDouble(iou);
+      const band = u * (40 + (16 * M) / sMin) * Math.max(iouD, Math.abs(o.iouThreshold));
+      if (Math.abs(R.toDouble(R.sub(iou, tQ))) <= band) {
+        r = 'maybe';
+        ambiguous.push(`boxes ${k} and ${i}: IoU ${iouD} is within ${band.toPrecision(2)} of the threshold ${o.iouThreshold} (exactly: ${exact ? 'suppressed' : 'kept'})`);
+      }
+    }
+    memo.set(key, r);
+    return r;
+  };
+  const sets: number[][] = [];
+  const seen = new Set<string>();
+  let bounded = false;
+  const walk = (pos: number, keep: number[], flip: boolean): void => {
+    for (let p = pos; p < order.length; p++) {
+      if (o.maxOutput !== undefined && keep.length >= o.maxOutput) break;
+      const i = order[p];
+      const ds = keep.map((k) => decide(k, i));
+      if (ds.includes('yes')) continue;
+      if (ds.includes('maybe') && flip) {
+        if (sets.length + 1 >= limit) {
+          bounded = true;
+        } else {
+          const exactKeep = keep.every((k) => !iouExceeds(b, k, i, plus, o.iouThreshold, o.boxFormat === 'xywh' || o.boxFormat === 'cxcywh' ? ex : undefined));
+          // the other branch: the flipped outcome of this candidate
+          if (exactKeep) walk(p + 1, keep.slice(), true);
+          else walk(p + 1, [...keep, i], true);
+          if (exactKeep) keep.push(i);
+          continue;
+        }
+      }
+      if (keep.every((k) => !iouExceeds(b, k, i, plus, o.iouThreshold, o.boxFormat === 'xywh' || o.boxFormat === 'cxcywh' ? ex : undefined))) keep.push(i);
+    }
+    const key = keep.join(',');
+    if (!seen.has(key)) {
+      seen.add(key);
+      sets.push(keep);
+    }
+  };
+  walk(0, [], true);
+  // the exact keep set first
+  const exactSet = nmsRef(boxes, scores, o, subset);
+  const ek = exactSet.join(',');
+  return { sets: [exactSet, ...sets.filter((x) => x.join(',') !== ek)], ambiguous, bounded };
+}
+
+/**
+ * Whether every intermediate of the IoU of boxes k and i (coordinates, sides, areas, intersection,
+ * union) is exact at unit roundoff u, so that any correct implementation gets the correctly
+ * rounded IoU. xyxy/yxyx boxes only (the other formats' conversion may round).
+ */
+function exactAtPrecision(b: Float64Array, k: number, i: number, plus: number, u: number, f: BoxFormat): boolean {
+  if (f !== 'xyxy' && f !== 'yxyx') return false;
+  const fr = u === 2 ** -24 ? Math.fround : (x: number) => x;
+  const c = [0, 1, 2, 3].flatMap((t) => [b[4 * k + t], b[4 * i + t]]);
+  if (!c.every((x) => Number.isFinite(x) && fr(x) === x)) return false;
+  const ok = (x: number, exact: Q) => Number.isFinite(x) && R.cmp(R.q(x), exact) === 0;
+  const sideF = (lo: number, hi: number) => Math.max(fr(fr(hi - lo) + plus), 0);
+  const A = finiteBox(b, 4 * k)!;
+  const B = finiteBox(b, 4 * i)!;
+  const pairs: [number, Q][] = [];
+  const wI = sideF(Math.max(b[4 * k], b[4 * i]), Math.min(b[4 * k + 2], b[4 * i + 2]));
+  const hI = sideF(Math.max(b[4 * k + 1], b[4 * i + 1]), Math.min(b[4 * k + 3], b[4 * i + 3]));
+  const wA = sideF(b[4 * k], b[4 * k + 2]);
+  const hA = sideF(b[4 * k + 1], b[4 * k + 3]);
+  const wB = sideF(b[4 * i], b[4 * i + 2]);
+  const hB = sideF(b[4 * i + 1], b[4 * i + 3]);
+  pairs.push([wI, sideQ(R.max(A[0], B[0]), R.min(A[2], B[2]), plus)], [hI, sideQ(R.max(A[1], B[1]), R.min(A[3], B[3]), plus)]);
+  pairs.push([wA, sideQ(A[0], A[2], plus)], [hA, sideQ(A[1], A[3], plus)], [wB, sideQ(B[0], B[2], plus)], [hB, sideQ(B[1], B[3], plus)]);
+  const inter = fr(wI * hI);
+  const aA = fr(wA * hA);
+  const aB = fr(wB * hB);
+  const exactInter = R.mul(pairs[0][1], pairs[1][1]);
+  const exactA = R.mul(pairs[2][1], pairs[3][1]);
+  const exactB = R.mul(pairs[4][1], pairs[5][1]);
+  const union = fr(fr(aA + aB) - inter);
+  pairs.push([inter, exactInter], [aA, exactA], [aB, exactB], [fr(aA + aB), R.add(exactA, exactB)], [union, R.sub(R.add(exactA, exactB), exactInter)]);
+  return pairs.every(([x, e]) => ok(x, e));
+}
+
+/** batchedNms keep sets: the per-class keep sets combined (bounded at `limit`), merged by score. */
+export function batchedNmsKeepSets(boxes: Arr, scores: Arr, classes: Arr, o: NmsOptions, u: number, limit = 64): { sets: number[][]; ambiguous: string[]; bounded: boolean } {
+  const exact = batchedNmsRef(boxes, scores, classes, o);
+  const s = flat(scores);
+  const cls = flat(classes);
+  const byClass = new Map<number, number[]>();
+  cls.forEach((c, i) => byClass.set(c, [...(byClass.get(c) ?? []), i]));
+  let combos: number[][] = [[]];
+  const ambiguous: string[] = [];
+  let bounded = false;
+  for (const members of byClass.values()) {
+    const r = nmsKeepSets(boxes, scores, { ...o, maxOutput: undefined }, u, members, limit);
+    ambiguous.push(...r.ambiguous);
+    bounded ||= r.bounded;
+    const next: number[][] = [];
+    for (const c of combos) for (const k of r.sets) if (next.length < limit) next.push([...c, ...k]);
+    if (combos.length * r.sets.length > limit) bounded = true;
+    combos = next;
+  }
+  const sets = combos.map((k) => {
+    const m = k.slice().sort((i, j) => s[j] - s[i] || i - j);
+    return o.maxOutput !== undefined ? m.slice(0, o.maxOutput) : m;
+  });
+  const seen = new Set<string>([exact.join(',')]);
+  const rest = sets.filter((k) => (seen.has(k.join(',')) ? false : (seen.add(k.join(',')), true)));
+  return { sets: [exact, ...rest], ambiguous, bounded };
+}
