@@ -113,7 +113,7 @@ function casesFor(op: OpDef, random: number, seed: string): RunCase[] {
     const rng = new Rng(`conformance/${op.name}/${seed}`);
     for (let k = 0; k < random; k++) {
       const g = op.generate(rng);
-      out.push({ id: `${op.name}/random-${k}`, inputs: g.inputs, params: g.params });
+      out.push({ id: `${op.name}/seeded-${seed}-${k}`, inputs: g.inputs, params: g.params }); // fixtures own op/random-k
     }
   }
   return out;
