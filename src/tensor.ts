@@ -8,6 +8,7 @@
  */
 import ndarray from 'ndarray';
 import type { NdArray } from 'ndarray';
+import ops from 'ndarray-ops';
 import { OracleError } from './errors.js';
 
 export type Arr = NdArray<Float64Array>;
@@ -49,19 +50,10 @@ export function fromData(data: Float64Array | readonly number[], shape: readonly
 
 /** A contiguous row-major copy of any ndarray (views included). */
 export function contiguous(a: AnyArr): Arr {
-  const shape = a.shape.slice();
-  const out = new Float64Array(numel(shape));
-  const idx = new Array<number>(shape.length).fill(0);
-  for (let i = 0; i < out.length; i++) {
-    let off = a.offset;
-    for (let k = 0; k < idx.length; k++) off += a.stride[k] * idx[k];
-    out[i] = (a.data as ArrayLike<number>)[off];
-    for (let k = idx.length - 1; k >= 0; k--) {
-      if (++idx[k] < shape[k]) break;
-      idx[k] = 0;
-    }
-  }
-  return ndarray(out, shape);
+  const out = ndarray(new Float64Array(numel(a.shape)), a.shape.slice());
+  // ndarray-ops walks any strided view (its compiled loops follow the view's own strides)
+  if (out.size > 0) ops.assign(out, a as NdArray);
+  return out;
 }
 
 /** True when the array is laid out contiguously in row-major order from offset 0. */

@@ -1,6 +1,7 @@
 /** Helpers for declaring ops: input specs, error bounds, random tensors. */
 import type { Arr } from '../tensor.js';
-import { fromData, numel } from '../tensor.js';
+import ops from 'ndarray-ops';
+import { fromData, numel, zeros } from '../tensor.js';
 import type { InputSpec, Inputs, OpDef, Outputs } from '../registry.js';
 import type { Rng } from '../rng.js';
 import { flat } from '../reference/common.js';
@@ -17,10 +18,9 @@ export const optional = (name: string, doc: string, ranks?: number[]): InputSpec
 
 /** Elementwise |a|. */
 export function absArr(a: Arr): Arr {
-  const d = flat(a);
-  const out = new Float64Array(d.length);
-  for (let i = 0; i < d.length; i++) out[i] = Math.abs(d[i]);
-  return fromData(out, a.shape);
+  const out = zeros(a.shape);
+  if (out.size > 0) ops.abs(out, a);
+  return out;
 }
 
 /** Elementwise k·u·|y| + atol, for each output. */
