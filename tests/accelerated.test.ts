@@ -53,16 +53,31 @@ it.runIf(xvfb)('a process that ran gpu.js on headless-gl exits cleanly (no "Inva
   if (process.env.CNN_ORACLE_EXPECT_GL === '1') expect(ran).toBe('HeadlessGLKernel');
 }, 60000);
 
-it('the simd backend assembles its micro-kernel: 4 × 8 accumulators, SIMD loads, no scalar loads of B', async () => {
+it('the simd backend assembles its micro-kernel: 4 × 8 accumulators, SIMD loads, no scalar loads of B (relaxed or not)', async () => {
   const info = await simdInfo();
-  console.log(`simd backend: ${info.engine}, ${info.threads} thread(s)`);
+  console.log(`simd backend: ${info.engine}, ${info.threads} thread(s), relaxed SIMD ${info.relaxed}`);
   expect(info).toMatchObject({ microKernel: '4×8', precision: 'float32' });
   expect(info.threads).toBeGreaterThanOrEqual(1);
   expect(info.threads).toBeLessThanOrEqual(4);
-  const wat = moduleWat();
-  expect(wat.match(/f32x4\.mul/g)).toHaveLength(8);
-  expect(wat.match(/v128\.load32_splat/g)).toHaveLength(4);
-  expect(wat.match(/v128\.load offset/g)).toHaveLength(2);
+  for (const relaxed of [false, true]) {
+    const wat = moduleWat({ relaxed });
+    const gemm = wat.slice(wat.indexOf('(func $gemm'), wat.indexOf('(func $gather'));
+    expect(gemm.match(/f32x4\.mul/g) ?? []).toHaveLength(relaxed ? 0 : 8);
+    expect(gemm.match(/f32x4\.relaxed_madd/g) ?? []).toHaveLength(relaxed ? 8 : 0);
+    expect(gemm.match(/v128\.load32_splat/g)).toHaveLength(4);
+    expect(gemm.match(/v128\.load offset/g)).toHaveLength(2);
+    expect(gemm).not.toMatch(/f32\.load/);
+  }
+});
+
+it('every export of the module is declared once, in SIGNATURES, and its header is generated from it', async () => {
+  const { SIGNATURES } = await import('../kernels/simd/wat.js');
+  const wat = moduleWat({ relaxed: false });
+  const exported = [...wat.matchAll(/\(export "(\w+)"\)/g)].map((m) => m[1]);
+  expect(exported.sort()).toEqual(Object.keys(SIGNATURES).sort());
+  // e.g. gemm's nine i32 parameters, nms's two f64 thresholds and i32 result
+  expect(wat).toContain('(func $gemm (export "gemm") (param $a i32) (param $lda i32) (param $koff i32) (param $bases i32) (param $c i32) (param $mb i32) (param $nb i32) (param $k i32) (param $ldc i32)\n');
+  expect(wat).toMatch(/\(func \$nms \(export "nms"\)[^\n]*\(param \$thr f64\) \(param \$plus f64\)[^\n]*\(result i32\)\n/);
 });
 
 /** The README's `cnn-oracle backends` block: the ops line of each fast backend. */
@@ -149,6 +164,20 @@ describe('the simd backend on the shapes its blocking must get right', () => {
     await agree('conv2d', { x: rand(rng, [1, 4, 6, 6]), weight: rand(rng, [3, 4, 2, 3]) }, { flip: true, padding: 'same' });
   });
 
+  it('depthwise conv2d (its direct kernel): widths off the 8-column blocks, stride 2 down the rows, dilation, flip, pads, a batch', async () => {
+    for (const Wd of [1, 3, 7, 8, 9, 16, 17]) await agree('conv2d', { x: rand(rng, [1, 4, Wd, Wd]), weight: rand(rng, [4, 1, 3, 3]), bias: rand(rng, [4]) }, { groups: 4, padding: 1 });
+    await agree('conv2d', { x: rand(rng, [2, 5, 12, 10]), weight: rand(rng, [5, 1, 3, 2]) }, { groups: 5, stride: [2, 1], dilation: [2, 3], padding: [2, 1, 0, 3] });
+    await agree('conv2d', { x: rand(rng, [1, 3, 6, 7]), weight: rand(rng, [3, 1, 3, 3]) }, { groups: 3, flip: true, padding: 'same' });
+    await agree('conv2d', { x: rand(rng, [1, 32, 40, 40]), weight: rand(rng, [32, 1, 5, 5]), bias: rand(rng, [32]) }, { groups: 32, padding: 2 }); // split over the threads
+    // the flip, checked on values: a true convolution of a delta reproduces its kernel, unflipped
+    const delta = fromData([0, 0, 0, 0, 1, 0, 0, 0, 0], [1, 1, 3, 3]);
+    const k = fromData([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 1, 3, 3]);
+    const y = (await kernelOf('conv2d', 'simd')!({ x: delta, weight: k }, resolveParams(getOp('conv2d'), { padding: 1, flip: true }))).y;
+    expect(Array.from(y.data as Float64Array)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const c = (await kernelOf('conv2d', 'simd')!({ x: delta, weight: k }, resolveParams(getOp('conv2d'), { padding: 1 }))).y;
+    expect(Array.from(c.data as Float64Array)).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1]);
+  });
+
   it('conv2d, other strides (packed im2col): panels inside and across the border, rows and images spanning a panel', async () => {
     await agree('conv2d', { x: rand(rng, [2, 3, 13, 13]), weight: rand(rng, [7, 3, 5, 5]), bias: rand(rng, [7]) }, { stride: 2 });
     await agree('conv2d', { x: rand(rng, [3, 4, 7, 5]), weight: rand(rng, [6, 2, 3, 3]) }, { stride: [2, 3], padding: 2, groups: 2, dilation: [1, 2] });
@@ -180,6 +209,18 @@ describe('the simd backend on the shapes its blocking must get right', () => {
     const boxes = (n: number) => fromData(Array.from({ length: n }, () => { const [a, b] = [rng.next() * 90, rng.next() * 90]; return [a, b, a + 1 + rng.next() * 20, b + 1 + rng.next() * 20]; }).flat(), [n, 4]);
     await agree('boxIou', { boxes1: boxes(500), boxes2: boxes(301) }, {});
     await agree('batchNorm', { x: rand(rng, [8, 16, 32, 32]) }, { training: true });
+  });
+
+  it('nonfinite finds ±∞ and NaN anywhere, the tail included, and nothing in finite data', async () => {
+    const { Arena, getEngine } = await import('../kernels/simd/engine.js');
+    const ar = new Arena(await getEngine());
+    const at = ar.alloc(23);
+    ar.commit();
+    for (const [i, v] of [[-1, 0], [0, Infinity], [13, -Infinity], [20, NaN], [22, NaN]] as const) {
+      ar.putF32(at, Array.from({ length: 23 }, (_, k) => (k === i ? v : 3.4e38 - k)));
+      expect(ar.fns.nonfinite(at, 23), `element ${i} = ${v}`).toBe(i < 0 ? 0 : 1);
+    }
+    expect(ar.fns.nonfinite(at, 20)).toBe(0); // the NaNs past n are not looked at
   });
 
   it('cuts loops into per-thread ranges only when each thread gets enough work', async () => {

@@ -13,7 +13,7 @@ export async function batchNorm(x: Arr, mean: Float64Array | undefined, variance
   const n = flat(x).length;
   const ar = new Arena(await getEngine());
   const xOff = ar.allocF64(n);
-  const yOff = ar.allocF64(n);
+  const yOff = ar.alloc(n);
   const [mOff, vOff, gOff, bOff] = [0, 1, 2, 3].map(() => ar.allocF64(C));
   ar.commit();
   const f64 = ar.f64();
@@ -26,7 +26,7 @@ export async function batchNorm(x: Arr, mean: Float64Array | undefined, variance
     f64.set(mean, mOff / 8);
     f64.set(variance, vOff / 8);
   } else ar.fns.bnstats(xOff, N, C, inner, mOff, vOff);
-  const image = C * inner;
-  ar.fns.parallel('bnapply', ranges(ar.fns.threads, N, SPLIT_MIN / Math.max(image, 1)).map(([from, count]) => [xOff + 8 * from * image, yOff + 8 * from * image, count, C, inner, mOff, vOff, gOff, bOff, eps]));
-  return { y: fromData(ar.takeF64(yOff, n), x.shape), mean: ar.takeF64(mOff, C), variance: ar.takeF64(vOff, C) };
+  // planes (n, c) split over the threads
+  ar.fns.parallel('bnapply', ranges(ar.fns.threads, N * C, SPLIT_MIN / Math.max(inner, 1)).map(([from, count]) => [xOff + 8 * from * inner, yOff + 4 * from * inner, count, C, from % Math.max(C, 1), inner, mOff, vOff, gOff, bOff, eps]));
+  return { y: fromData(ar.takeF32(yOff, n), x.shape), mean: ar.takeF64(mOff, C), variance: ar.takeF64(vOff, C) };
 }

@@ -19,7 +19,7 @@ import { flat } from '../../src/reference/common.js';
 import { convShape, type ConvGeometry } from '../../src/reference/conv.js';
 import { transposedShape, type TransposedGeometry } from '../../src/reference/transposed.js';
 import { invalidInputs } from '../../src/errors.js';
-import { Arena, getEngine, MR, NR, packA } from './engine.js';
+import { Arena, getEngine, MR, NR, packA, ranges, SPLIT_MIN } from './engine.js';
 
 const blocks = (n: number, size: number) => Math.ceil(n / size);
 
@@ -35,15 +35,13 @@ export async function conv2d(x: Arr, w: Arr, b: Arr | undefined, g: ConvGeometry
   const wd = flat(w);
   const bd = b ? flat(b) : undefined;
   const padded = g.pads.begin.some((p) => p > 0) || g.pads.end.some((p) => p > 0);
-  if (padded && !wd.every(Number.isFinite)) {
-    // the reference skips padding taps; a GEMM multiplies them (0·∞ = NaN), so non-finite weights
-    // with padding go to the gpu.js kernel, which skips them as the reference does
-    return (await import('../ops.js')).conv2d(x, w, b, g);
-  }
   const G = g.groups;
   const Og = O / G;
   const K = Cg * kh * kw;
   const mb = blocks(Og, MR);
+  // depthwise (one input channel and one filter per group), stride 1 along the rows: a direct kernel
+  // depthwise (one input channel and one filter per group), stride 1 along the rows: a direct kernel
+  const depthwise = Cg === 1 && Og === 1 && sw === 1 && N * O * Ho * Wo > 0;
   const implicit = sh === 1 && sw === 1;
   const Wo8 = blocks(Wo, NR) * NR;
   const P = N * Ho * Wo;
@@ -52,62 +50,97 @@ export async function conv2d(x: Arr, w: Arr, b: Arr | undefined, g: ConvGeometry
   // the zero-padded float32 image, tall and wide enough for every tap read (implicit: of whole
   // 8-column output blocks, whose last columns are computed and dropped)
   const Hp = Math.max(pt + H, (Ho - 1) * sh + (kh - 1) * dh + 1);
-  const Wp = Math.max(pl + W, (implicit ? Wo8 - 1 : (Wo - 1) * sw) + (kw - 1) * dw + 1);
+  const Wp = Math.max(pl + W, (implicit || depthwise ? Wo8 - 1 : (Wo - 1) * sw) + (kw - 1) * dw + 1);
 
-  const ar = new Arena(await getEngine());
-  const aOff = ar.alloc(mb * MR * K);
+  const e = await getEngine();
+  const ar = new Arena(e);
+  // the weights as given, row-major [O][K] in float32, and MR rows of zeros after them (the last
+  // panel of a group reads past its rows: those results are computed and dropped)
+  const aOff = ar.alloc((O + MR) * K);
   const tapsOff = ar.alloc(K);
-  const basesOff = ar.alloc(nb);
-  const cOff = ar.alloc(mb * MR * ldc);
+  const xOff = ar.alloc(N * C * H * W);
+  const basesOff = depthwise ? 0 : ar.alloc(nb);
+  const cOff = depthwise ? 0 : ar.alloc(mb * MR * ldc);
   const imgOff = ar.alloc(N * C * Hp * Wp);
   const biasOff = ar.alloc(O);
-  const yOff = ar.allocF64(N * O * Ho * Wo);
+  const yOff = ar.alloc(N * O * Ho * Wo);
   // the strided path gathers explicit panels (row k of panel cb at 32·k) from per-pixel addresses
-  const panelOff = implicit ? 0 : ar.alloc(nb * K * NR);
-  const panelKOff = implicit ? 0 : ar.alloc(K);
-  const pixOff = implicit ? 0 : ar.alloc(nb * NR);
+  const strided = !implicit && !depthwise;
+  const panelOff = strided ? ar.alloc(nb * K * NR) : 0;
+  const panelKOff = strided ? ar.alloc(K) : 0;
+  const pixOff = strided ? ar.alloc(nb * NR) : 0;
   ar.commit();
   const { f32, i32 } = ar;
+  ar.putF32(aOff, wd);
+  f32.fill(0, aOff / 4 + O * K, aOff / 4 + (O + MR) * K);
+  if (padded && e.nonfinite(aOff, O * K)) {
+    // the reference skips padding taps; a GEMM multiplies them (0·∞ = NaN), so non-finite weights
+    // with padding go to the gpu.js kernel, which skips them as the reference does
+    return (await import('../ops.js')).conv2d(x, w, b, g);
+  }
   ar.setF32(biasOff, O, bd);
-  const img = imgOff / 4;
-  f32.fill(0, img, img + N * C * Hp * Wp);
-  for (let nc = 0; nc < N * C; nc++) {
-    for (let h = 0; h < H; h++) {
-      const from = (nc * H + h) * W;
-      f32.set(xd.subarray(from, from + W), img + (nc * Hp + pt + h) * Wp + pl);
+  // x in float32 (one typed-array copy), then padded in WebAssembly, planes split over the threads
+  ar.putF32(xOff, xd);
+  ar.fns.parallel('padcopy', ranges(e.threads, N * C, SPLIT_MIN / Math.max(1, Hp * Wp)).map(([from, count]) => [xOff + 4 * from * H * W, imgOff + 4 * from * Hp * Wp, count, H, W, Hp, Wp, pt, pl]));
+  // tap k = (c, p, q) of a pixel is at byte offset ((c·Hp + p·d_h)·Wp + q·d_w)·4 from its (0, 0)
+  // tap; a true convolution (flip) reverses the taps of each kernel instead of its weights
+  let t = tapsOff / 4;
+  for (let c = 0; c < Cg; c++) {
+    for (let p = 0; p < kh; p++) {
+      for (let q = 0; q < kw; q++) {
+        const [pp, qq] = g.flip ? [kh - 1 - p, kw - 1 - q] : [p, q];
+        i32[t++] = ((c * Hp + pp * dh) * Wp + qq * dw) * 4;
+      }
     }
   }
-  // tap k = (c, p, q) of a pixel is at byte offset ((c·Hp + p·d_h)·Wp + q·d_w)·4 from its (0, 0) tap
-  let t = tapsOff / 4;
-  for (let c = 0; c < Cg; c++) for (let p = 0; p < kh; p++) for (let q = 0; q < kw; q++) i32[t++] = ((c * Hp + p * dh) * Wp + q * dw) * 4;
-  if (!implicit) panelTables(i32, panelKOff, basesOff, panelOff, K, nb);
-  // true convolution: the taps of each kernel reversed, k = (c, p, q) ↦ (c, kh−1−p, kw−1−q)
-  const khw = kh * kw;
-  const wk = g.flip ? wd.map((_, e) => wd[e - (e % khw) + khw - 1 - (e % khw)]) : wd;
+  if (depthwise) {
+    // planes (n, c) split over the threads; plane (n, c)'s filter and bias are channel c's
+    const parts: number[][] = [];
+    for (let n = 0; n < N; n++) {
+      for (const [from, count] of ranges(e.threads, C, SPLIT_MIN / Math.max(1, Ho * Wo * K))) {
+        if (count > 0) parts.push([imgOff + 4 * (n * C + from) * Hp * Wp, aOff + 4 * from * K, biasOff + 4 * from, yOff + 4 * (n * C + from) * Ho * Wo, tapsOff, K, count, Hp, Wp, Ho, Wo, sh]);
+      }
+    }
+    for (let at = 0; at < parts.length; at += e.threads) ar.fns.parallel('dwconv', parts.slice(at, at + e.threads));
+    return fromData(ar.takeF32(yOff, N * O * Ho * Wo), [N, O, Ho, Wo]);
+  }
+  if (strided) panelTables(i32, panelKOff, basesOff, panelOff, K, nb);
+  // bytes of the image one column block reads (implicit: Cg·kh rows of NR + (kw − 1)·dw floats)
+  const blockBytes = implicit ? Math.min(32 * K, 4 * Cg * kh * (NR + (kw - 1) * dw)) : 32 * K;
 
   for (let gi = 0; gi < G; gi++) {
-    packA(f32, aOff, wk, Og, K, K, 1, gi * Og * K);
     // the (0, 0) tap of output pixel (n, i, j) in the padded image, channels of this group
     const corner = (n: number, i: number, j: number) => imgOff + (((n * C + gi * Cg) * Hp + i * sh) * Wp + j * sw) * 4;
+    const a = aOff + 4 * gi * Og * K;
     if (implicit) {
       let e = basesOff / 4;
       for (let n = 0; n < N; n++) for (let i = 0; i < Ho; i++) for (let jb = 0; jb < Wo8; jb += NR) i32[e++] = corner(n, i, jb);
-      ar.fns.pgemm(aOff, tapsOff, basesOff, cOff, mb, nb, K, ldc);
+      ar.fns.pgemm(a, 4 * K, tapsOff, basesOff, cOff, mb, nb, K, ldc, blockBytes);
     } else {
       // pixels past P repeat pixel 0: their columns are computed and dropped
       let e = pixOff / 4;
       for (let n = 0; n < N; n++) for (let i = 0; i < Ho; i++) for (let j = 0; j < Wo; j++) i32[e++] = corner(n, i, j);
       for (; e < pixOff / 4 + nb * NR; e++) i32[e] = corner(0, 0, 0);
-      ar.fns.gather(pixOff, tapsOff, K, nb, panelOff);
-      ar.fns.pgemm(aOff, panelKOff, basesOff, cOff, mb, nb, K, ldc);
+      gather(ar, pixOff, tapsOff, K, nb, panelOff);
+      ar.fns.pgemm(a, 4 * K, panelKOff, basesOff, cOff, mb, nb, K, ldc);
     }
     // column of (n, i, j): (n·Ho + i)·rowWidth + j, rows Wo8 wide (implicit) or Wo (packed)
     const rowWidth = implicit ? Wo8 : Wo;
+    const parts: number[][] = [];
     for (let n = 0; n < N; n++) {
-      ar.fns.unpack(cOff + 4 * n * Ho * rowWidth, ldc, rowWidth, biasOff + 4 * gi * Og, yOff + 8 * (n * O + gi * Og) * Ho * Wo, Ho * Wo, Wo, 1, Og, Ho, Wo);
+      for (const [from, count] of ranges(e.threads, Og, SPLIT_MIN / Math.max(1, Ho * Wo))) {
+        if (count > 0) parts.push([cOff + 4 * (from * ldc + n * Ho * rowWidth), ldc, rowWidth, biasOff + 4 * (gi * Og + from), yOff + 4 * (n * O + gi * Og + from) * Ho * Wo, Ho * Wo, Wo, 1, count, Ho, Wo]);
+      }
     }
+    for (let at = 0; at < parts.length; at += e.threads) ar.fns.parallel('unpack', parts.slice(at, at + e.threads));
   }
-  return fromData(ar.takeF64(yOff, N * O * Ho * Wo), [N, O, Ho, Wo]);
+  return fromData(ar.takeF32(yOff, N * O * Ho * Wo), [N, O, Ho, Wo]);
+}
+
+/** The gather kernel over nb column blocks, the blocks split over the threads when there are enough. */
+function gather(ar: Arena, pixOff: number, tapsOff: number, K: number, nb: number, dst: number): void {
+  const parts = ranges(ar.fns.threads, nb, SPLIT_MIN / Math.max(1, K * NR)).map(([from, count]) => [pixOff + 4 * NR * from, tapsOff, K, count, dst + 4 * NR * K * from]);
+  ar.fns.parallel('gather', parts);
 }
 
 /** Offsets and block bases of packed panels (row k of block cb at base + cb·K·32 + 32·k). */
@@ -129,7 +162,7 @@ export async function linear(x: Arr, w: Arr, b: Arr | undefined): Promise<Arr> {
   const nb = blocks(rows, NR);
   const ldc = nb * NR;
   const ar = new Arena(await getEngine());
-  const aOff = ar.alloc(mb * MR * inF);
+  const aOff = ar.alloc((mb * MR) * inF);
   const kOff = ar.alloc(inF);
   const basesOff = ar.alloc(nb);
   const cOff = ar.alloc(mb * MR * ldc);
@@ -138,21 +171,23 @@ export async function linear(x: Arr, w: Arr, b: Arr | undefined): Promise<Arr> {
   const tapsOff = ar.alloc(inF);
   const pixOff = ar.alloc(nb * NR);
   const biasOff = ar.alloc(outF);
-  const yOff = ar.allocF64(rows * outF);
+  const yOff = ar.alloc(rows * outF);
   ar.commit();
   const { f32, i32 } = ar;
   ar.setF32(biasOff, outF, bd);
-  packA(f32, aOff, wd, outF, inF, inF, 1, 0);
+  // w as given (row-major [outF][inF], float32), zero rows up to whole panels
+  ar.putF32(aOff, wd);
+  f32.fill(0, aOff / 4 + outF * inF, aOff / 4 + mb * MR * inF);
   // x's rows gathered into column panels: column r of the multiply is row r of x (rows past the end repeat row 0)
-  f32.set(xd, xOff / 4);
+  ar.putF32(xOff, xd);
   for (let k = 0; k < inF; k++) i32[tapsOff / 4 + k] = 4 * k;
   for (let r = 0; r < nb * NR; r++) i32[pixOff / 4 + r] = xOff + (r < rows ? 4 * r * inF : 0);
-  ar.fns.gather(pixOff, tapsOff, inF, nb, panelOff);
+  gather(ar, pixOff, tapsOff, inF, nb, panelOff);
   panelTables(i32, kOff, basesOff, panelOff, inF, nb);
-  ar.fns.pgemm(aOff, kOff, basesOff, cOff, mb, nb, inF, ldc);
+  ar.fns.pgemm(aOff, 4 * inF, kOff, basesOff, cOff, mb, nb, inF, ldc);
   // C[o][r] is y[r][o]
-  ar.fns.unpack(cOff, ldc, 0, biasOff, yOff, 1, 0, outF, outF, 1, rows);
-  return fromData(ar.takeF64(yOff, rows * outF), [...x.shape.slice(0, -1), outF]);
+  ar.fns.parallel('unpack', ranges(ar.fns.threads, outF, SPLIT_MIN / Math.max(1, rows)).map(([from, count]) => [cOff + 4 * from * ldc, ldc, 0, biasOff + 4 * from, yOff + 4 * from, 1, 0, outF, count, 1, rows]));
+  return fromData(ar.takeF32(yOff, rows * outF), [...x.shape.slice(0, -1), outF]);
 }
 
 /** Per tap p along one axis: [first input index, count, output offset p·d − P⁻] of the inputs whose output o = i·s + offset lands in [0, Lo). */
@@ -200,7 +235,7 @@ export async function convTranspose2d(x: Arr, w: Arr, b: Arr | undefined, g: Tra
   ar.commit();
   const { f32, i32 } = ar;
   ar.setF32(biasOff, O, bd);
-  f32.set(xd, imgOff / 4);
+  ar.putF32(imgOff, xd);
   for (let c = 0; c < Cg; c++) i32[tapsOff / 4 + c] = c * HW * 4;
   panelTables(i32, kOff, basesOff, panelOff, Cg, nb);
   i32.set(scatterWindows(H, Ho, kh, g.stride[0], g.dilation[0], g.pads.begin[0]), tpOff / 4);
@@ -213,8 +248,8 @@ export async function convTranspose2d(x: Arr, w: Arr, b: Arr | undefined, g: Tra
       const n = Math.floor(col / HW);
       i32[pixOff / 4 + col] = col < P ? imgOff + ((n * C + gi * Cg) * HW + (col - n * HW)) * 4 : imgOff;
     }
-    ar.fns.gather(pixOff, tapsOff, Cg, nb, panelOff);
-    ar.fns.pgemm(aOff, kOff, basesOff, cOff, mb, nb, Cg, ldc);
+    gather(ar, pixOff, tapsOff, Cg, nb, panelOff);
+    ar.fns.pgemm(aOff, 4 * Cg, kOff, basesOff, cOff, mb, nb, Cg, ldc);
     // col2im: each (m, p, q) row lands on the outputs it reaches, added in float64
     ar.fns.col2im(cOff, ldc, yOff + 8 * gi * Og * Ho * Wo, Og, kh, kw, N, H, W, Ho, Wo, O * Ho * Wo, tpOff, tqOff, g.stride[0], g.stride[1]);
   }

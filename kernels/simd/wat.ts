@@ -4,14 +4,22 @@
  *
  *   C[o][col] = Σ_{k<K} A[o][k] · B[k][col]      (float32, k in order, one accumulator per output)
  *
- * A is packed in panels of MR = 4 rows, k-major: A[(ob·K + k)·4 + r] = A[ob·4 + r][k], so the four
- * row values of one k are four consecutive floats, each broadcast to a vector (v128.load32_splat).
+ * A is row-major with a row stride of `lda` bytes (the weights as given, converted to float32 by one
+ * typed-array copy, never packed): row ob·4 + r of panel ob starts at a + (ob·4 + r)·lda, and each
+ * row value of step k is broadcast to a vector (v128.load32_splat from four row pointers).
  * B is read in blocks of NR = 8 columns: block cb starts at byte `bases[cb]`, and its row k is the
  * 8 consecutive floats at bases[cb] + koff[k] (two v128 loads). With koff[k] = 32·k and one packed
  * panel per block this is the classic packed GEMM; with koff[k] the offset of tap k in a padded
  * image it is an implicit-im2col convolution that never materializes the column matrix.
- * Each (block, panel) pair keeps its 4 × 8 results in eight v128 accumulators for all K steps and
- * stores them once: C[(ob·4 + r)·ldc + cb·8 + t].
+ * Each (panel, block) pair keeps its 4 × 8 results in eight v128 accumulators for all K steps and
+ * stores them once: C[(ob·4 + r)·ldc + cb·8 + t]. The loops run panels outer, blocks inner: the
+ * engine hands a call a range of panels × a range of blocks sized so that the blocks' B stays in
+ * the L2 cache while every panel of A streams past it once (cache blocking, engine.ts).
+ *
+ * Relaxed SIMD: where the engine can enable it (Node's --experimental-wasm-relaxed-simd, set at
+ * run time and validated on a tiny module first), each step is f32x4.relaxed_madd, a fused
+ * multiply-add on CPUs with FMA (one rounding instead of two); otherwise f32x4.mul then f32x4.add.
+ * Either way every partial sum is rounded at most twice per step, within the float32 bound.
  *
  * Why not gpu.js: its WebAssembly backend vectorizes across 4 neighbouring output cells, loads every
  * lane-varying operand with 4 scalar loads (no gather in wasm), and a kernel returns at most 4
@@ -24,18 +32,65 @@ export const NR = 8;
 const NV = NR / 4;
 
 /**
+ * Every export's WebAssembly signature, declared once: its parameters in order (i32 unless marked
+ * `:f64`) and its result. The function headers of the module text (head() below) and the engine's
+ * TypeScript types of the exports (Kernels) are both derived from this table.
+ */
+export const SIGNATURES = {
+  gemm: { params: ['a', 'lda', 'koff', 'bases', 'c', 'mb', 'nb', 'k', 'ldc'], result: null },
+  gather: { params: ['pix', 'taps', 'k', 'nb', 'dst'], result: null },
+  exp: { params: ['x:f64'], result: 'f64' },
+  softmax: { params: ['x', 'out', 'outer', 'size', 'inner'], result: null },
+  col2im: { params: ['c', 'ldc', 'y', 'Og', 'kh', 'kw', 'N', 'H', 'W', 'Ho', 'Wo', 'yN', 'tp', 'tq', 'sh', 'sw'], result: null },
+  addbias: { params: ['y', 'bias', 'N', 'O', 'plane'], result: null },
+  boxiou: { params: ['a', 'b', 'N', 'M2', 'plus:f64', 'out'], result: null },
+  nms: { params: ['boxes', 'order', 'count', 'thr:f64', 'plus:f64', 'maxOut', 'keep', 'kb'], result: 'i32' },
+  bnstats: { params: ['x', 'N', 'C', 'inner', 'mean', 'var'], result: null },
+  bnapply: { params: ['x', 'y', 'planes', 'C', 'c0', 'inner', 'mean', 'var', 'gamma', 'beta', 'eps:f64'], result: null },
+  unpack: { params: ['c', 'ldc', 'srcRow', 'bias', 'dst', 'dstO', 'dstRow', 'dstCol', 'm', 'rows', 'cols'], result: null },
+  maxpool: { params: ['x', 'out', 'idx', 'planes', 'H', 'W', 'Ho', 'Wo', 'ti', 'tj', 'dh', 'dw'], result: null },
+  avgpool: { params: ['x', 'out', 'planes', 'H', 'W', 'Ho', 'Wo', 'ti', 'tj', 'di', 'dj', 'divisor:f64'], result: null },
+  nonfinite: { params: ['p', 'n'], result: 'i32' },
+  dwconv: { params: ['img', 'w', 'bias', 'y', 'koff', 'K', 'planes', 'Hp', 'Wp', 'Ho', 'Wo', 'sh'], result: null },
+  padcopy: { params: ['src', 'dst', 'planes', 'H', 'W', 'Hp', 'Wp', 'pt', 'pl'], result: null },
+  roialign: { params: ['x', 'out', 'planes', 'H', 'W', 'Ho', 'Wo', 'ti', 'tj', 'ty', 'tx', 'count:f64'], result: null },
+} as const;
+
+export type KernelName = keyof typeof SIGNATURES;
+type Sig = { readonly params: readonly string[]; readonly result: string | null };
+/** The JavaScript type of an export: one number per parameter, a number back when it has a result. */
+type Numbers<P extends readonly unknown[]> = { -readonly [K in keyof P]: number };
+export type KernelFn<S extends Sig> = (...args: Numbers<S['params']>) => S['result'] extends null ? void : number;
+/** The module's exports, typed from SIGNATURES. */
+export type Kernels = { [N in KernelName]: KernelFn<(typeof SIGNATURES)[N]> };
+
+/** The header of export `name`: `(func $name (export "name") (param $a i32) … (result …)`. */
+function head(name: KernelName): string {
+  const sig: Sig = SIGNATURES[name];
+  const params = sig.params.map((p) => {
+    const [n, t = 'i32'] = p.split(':');
+    return `(param $${n} ${t})`;
+  });
+  return `(func $${name} (export "${name}") ${params.join(' ')}${sig.result ? ` (result ${sig.result})` : ''}`;
+}
+
+/**
  * The WebAssembly text of the engine's module: the GEMM micro-kernel (its MR × NV accumulator
  * updates written out) and the scalar kernels around it (gather, unpack, addbias, col2im, pooling,
  * softmax, IoU, NMS, batch-norm statistics). Every function's contract is the comment above it.
  */
-export function moduleWat(): string {
+export function moduleWat(o: { relaxed: boolean }): string {
+  // a·b + c on f32x4 lanes: relaxed SIMD's multiply-add (fused where the CPU has FMA: one rounding
+  // instead of two) when available, else a multiply then an add
+  const madd = (a: string, b: string, c: string) => (o.relaxed ? `(f32x4.relaxed_madd ${a} ${b} ${c})` : `(f32x4.add ${c} (f32x4.mul ${a} ${b}))`);
   const acc: string[] = [];
   for (let r = 0; r < MR; r++) for (let v = 0; v < NV; v++) acc.push(`$c${r}_${v}`);
   const body: string[] = [];
   for (let v = 0; v < NV; v++) body.push(`(local.set $b${v} (v128.load offset=${16 * v} (local.get $addr)))`);
+  const rowAt = ['(local.get $pa)', '(i32.add (local.get $pa) (local.get $lda))', '(i32.add (local.get $pa) (local.get $lda2))', '(i32.add (local.get $pa) (local.get $lda3))'];
   for (let r = 0; r < MR; r++) {
-    body.push(`(local.set $av (v128.load32_splat offset=${4 * r} (local.get $pa)))`);
-    for (let v = 0; v < NV; v++) body.push(`(local.set $c${r}_${v} (f32x4.add (local.get $c${r}_${v}) (f32x4.mul (local.get $av) (local.get $b${v}))))`);
+    body.push(`(local.set $av (v128.load32_splat ${rowAt[r]}))`);
+    for (let v = 0; v < NV; v++) body.push(`(local.set $c${r}_${v} ${madd('(local.get $av)', `(local.get $b${v})`, `(local.get $c${r}_${v})`)})`);
   }
   const stores: string[] = [];
   for (let r = 0; r < MR; r++) {
@@ -57,29 +112,30 @@ export function moduleWat(): string {
   const PIX_STORES = Array.from({ length: NR }, (_, t) => `(f32.store offset=${4 * t} (local.get $dst) (f32.load (i32.add (local.get $p${t}) (local.get $off))))`).join('\n        ');
   return `(module
   (import "env" "memory" (memory 1 65536 shared))
-  ;; gemm(a, koff, bases, c, mb, nb, k, ldc): mb row panels × nb column blocks, K steps each
-  (func (export "gemm") (param $a i32) (param $koff i32) (param $bases i32) (param $c i32)
-                        (param $mb i32) (param $nb i32) (param $k i32) (param $ldc i32)
+  ;; gemm: mb row panels (rows lda bytes apart) × nb column blocks, K steps each, panels outer
+  ${head('gemm')}
     (local $cb i32) (local $ob i32) (local $kt i32) (local $kend i32) (local $pa i32) (local $pb i32)
-    (local $addr i32) (local $out i32) (local $av v128)
+    (local $addr i32) (local $out i32) (local $av v128) (local $lda2 i32) (local $lda3 i32)
     ${acc.map((a) => `(local ${a} v128)`).join(' ')}
     ${Array.from({ length: NV }, (_, v) => `(local $b${v} v128)`).join(' ')}
     (local.set $kend (i32.add (local.get $koff) (i32.shl (local.get $k) (i32.const 2))))
-    ${loop('cb', '(local.get $nb)', `
-      (local.set $pb (i32.load (i32.add (local.get $bases) (i32.shl (local.get $cb) (i32.const 2)))))
-      ${loop('ob', '(local.get $mb)', `
+    (local.set $lda2 (i32.shl (local.get $lda) (i32.const 1)))
+    (local.set $lda3 (i32.add (local.get $lda2) (local.get $lda)))
+    ${loop('ob', '(local.get $mb)', `
+      ${loop('cb', '(local.get $nb)', `
+        (local.set $pb (i32.load (i32.add (local.get $bases) (i32.shl (local.get $cb) (i32.const 2)))))
         ${acc.map((a) => `(local.set ${a} (v128.const i32x4 0 0 0 0))`).join('\n        ')}
-        (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $ob) (i32.mul (local.get $k) (i32.const ${MR * 4})))))
+        (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $ob) (i32.shl (local.get $lda) (i32.const 2)))))
         ${loop('kt', '(local.get $kend)', `
           (local.set $addr (i32.add (local.get $pb) (i32.load (local.get $kt))))
           ${body.join('\n          ')}
-          (local.set $pa (i32.add (local.get $pa) (i32.const ${MR * 4})))
+          (local.set $pa (i32.add (local.get $pa) (i32.const 4)))
         `, { init: '(local.get $koff)', step: 4, label: 'k' })}
         ${stores.join('\n        ')}
       `)}
     `)})
   ;; gather: panel[cb][k][t] = image[pix[cb·8 + t] + taps[k]] (byte addresses), cb < nb, k < K
-  (func (export "gather") (param $pix i32) (param $taps i32) (param $k i32) (param $nb i32) (param $dst i32)
+  ${head('gather')}
     (local $cb i32) (local $kt i32) (local $kend i32) (local $off i32)
     ${PIX_LOCALS}
     (local.set $kend (i32.add (local.get $taps) (i32.shl (local.get $k) (i32.const 2))))
@@ -96,7 +152,6 @@ ${windowed({
     doc: `;; maxpool: a tap wins when v > m or v is NaN (branch-free: random data makes a branch unpredictable);
   ;; m starts at −∞ and the index at the window's first valid cell; dilation dh, dw`,
     name: 'maxpool',
-    params: '(param $x i32) (param $out i32) (param $idx i32) (param $planes i32) (param $H i32) (param $W i32) (param $Ho i32) (param $Wo i32) (param $ti i32) (param $tj i32) (param $dh i32) (param $dw i32)',
     locals: '(local $h i32) (local $cell i32) (local $m f64) (local $v f64) (local $a i32) (local $win i32)',
     init: `(local.set $m (f64.const -inf))
           (local.set $a (i32.add (i32.mul (local.get $hf) (local.get $W)) (local.get $wf)))`,
@@ -114,7 +169,6 @@ ${windowed({
     doc: `;; avgpool (dilation 1): y = Σ valid taps / (divisor > 0 ? divisor : di[i]·dj[j]), 0 for a window
   ;; without valid taps; the sum in float64, the quotient rounded to float32`,
     name: 'avgpool',
-    params: '(param $x i32) (param $out i32) (param $planes i32) (param $H i32) (param $W i32) (param $Ho i32) (param $Wo i32) (param $ti i32) (param $tj i32) (param $di i32) (param $dj i32) (param $divisor f64)',
     locals: '(local $row i32) (local $s f64) (local $d f64)',
     init: '(local.set $s (f64.const 0))',
     row: '(local.set $row (i32.add (local.get $base) (i32.shl (i32.add (i32.mul (i32.add (local.get $hf) (local.get $p)) (local.get $W)) (local.get $wf)) (i32.const 3))))',
@@ -130,7 +184,7 @@ ${windowed({
   ;; exp(x) in float64, relative error below 1e-13: x = k·ln 2 + r with |r| ≤ ln2/2 (Cody–Waite, ln 2
   ;; split in two), e^r by its Taylor polynomial to r¹¹/11! (Estrin), times 2^k built from its bits
   ;; (in two steps past 2^±1000); NaN stays NaN, x < −745.2 gives 0 (below the least subnormal), x > 709.78 ∞
-  (func $exp (export "exp") (param $x f64) (result f64)
+  ${head('exp')}
     (local $k f64) (local $r f64) (local $r2 f64) (local $r4 f64) (local $e f64) (local $ki i64)
     (if (f64.ne (local.get $x) (local.get $x)) (then (return (local.get $x))))
     (if (f64.lt (local.get $x) (f64.const -745.2)) (then (return (f64.const 0))))
@@ -149,7 +203,7 @@ ${windowed({
     (f64.mul (local.get $e) (f64.reinterpret_i64 (i64.shl (i64.add (local.get $ki) (i64.const 1023)) (i64.const 52)))))
   ;; softmax over x viewed as [outer, size, inner] along size: m = max (NaN ignored), e = exp(x − m)
   ;; ($exp above) stored, s = Σ e in float64, y = e / s rounded to float32; a row holding a NaN gives NaN
-  (func (export "softmax") (param $x i32) (param $out i32) (param $outer i32) (param $size i32) (param $inner i32)
+  ${head('softmax')}
     (local $o i32) (local $in i32) (local $k i32) (local $base i32) (local $stride i32) (local $at i32)
     (local $m f64) (local $v f64) (local $s f64) (local $nan i32)
     (local.set $stride (i32.shl (local.get $inner) (i32.const 3)))
@@ -185,9 +239,7 @@ ${windowed({
   ;; col2im: row (m, p, q) of C, column (n, ih, iw) = n·HW + ih·W + iw, is added to
   ;; y[n·yN + m·HoWo + (ih·sh + tp[3p+2])·Wo + iw·sw + tq[3q+2]] for ih in tp[3p] + [0, tp[3p+1]),
   ;; iw in tq[3q] + [0, tq[3q+1]) (the input positions whose output lands inside), in float64
-  (func (export "col2im") (param $c i32) (param $ldc i32) (param $y i32) (param $Og i32) (param $kh i32) (param $kw i32)
-                          (param $N i32) (param $H i32) (param $W i32) (param $Ho i32) (param $Wo i32) (param $yN i32)
-                          (param $tp i32) (param $tq i32) (param $sh i32) (param $sw i32)
+  ${head('col2im')}
     (local $m i32) (local $p i32) (local $q i32) (local $n i32) (local $ih i32) (local $iw i32) (local $row i32)
     (local $ihLo i32) (local $ihEnd i32) (local $ohOff i32) (local $iwLo i32) (local $iwEnd i32) (local $owOff i32)
     (local $src i32) (local $dst i32) (local $at i32)
@@ -223,7 +275,7 @@ ${windowed({
       `)}
     `)})
   ;; addbias: y[(n·O + o)·plane + e] = f32(y + bias[o]) over n < N, o < O, e < plane (float64 y, float32 bias)
-  (func (export "addbias") (param $y i32) (param $bias i32) (param $N i32) (param $O i32) (param $plane i32)
+  ${head('addbias')}
     (local $n i32) (local $o i32) (local $e i32) (local $b f64)
     ${loop('n', '(local.get $N)', `
       ${loop('o', '(local.get $O)', `
@@ -237,7 +289,7 @@ ${windowed({
   ;; boxiou: out[i·M + j] = f32(iou(a_i, b_j)), i < N, j < M2 (M rounded up to even), two j at a time:
   ;; b in columns bx0, by0, bx1, by1 (each M2 float64), the same operations as $iou on f64x2 lanes
   ;; (f64x2.min/max propagate NaN and order −0 < +0 like the scalar ones); out rows are M2 wide
-  (func (export "boxiou") (param $a i32) (param $b i32) (param $N i32) (param $M2 i32) (param $plus f64) (param $out i32)
+  ${head('boxiou')}
     (local $i i32) (local $j i32) (local $pa i32) (local $col i32)
     (local $ax0 v128) (local $ay0 v128) (local $ax1 v128) (local $ay1 v128) (local $areaA v128) (local $p v128)
     (local $bx0 v128) (local $by0 v128) (local $bx1 v128) (local $by1 v128) (local $inter v128) (local $union v128) (local $r v128)
@@ -279,8 +331,7 @@ ${windowed({
   ;; writes the kept indices to keep[] and returns their number. The kept boxes are also written as
   ;; columns x1, y1, x2, y2, area at kb (each count + 2 float64, a NaN box after the last), and each
   ;; candidate is tested against two kept boxes at a time with $iou's operations on f64x2 lanes
-  (func (export "nms") (param $boxes i32) (param $order i32) (param $count i32) (param $thr f64) (param $plus f64)
-                       (param $maxOut i32) (param $keep i32) (param $kb i32) (result i32)
+  ${head('nms')}
     (local $t i32) (local $u i32) (local $i i32) (local $kept i32) (local $sup i32) (local $pb i32) (local $col i32) (local $stride i32)
     (local $c0 f64) (local $c1 f64) (local $c2 f64) (local $c3 f64) (local $area f64)
     (local $x0 v128) (local $y0 v128) (local $x1 v128) (local $y1 v128) (local $areaB v128) (local $p v128) (local $th v128)
@@ -344,7 +395,7 @@ ${windowed({
     `)}
     (local.get $kept))
   ;; bnstats: per channel c, over n < N and k < inner: mean = Σ x / cnt, var = Σ (x − mean)² / cnt (biased), float64
-  (func (export "bnstats") (param $x i32) (param $N i32) (param $C i32) (param $inner i32) (param $mean i32) (param $var i32)
+  ${head('bnstats')}
     (local $c i32) (local $n i32) (local $k i32) (local $row i32) (local $s f64) (local $m f64) (local $d f64) (local $cnt f64)
     (local.set $cnt (f64.convert_i32_u (i32.mul (local.get $N) (local.get $inner))))
     ${loop('c', '(local.get $C)', `
@@ -367,23 +418,33 @@ ${windowed({
       (f64.store (i32.add (local.get $mean) (i32.shl (local.get $c) (i32.const 3))) (local.get $m))
       (f64.store (i32.add (local.get $var) (i32.shl (local.get $c) (i32.const 3))) (f64.div (local.get $s) (local.get $cnt)))
     `)})
-  ;; bnapply: y = f32((x − mean[c]) / √(var[c] + eps) · gamma[c] + beta[c]), float64 arithmetic
-  (func (export "bnapply") (param $x i32) (param $y i32) (param $N i32) (param $C i32) (param $inner i32)
-                           (param $mean i32) (param $var i32) (param $gamma i32) (param $beta i32) (param $eps f64)
-    (local $n i32) (local $c i32) (local $k i32) (local $m f64) (local $sd f64) (local $g f64) (local $b f64) (local $at i32)
-    (local.set $at (i32.const 0))
-    ${loop('n', '(local.get $N)', `
-      ${loop('c', '(local.get $C)', `
-        (local.set $m (f64.load (i32.add (local.get $mean) (i32.shl (local.get $c) (i32.const 3)))))
-        (local.set $sd (f64.sqrt (f64.add (f64.load (i32.add (local.get $var) (i32.shl (local.get $c) (i32.const 3)))) (local.get $eps))))
-        (local.set $g (f64.load (i32.add (local.get $gamma) (i32.shl (local.get $c) (i32.const 3)))))
-        (local.set $b (f64.load (i32.add (local.get $beta) (i32.shl (local.get $c) (i32.const 3)))))
-        ${loop('k', '(local.get $inner)', `
-          (f64.store (i32.add (local.get $y) (local.get $at))
-            (f64.promote_f32 (f32.demote_f64 (f64.add (f64.mul (f64.div (f64.sub (f64.load (i32.add (local.get $x) (local.get $at))) (local.get $m)) (local.get $sd)) (local.get $g)) (local.get $b)))))
-          (local.set $at (i32.add (local.get $at) (i32.const 8)))
-        `)}
-      `)}
+  ;; bnapply over planes pl < planes of x (channel c = (c0 + pl) mod C): y = f32(((x − mean[c])·inv)·gamma[c]
+  ;; + beta[c]) (y float32) with inv = 1/√(var[c] + eps), the reference's operations in float64, two values at a time
+  ${head('bnapply')}
+    (local $pl i32) (local $c i32) (local $k i32) (local $inv f64) (local $m v128) (local $iv v128) (local $g v128) (local $b v128)
+    (local $e i32) (local $at i32) (local $v v128)
+    (local.set $c (local.get $c0))
+    (local.set $e (i32.and (local.get $inner) (i32.const -2)))
+    ${loop('pl', '(local.get $planes)', `
+      (local.set $inv (f64.div (f64.const 1) (f64.sqrt (f64.add (f64.load (i32.add (local.get $var) (i32.shl (local.get $c) (i32.const 3)))) (local.get $eps)))))
+      (local.set $iv (f64x2.splat (local.get $inv)))
+      (local.set $m (v128.load64_splat (i32.add (local.get $mean) (i32.shl (local.get $c) (i32.const 3)))))
+      (local.set $g (v128.load64_splat (i32.add (local.get $gamma) (i32.shl (local.get $c) (i32.const 3)))))
+      (local.set $b (v128.load64_splat (i32.add (local.get $beta) (i32.shl (local.get $c) (i32.const 3)))))
+      ${loop('k', '(local.get $e)', `
+        (local.set $at (i32.shl (local.get $k) (i32.const 3)))
+        (local.set $v (f64x2.add (f64x2.mul (f64x2.mul (f64x2.sub (v128.load (i32.add (local.get $x) (local.get $at))) (local.get $m)) (local.get $iv)) (local.get $g)) (local.get $b)))
+        (v128.store64_lane 0 (i32.add (local.get $y) (i32.shr_u (local.get $at) (i32.const 1))) (f32x4.demote_f64x2_zero (local.get $v)))
+      `, { step: 2 })}
+      ${loop('k', '(local.get $inner)', `
+        (local.set $at (i32.shl (local.get $k) (i32.const 3)))
+        (local.set $v (f64x2.add (f64x2.mul (f64x2.mul (f64x2.sub (v128.load64_splat (i32.add (local.get $x) (local.get $at))) (local.get $m)) (local.get $iv)) (local.get $g)) (local.get $b)))
+        (f32.store (i32.add (local.get $y) (i32.shr_u (local.get $at) (i32.const 1))) (f32.demote_f64 (f64x2.extract_lane 0 (local.get $v))))
+      `, { init: '(local.get $e)', label: 'tail' })}
+      (local.set $x (i32.add (local.get $x) (i32.shl (local.get $inner) (i32.const 3))))
+      (local.set $y (i32.add (local.get $y) (i32.shl (local.get $inner) (i32.const 2))))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (if (i32.eq (local.get $c) (local.get $C)) (then (local.set $c (i32.const 0))))
     `)})
 ${windowed({
     doc: `;; roialign, one RoI: out[c][i][j] = f32(Σ over its valid samples of the 4 bilinear terms / count).
@@ -391,7 +452,6 @@ ${windowed({
   ;; bin column j has tj[2j+1] x-entries from tj[2j]; an entry is 4 float64 [lo·W | lo, hi·W | hi,
   ;; h, l] (a row entry | a column entry) at ty + 32·e | tx + 32·e`,
     name: 'roialign',
-    params: '(param $x i32) (param $out i32) (param $planes i32) (param $H i32) (param $W i32) (param $Ho i32) (param $Wo i32) (param $ti i32) (param $tj i32) (param $ty i32) (param $tx i32) (param $count f64)',
     locals: '(local $ey i32) (local $ex i32) (local $rl i32) (local $rh i32) (local $xl i32) (local $xh i32) (local $hy f64) (local $ly f64) (local $hx f64) (local $lx f64) (local $s f64)',
     init: '(local.set $s (f64.const 0))',
     row: `(local.set $ey (i32.add (local.get $ty) (i32.shl (i32.add (local.get $hf) (local.get $p)) (i32.const 5))))
@@ -414,18 +474,88 @@ ${windowed({
                 (f64.load (i32.add (local.get $base) (i32.shl (i32.add (local.get $rh) (local.get $xh)) (i32.const 3)))))))`,
     store: '(f64.store (local.get $out) (f64.promote_f32 (f32.demote_f64 (f64.div (local.get $s) (local.get $count)))))',
   })}
-  ;; unpack: y[o·dstO + r·dstRow + j·dstCol] = f64(C[o·ldc + r·srcRow + j] + bias[o]) (f32 add), o < m, r < rows, j < cols
-  (func (export "unpack") (param $c i32) (param $ldc i32) (param $srcRow i32) (param $bias i32) (param $dst i32)
-                          (param $dstO i32) (param $dstRow i32) (param $dstCol i32) (param $m i32) (param $rows i32) (param $cols i32)
+  ;; nonfinite: 1 when any of the n float32 at p is ±∞ or NaN (v·0 is NaN exactly then), else 0
+  ${head('nonfinite')}
+    (local $i i32) (local $z v128) (local $e i32)
+    (local.set $z (v128.const i32x4 0 0 0 0))
+    (local.set $e (i32.and (local.get $n) (i32.const -4)))
+    ${loop('i', '(local.get $e)', `
+      (local.set $z (f32x4.add (local.get $z) (f32x4.mul (v128.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))) (v128.const f32x4 0 0 0 0))))
+    `, { step: 4 })}
+    ${loop('i', '(local.get $n)', `
+      (local.set $z (f32x4.add (local.get $z) (f32x4.splat (f32.mul (f32.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))) (f32.const 0)))))
+    `, { init: '(local.get $e)', label: 'tail' })}
+    (i32.eqz (i32x4.all_true (f32x4.eq (local.get $z) (local.get $z)))))
+  ;; dwconv (depthwise, stride 1 along rows): for each plane pl < planes (one input channel, one
+  ;; filter of K taps), y[pl][i][j] = f32(Σ_t w[pl·K + t]·img[pl][i·sh][j + koff[t]/4]) + bias[pl],
+  ;; the sum in float32 over t in order, eight j at a time (two accumulators); koff[t] is tap t's
+  ;; byte offset from the window's corner (the caller reverses the table for a flipped kernel);
+  ;; img planes are Hp × Wp zero-padded float32, wide enough for whole 8-column blocks; y float32
+  ${head('dwconv')}
+    (local $pl i32) (local $i i32) (local $j i32) (local $kt i32) (local $kend i32) (local $wp i32) (local $wt i32)
+    (local $row i32) (local $addr i32) (local $a0 v128) (local $a1 v128) (local $wv v128) (local $bv v128) (local $dst i32)
+    (local.set $kend (i32.add (local.get $koff) (i32.shl (local.get $K) (i32.const 2))))
+    ${loop('pl', '(local.get $planes)', `
+      (local.set $bv (v128.load32_splat (i32.add (local.get $bias) (i32.shl (local.get $pl) (i32.const 2)))))
+      (local.set $wp (i32.add (local.get $w) (i32.shl (i32.mul (local.get $pl) (local.get $K)) (i32.const 2))))
+      (local.set $dst (i32.add (local.get $y) (i32.shl (i32.mul (local.get $pl) (i32.mul (local.get $Ho) (local.get $Wo))) (i32.const 2))))
+      ${loop('i', '(local.get $Ho)', `
+        (local.set $row (i32.add (local.get $img) (i32.shl (i32.add (i32.mul (local.get $pl) (i32.mul (local.get $Hp) (local.get $Wp))) (i32.mul (i32.mul (local.get $i) (local.get $sh)) (local.get $Wp))) (i32.const 2))))
+        ${loop('j', '(local.get $Wo)', `
+          (local.set $a0 (v128.const i32x4 0 0 0 0))
+          (local.set $a1 (v128.const i32x4 0 0 0 0))
+          (local.set $wt (local.get $wp))
+          ${loop('kt', '(local.get $kend)', `
+            (local.set $addr (i32.add (local.get $row) (i32.load (local.get $kt))))
+            (local.set $wv (v128.load32_splat (local.get $wt)))
+            (local.set $a0 ${madd('(local.get $wv)', '(v128.load (local.get $addr))', '(local.get $a0)')})
+            (local.set $a1 ${madd('(local.get $wv)', '(v128.load offset=16 (local.get $addr))', '(local.get $a1)')})
+            (local.set $wt (i32.add (local.get $wt) (i32.const 4)))
+          `, { init: '(local.get $koff)', step: 4, label: 'k' })}
+          (local.set $a0 (f32x4.add (local.get $a0) (local.get $bv)))
+          (local.set $a1 (f32x4.add (local.get $a1) (local.get $bv)))
+          (if (i32.le_u (i32.add (local.get $j) (i32.const 8)) (local.get $Wo))
+            (then
+              (v128.store (local.get $dst) (local.get $a0))
+              (v128.store offset=16 (local.get $dst) (local.get $a1))
+              (local.set $dst (i32.add (local.get $dst) (i32.const 32))))
+            (else
+              ${Array.from({ length: 7 }, (_, l) => `(if (i32.lt_u (i32.add (local.get $j) (i32.const ${l})) (local.get $Wo)) (then (f32.store offset=${4 * l} (local.get $dst) (f32x4.extract_lane ${l % 4} (local.get $a${l >> 2})))))`).join('\n              ')}
+              (local.set $dst (i32.add (local.get $dst) (i32.shl (i32.sub (local.get $Wo) (local.get $j)) (i32.const 2))))))
+          (local.set $row (i32.add (local.get $row) (i32.const 32)))
+        `, { step: 8 })}
+      `)}
+    `)})
+  ;; padcopy: planes of H × W float32 at src into zero-padded planes of Hp × Wp at dst, plane data
+  ;; at row pt, column pl (the rest zeros)
+  ${head('padcopy')}
+    (local $c i32) (local $h i32) (local $k i32) (local $s i32) (local $d i32) (local $e i32)
+    (local.set $e (i32.and (local.get $W) (i32.const -4)))
+    ${loop('c', '(local.get $planes)', `
+      (memory.fill (local.get $dst) (i32.const 0) (i32.shl (i32.mul (local.get $Hp) (local.get $Wp)) (i32.const 2)))
+      ${loop('h', '(local.get $H)', `
+        (local.set $d (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (i32.add (local.get $h) (local.get $pt)) (local.get $Wp)) (local.get $pl)) (i32.const 2))))
+        ${loop('k', '(local.get $e)', `
+          (v128.store (i32.add (local.get $d) (i32.shl (local.get $k) (i32.const 2))) (v128.load (i32.add (local.get $src) (i32.shl (local.get $k) (i32.const 2)))))
+        `, { step: 4 })}
+        ${loop('k', '(local.get $W)', `
+          (f32.store (i32.add (local.get $d) (i32.shl (local.get $k) (i32.const 2))) (f32.load (i32.add (local.get $src) (i32.shl (local.get $k) (i32.const 2)))))
+        `, { init: '(local.get $e)', label: 'tail' })}
+        (local.set $src (i32.add (local.get $src) (i32.shl (local.get $W) (i32.const 2))))
+      `)}
+      (local.set $dst (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $Hp) (local.get $Wp)) (i32.const 2))))
+    `)})
+  ;; unpack: y[o·dstO + r·dstRow + j·dstCol] = C[o·ldc + r·srcRow + j] + bias[o] (f32 add, y float32), o < m, r < rows, j < cols
+  ${head('unpack')}
     (local $o i32) (local $r i32) (local $j i32) (local $b f32) (local $s i32) (local $d i32)
-    (local.set $dstCol (i32.shl (local.get $dstCol) (i32.const 3)))
+    (local.set $dstCol (i32.shl (local.get $dstCol) (i32.const 2)))
     ${loop('o', '(local.get $m)', `
       (local.set $b (f32.load (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2)))))
       ${loop('r', '(local.get $rows)', `
         (local.set $s (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $o) (local.get $ldc)) (i32.mul (local.get $r) (local.get $srcRow))) (i32.const 2))))
-        (local.set $d (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $o) (local.get $dstO)) (i32.mul (local.get $r) (local.get $dstRow))) (i32.const 3))))
+        (local.set $d (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $o) (local.get $dstO)) (i32.mul (local.get $r) (local.get $dstRow))) (i32.const 2))))
         ${loop('j', '(local.get $cols)', `
-          (f64.store (local.get $d) (f64.promote_f32 (f32.add (f32.load (local.get $s)) (local.get $b))))
+          (f32.store (local.get $d) (f32.add (f32.load (local.get $s)) (local.get $b)))
           (local.set $s (i32.add (local.get $s) (i32.const 4)))
           (local.set $d (i32.add (local.get $d) (local.get $dstCol)))
         `)}
@@ -436,8 +566,7 @@ ${windowed({
 /** The parts of a windowed function (pooling, RoIAlign) that differ; windowed() writes the loops they share. */
 interface WindowedParts {
   doc: string;
-  name: string;
-  params: string;
+  name: KernelName;
   locals: string;
   /** Per output, before its taps. */
   init: string;
@@ -456,7 +585,7 @@ interface WindowedParts {
  */
 function windowed(f: WindowedParts): string {
   return `  ${f.doc}
-  (func (export "${f.name}") ${f.params}
+  ${head(f.name)}
     (local $pl i32) (local $i i32) (local $j i32) (local $p i32) (local $q i32) (local $hf i32) (local $hc i32) (local $wf i32) (local $wc i32) (local $base i32)
     ${f.locals}
     ${loop('pl', '(local.get $planes)', `
