@@ -410,7 +410,10 @@ export function buildProgram(): Command {
   program
     .command('conformance')
     .description('regression-test another CNN library (or our own accelerated or simd backend) against the exact reference')
-    .requiredOption('-t, --target <name|file>', `a built-in target (accelerated, simd, tfjs-cpu, tfjs-wasm, onnxruntime, convnetjs) or an adapter module`)
+    .option('-t, --target <name|file>', `a built-in target (accelerated, simd, tfjs-cpu, tfjs-wasm, onnxruntime, convnetjs, pytorch, pytorch-float64) or an adapter module`)
+    .option('--command <program>', 'run a program speaking the grading line protocol as the target (e.g. "python3 my_target.py")')
+    .addOption(new Option('--precision <precision>', 'with --command: the precision the program computes in, which sets the error bound').choices(['float32', 'float64']).default('float32'))
+    .option('--cases <file>', 'run exactly the cases of this file (a case, an array, or JSON Lines such as --reproducers writes) instead of fixtures, probes and random cases')
     .option('--ops <list>', 'comma-separated ops (default: every op the target supports)')
     .option('-n, --random <n>', 'seeded random cases per op', '6')
     .option('-s, --seed <seed>', 'seed of the random cases', '0')
@@ -418,18 +421,37 @@ export function buildProgram(): Command {
     .addOption(new Option('-f, --format <format>', 'report format').choices(['text', 'json', 'markdown', 'html']).default('text'))
     .option('-o, --out <file>', 'write the report there')
     .option('--reproducers <file>', 'write every failure’s reproducing case there, as JSON Lines (cnn-oracle check reads it)')
-    .action(async (opts: { target: string; ops?: string; random: string; seed: string; shrink: boolean; format: 'text' | 'json' | 'markdown' | 'html'; out?: string; reproducers?: string }) => {
+    .action(async (opts: { target?: string; command?: string; precision: 'float32' | 'float64'; cases?: string; ops?: string; random: string; seed: string; shrink: boolean; format: 'text' | 'json' | 'markdown' | 'html'; out?: string; reproducers?: string }) => {
       const n = Number(opts.random);
       if (!Number.isInteger(n) || n < 0) fail(`--random must be a non-negative integer, got ${JSON.stringify(opts.random)}`);
+      if (!opts.target === !opts.command) fail(opts.target ? 'give --target or --command, not both' : 'give a target: --target NAME|FILE or --command "PROGRAM ARGS"');
+      let cases;
+      if (opts.cases) {
+        try {
+          cases = (await import('./conformance/replay.js')).loadCases(opts.cases);
+        } catch (e) {
+          fail((e as Error).message);
+        }
+      }
       let target;
       try {
-        target = await loadTarget(opts.target);
+        target = opts.command ? (await import('./conformance/command.js')).commandTarget(opts.command, { precision: opts.precision }) : await loadTarget(opts.target!);
       } catch (e) {
         fail((e as Error).message);
       }
       const ops = opts.ops?.split(',').map((x) => x.trim()).filter(Boolean);
       for (const o of ops ?? []) if (!target.ops[o]) fail(`target ${target.name} does not implement ${o} (it has: ${Object.keys(target.ops).join(', ')})`);
-      const report = await runConformance(target, { ops, random: n, seed: opts.seed, shrink: opts.shrink });
+      let report;
+      try {
+        report = await runConformance(target, { ops, random: n, seed: opts.seed, shrink: opts.shrink, cases });
+      } catch (e) {
+        const { ProgramError } = await import('./conformance/command.js');
+        if (e instanceof ProgramError) {
+          await target.dispose?.();
+          fail(e.message);
+        }
+        throw e;
+      }
       const text = opts.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : opts.format === 'html' ? reportHtml(report) : reportText(report, opts.format === 'markdown');
       emit(text, opts.out);
       if (opts.reproducers) writeFileSync(opts.reproducers, report.failures.filter((f) => f.reproducer).map((f) => stringify(f.reproducer) + '\n').join(''));

@@ -17,7 +17,7 @@ import { Rng } from '../rng.js';
 import { allowances } from '../grading/ladder.js';
 import { shrinkCase } from '../grading/shrink.js';
 import { PACKAGE_ROOT } from '../grading/assignment.js';
-import type { TargetAdapter } from './adapter.js';
+import { Unsupported, type TargetAdapter } from './adapter.js';
 import { PROBES } from './probes.js';
 import Mustache from 'mustache';
 
@@ -91,8 +91,9 @@ export function regionOf(op: OpDef, params: Params): string {
   return parts.length ? parts.sort().join(' ') : 'defaults';
 }
 
-interface RunCase {
+export interface RunCase {
   id: string;
+  op?: string;
   inputs: Inputs;
   params: Params;
 }
@@ -151,10 +152,11 @@ function judge(op: OpDef, inputs: Inputs, params: Params, want: Outputs, got: Ou
   return { message: problems.length ? problems.join('\n') : undefined, worstUlp, worstRel };
 }
 
-async function attempt(target: TargetAdapter, op: OpDef, inputs: Inputs, params: Params): Promise<{ got?: Outputs; error?: string }> {
+async function attempt(target: TargetAdapter, op: OpDef, inputs: Inputs, params: Params): Promise<{ got?: Outputs; error?: string; unsupported?: string }> {
   try {
     return { got: await target.ops[op.name].run(inputs, params) };
   } catch (e) {
+    if (e instanceof Unsupported) return { unsupported: e.message };
     return { error: (e as Error).message.split('\n')[0] };
   }
 }
@@ -164,16 +166,19 @@ export interface ConformanceOptions {
   random?: number;
   seed?: string;
   shrink?: boolean;
+  /** Run exactly these cases (conformance --cases FILE) instead of the fixtures, probes and random cases. */
+  cases?: RunCase[];
 }
 
 export async function runConformance(target: TargetAdapter, opts: ConformanceOptions = {}): Promise<Report> {
   await target.init?.();
   const outcomes: Outcome[] = [];
-  const names = Object.keys(target.ops).filter((n) => !opts.ops || opts.ops.includes(n));
+  const given = opts.cases;
+  const names = given ? [...new Set(given.map((c) => c.op!))].filter((n) => !opts.ops || opts.ops.includes(n)) : Object.keys(target.ops).filter((n) => !opts.ops || opts.ops.includes(n));
   for (const name of names) {
     const op = getOp(name);
-    const adapter = target.ops[name];
-    for (const c of casesFor(op, opts.random ?? 6, opts.seed ?? '0')) {
+    const adapter = target.ops[name] ?? { unsupported: () => `${target.name} has no adapter for ${name}`, run: () => ({}) };
+    for (const c of given ? given.filter((x) => x.op === name) : casesFor(op, opts.random ?? 6, opts.seed ?? '0')) {
       const params = resolveParams(op, c.params);
       const region = regionOf(op, c.params);
       const reason = adapter.unsupported?.(c.inputs, params);
@@ -183,6 +188,10 @@ export async function runConformance(target: TargetAdapter, opts: ConformanceOpt
       }
       const want = op.reference(c.inputs, params);
       const r = await attempt(target, op, c.inputs, params);
+      if (r.unsupported !== undefined) {
+        outcomes.push({ op: name, region, id: c.id, status: 'unsupported', reason: r.unsupported });
+        continue;
+      }
       const verdict = r.got ? judge(op, c.inputs, params, want, r.got, target.precision) : { message: `threw: ${r.error}`, worstUlp: Infinity, worstRel: Infinity };
       const o: Outcome = { op: name, region, id: c.id, status: verdict.message ? 'failed' : 'passed', worstUlp: verdict.worstUlp, worstRel: verdict.worstRel, message: verdict.message };
       if ('ambiguous' in verdict && verdict.ambiguous) o.ambiguous = verdict.ambiguous;
@@ -223,6 +232,7 @@ async function reproduce(target: TargetAdapter, op: OpDef, c: RunCase, params: P
         return false;
       }
       const r = await attempt(target, op, variant, params);
+      if (r.unsupported !== undefined) return false;
       return !r.got || !!judge(op, variant, params, want, r.got, target.precision).message;
     }, 2000);
     if (small) inputs = small;

@@ -133,13 +133,14 @@ export async function tfjsTarget(backend: 'cpu' | 'wasm'): Promise<TargetAdapter
   return { name: `tfjs-${backend}`, description: `TensorFlow.js 4.22 with ${pkg}`, precision: 'float32', ops };
 }
 
-export const TARGETS = ['accelerated', 'simd', 'tfjs-cpu', 'tfjs-wasm', 'onnxruntime', 'convnetjs'] as const;
+export const TARGETS = ['accelerated', 'simd', 'tfjs-cpu', 'tfjs-wasm', 'onnxruntime', 'convnetjs', 'pytorch', 'pytorch-float64'] as const;
 
 export async function loadTarget(nameOrFile: string): Promise<TargetAdapter> {
   if (nameOrFile === 'accelerated' || nameOrFile === 'simd') return ownTarget(nameOrFile);
   if (nameOrFile === 'tfjs-cpu' || nameOrFile === 'tfjs-wasm') return tfjsTarget(nameOrFile === 'tfjs-cpu' ? 'cpu' : 'wasm');
   if (nameOrFile === 'convnetjs') return (await import('./convnetjs.js')).convnetjsTarget();
   if (nameOrFile === 'onnxruntime') return (await import('./onnxruntime.js')).onnxruntimeTarget();
+  if (nameOrFile === 'pytorch' || nameOrFile === 'pytorch-float64') return (await import('./command.js')).pytorchTarget(nameOrFile === 'pytorch' ? 'float32' : 'float64');
   const { pathToFileURL } = await import('node:url');
   const { resolve } = await import('node:path');
   const mod = (await import(pathToFileURL(resolve(nameOrFile)).href)) as { default?: TargetAdapter };

@@ -141,7 +141,7 @@ export function sandboxMode(unsafe: boolean | undefined): { mode: SandboxMode } 
 const elements = (o: Record<string, { data: ArrayLike<number> }>) => Object.values(o).reduce((s, a) => s + a.data.length, 0);
 
 /** The request's tensors on the wire: binary when the program reads it, else JSON. */
-function wireInputs(op: OpDef, inputs: Inputs, binary: boolean): Record<string, WireTensor> {
+export function wireInputs(op: OpDef, inputs: Inputs, binary: boolean): Record<string, WireTensor> {
   const json = encodeInputs(op, inputs);
   if (!binary) return json as Record<string, WireTensor>;
   const out: Record<string, WireTensor> = {};
