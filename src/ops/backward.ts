@@ -43,6 +43,61 @@ interface BackwardSpec {
   summary?: string;
   /** Losses: dy may be left out and is then 1 (ones of the loss's shape), the seed of loss.backward(). */
   dyOptional?: boolean;
+  /**
+   * Where the gradient is a difference of larger terms (normalisations, tanh, sigmoid, softmax),
+   * what a correct implementation may be off by beyond gradBound: rounding relative to those
+   * terms, not to the (possibly much smaller) result. Added to gradBound.
+   */
+  cancellation?: (i: Inputs, p: Params, u: number) => Outputs;
+}
+
+/** Adds the per-element allowances of `b` to those of `a` (same keys and shapes). */
+function addBounds(a: Outputs, b: Outputs): Outputs {
+  const out: Outputs = {};
+  for (const [k, x] of Object.entries(a)) {
+    const y = b[k] ? flat(b[k]) : undefined;
+    out[k] = y ? fromData(flat(x).map((v, j) => v + y[j]), x.shape) : x;
+  }
+  return out;
+}
+
+/**
+ * The cancellation bound of a normalisation's gradient, per group of n members with mean μ and
+ * σ = √(var + eps), g = dy·γ:
+ *   dx = (g − mean g − x̂·mean(g·x̂)) / σ,  dγ = Σ dy·x̂,  dβ = Σ dy.
+ * x̂ = (x − μ)/σ carries an absolute error of about u·S with S = max(|x| + |μ|)/σ over the group
+ * (μ is rounded relative to |x|, not to |x − μ|), and frameworks form dx as a·g + b·x + c, whose
+ * terms reach mean|g|·S²/σ (PyTorch's CPU kernels), so a correct float implementation may be
+ * off by K·u·(|g| + (1 + S²)·mean|g|)/σ in dx and K·u·Σ|dy|·(|x̂| + S) in dγ, K = n + 16. The
+ * reference itself rounds the last subtraction, so it needs the same allowance at float64.
+ */
+function normCancellation(x: Float64Array, dy: Float64Array, groups: number, n: number, member: (grp: number, k: number) => number, eps: number, gamma: Float64Array | undefined, affine: (t: number) => number, affineSize: number, u: number, xShape: number[], affineShape: number[]): Outputs {
+  const dx = new Float64Array(x.length);
+  const dw = new Float64Array(affineSize);
+  const K = n + 16;
+  for (let grp = 0; grp < groups; grp++) {
+    let mean = 0;
+    for (let k = 0; k < n; k++) mean += x[member(grp, k)];
+    mean /= n;
+    let v = 0;
+    for (let k = 0; k < n; k++) v += (x[member(grp, k)] - mean) ** 2;
+    const sigma = Math.sqrt(v / n + eps);
+    let S = 0;
+    let meanG = 0;
+    for (let k = 0; k < n; k++) {
+      const t = member(grp, k);
+      S = Math.max(S, (Math.abs(x[t]) + Math.abs(mean)) / sigma);
+      meanG += Math.abs(dy[t] * (gamma ? gamma[affine(t)] : 1));
+    }
+    meanG /= n;
+    for (let k = 0; k < n; k++) {
+      const t = member(grp, k);
+      const g = Math.abs(dy[t] * (gamma ? gamma[affine(t)] : 1));
+      dx[t] = (K * u * (g + (1 + S * S) * meanG)) / sigma;
+      dw[affine(t)] += K * u * Math.abs(dy[t]) * (Math.abs(x[t] - mean) / sigma + S);
+    }
+  }
+  return { dx: fromData(dx, xShape), dweight: fromData(dw, affineShape) };
 }
 
 function backwardOf(spec: BackwardSpec): OpDef {
@@ -80,7 +135,11 @@ function backwardOf(spec: BackwardSpec): OpDef {
         throw invalidInputs('/inputs/dy/shape', `dy must have the shape of the forward output ${shapeString(y.shape)} (${spec.forward}'s ${outName}); got ${shapeString(i.dy.shape)}`);
       }
     },
-    errorBound: (i, p, o, u) => gradBound(o, u, (i.dy ? numel(i.dy.shape) : Math.max(...Object.values(o).map((a) => numel(a.shape)))) + Math.max(...Object.values(spec.gradOf).map((k) => (i[k] ? numel(i[k].shape) : 0)))),
+    errorBound(i, p, o, u) {
+      const terms = (i.dy ? numel(i.dy.shape) : Math.max(...Object.values(o).map((a) => numel(a.shape)))) + Math.max(...Object.values(spec.gradOf).map((k) => (i[k] ? numel(i[k].shape) : 0)));
+      const g = gradBound(o, u, terms);
+      return spec.cancellation ? addBounds(g, spec.cancellation(i, p, u)) : g;
+    },
     backward: { forward: spec.forward, gradOf: spec.gradOf, forwardParams: spec.forwardParams },
     generate(rng) {
       const g = fwd.generate!(rng);
@@ -168,6 +227,11 @@ const batchNormBackward = backwardOf({
     const r = B.normBackward(flat(i.x), g, C, N * inner, (c, k) => (Math.floor(k / inner) * C + c) * inner + (k % inner), p.eps as number, i.weight && flat(i.weight), (t) => Math.floor(t / inner) % C, C);
     return normOut(i.x, r, [C]);
   },
+  cancellation(i, p, u) {
+    const [N, C] = i.x.shape;
+    const inner = numel(i.x.shape.slice(2));
+    return normCancellation(flat(i.x), flat(i.dy), C, N * inner, (c, k) => (Math.floor(k / inner) * C + c) * inner + (k % inner), p.eps as number, i.weight && flat(i.weight), (t) => Math.floor(t / inner) % C, C, u, i.x.shape, [C]);
+  },
 });
 
 const layerNormBackward = backwardOf({
@@ -180,6 +244,11 @@ const layerNormBackward = backwardOf({
     const g = B.checkDy(i.dy, i.x.shape);
     const r = B.normBackward(flat(i.x), g, numel(i.x.shape) / size, size, (grp, k) => grp * size + k, p.eps as number, i.weight && flat(i.weight), (t) => t % size, size);
     return normOut(i.x, r, ns);
+  },
+  cancellation(i, p, u) {
+    const ns = typeof p.normalizedShape === 'number' ? [p.normalizedShape] : (p.normalizedShape as number[]);
+    const size = numel(ns);
+    return normCancellation(flat(i.x), flat(i.dy), numel(i.x.shape) / size, size, (grp, k) => grp * size + k, p.eps as number, i.weight && flat(i.weight), (t) => t % size, size, u, i.x.shape, ns);
   },
 });
 
@@ -196,13 +265,67 @@ const groupNormBackward = backwardOf({
     const r = B.normBackward(flat(i.x), g, N * G, size, (grp, k) => grp * size + k, p.eps as number, i.weight && flat(i.weight), (t) => Math.floor(t / inner) % C, C);
     return normOut(i.x, r, [C]);
   },
+  cancellation(i, p, u) {
+    const [N, C] = i.x.shape;
+    const G = p.numGroups as number;
+    const inner = numel(i.x.shape.slice(2));
+    const size = (C / G) * inner;
+    return normCancellation(flat(i.x), flat(i.dy), N * G, size, (grp, k) => grp * size + k, p.eps as number, i.weight && flat(i.weight), (t) => Math.floor(t / inner) % C, C, u, i.x.shape, [C]);
+  },
 });
 
 const reluBackward = backwardOf({ forward: 'relu', gradOf: { dx: 'x' }, reference: (i) => ({ dx: B.reluBackwardRef(i.x, i.dy) }) });
 const leakyReluBackward = backwardOf({ forward: 'leakyRelu', gradOf: { dx: 'x' }, reference: (i, p) => ({ dx: B.leakyReluBackwardRef(i.x, i.dy, p.negativeSlope as number) }) });
-const sigmoidBackward = backwardOf({ forward: 'sigmoid', gradOf: { dx: 'x' }, reference: (i) => ({ dx: B.sigmoidBackwardRef(i.x, sigmoidRef(i.x), i.dy) }) });
-const tanhBackward = backwardOf({ forward: 'tanh', gradOf: { dx: 'x' }, reference: (i) => ({ dx: B.tanhBackwardRef(i.x, tanhRef(i.x), i.dy) }) });
-const softmaxBackward = backwardOf({ forward: 'softmax', gradOf: { dx: 'x' }, reference: (i, p) => ({ dx: B.softmaxBackwardRef(i.x, i.dy, p.dim as number) }) });
+/**
+ * sigmoid′ = y·(1 − y) and tanh′ = 1 − y² are formed from the rounded forward output y, as every
+ * framework does: 1 − y loses u·|y| absolutely, 1 − y² about 2u·y², so near saturation a correct
+ * float implementation is off by 16u·|dy|·y·(1 + y) (sigmoid) and 16u·|dy|·(1 + y²) (tanh), far
+ * more than relative to the tiny derivative.
+ */
+const elementwiseCancellation = (f: (y: number) => number, y: (x: Arr) => Arr) => (i: Inputs, _p: Params, u: number): Outputs => {
+  const yd = flat(y(i.x));
+  const g = flat(i.dy);
+  return { dx: fromData(yd.map((v, k) => 16 * u * Math.abs(g[k]) * f(v)), i.x.shape) };
+};
+const sigmoidBackward = backwardOf({
+  forward: 'sigmoid',
+  gradOf: { dx: 'x' },
+  reference: (i) => ({ dx: B.sigmoidBackwardRef(i.x, sigmoidRef(i.x), i.dy) }),
+  cancellation: elementwiseCancellation((y) => y * (1 + y), sigmoidRef),
+});
+const tanhBackward = backwardOf({
+  forward: 'tanh',
+  gradOf: { dx: 'x' },
+  reference: (i) => ({ dx: B.tanhBackwardRef(i.x, tanhRef(i.x), i.dy) }),
+  cancellation: elementwiseCancellation((y) => 1 + y * y, tanhRef),
+});
+/**
+ * softmax′: dx_k = y_k·(dy_k − Σ_j dy_j·y_j), a difference of terms up to |dy_k| and Σ|dy_j|·y_j:
+ * a correct float implementation may be off by (n + 16)·u·y_k·(|dy_k| + Σ_j |dy_j|·y_j).
+ */
+const softmaxBackward = backwardOf({
+  forward: 'softmax',
+  gradOf: { dx: 'x' },
+  reference: (i, p) => ({ dx: B.softmaxBackwardRef(i.x, i.dy, p.dim as number) }),
+  cancellation(i, p, u) {
+    const x = i.x;
+    const d = (p.dim as number) < 0 ? x.shape.length + (p.dim as number) : (p.dim as number);
+    const y = flat(getOp('softmax').reference({ x }, p).y);
+    const g = flat(i.dy);
+    const size = x.shape[d];
+    const inner = numel(x.shape.slice(d + 1));
+    const outer = y.length / (size * inner);
+    const out = new Float64Array(y.length);
+    for (let o = 0; o < outer; o++)
+      for (let q = 0; q < inner; q++) {
+        const base = o * size * inner + q;
+        let s = 0;
+        for (let k = 0; k < size; k++) s += Math.abs(g[base + k * inner]) * y[base + k * inner];
+        for (let k = 0; k < size; k++) out[base + k * inner] = (size + 16) * u * y[base + k * inner] * (Math.abs(g[base + k * inner]) + s);
+      }
+    return { dx: fromData(out, x.shape) };
+  },
+});
 
 const crossEntropyBackward = backwardOf({
   forward: 'crossEntropy',
