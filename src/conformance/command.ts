@@ -16,7 +16,8 @@
  * An answer `{"error", "errorKind": "unsupported" | "missing"}` is an unsupported case (the error is
  * the reason); any other error answer is that case's failure. A program that dies fails the cases
  * in flight ("the program exited with status 1 (its last words on stderr: …)") and is restarted
- * for the next case, at most MAX_RESTARTS times; one that cannot start at all is an error of the
+ * for the next case, at most MAX_RESTARTS times in a row per op (then that op's remaining cases
+ * fail unrun, and the next op starts it afresh); one that cannot start at all is an error of the
  * whole run (exit 2), never a stack trace.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -66,6 +67,7 @@ export class ProgramClient {
   private starting?: Promise<void>;
   private restarts = 0;
   private dead?: string;
+  private lastOp?: string;
   binary = false;
   /** The program's own description (its hello answer's `target`). */
   says?: string;
@@ -165,14 +167,21 @@ export class ProgramClient {
 
   /** Runs one op on the program; throws Unsupported, or an Error saying what went wrong. */
   async run(op: OpDef, inputs: Inputs, params: Params): Promise<Outputs> {
+    if (op.name !== this.lastOp) {
+      // a program that keeps dying on one op gets a fresh start for the next op
+      this.lastOp = op.name;
+      this.restarts = 0;
+      this.dead = undefined;
+    }
     if (!this.child && !this.starting && this.seq > 0) {
-      // it died on an earlier case: start it again, a few times
-      if (++this.restarts > MAX_RESTARTS) this.dead ??= `not run: the program died ${MAX_RESTARTS + 1} times (restarted ${MAX_RESTARTS} times)`;
+      // it died on an earlier case: start it again, a few times per op (any answer resets the count)
+      if (++this.restarts > MAX_RESTARTS) this.dead ??= `not run: the program died on ${MAX_RESTARTS + 1} ${op.name} cases in a row`;
     }
     await this.start();
     const id = `${this.nonce}-${this.seq++}`;
     const req: Request = { id, op: op.name, inputs: wireInputs(op, inputs, this.binary), params, outputNames: op.outputs.map((o) => o.name) };
     const r = await this.send(req, this.opts.caseMs, `gave no answer within the time limit of ${this.opts.caseMs} ms`);
+    this.restarts = 0;
     if (r.error !== undefined || !r.outputs || typeof r.outputs !== 'object') {
       const err = typeof r.error === 'string' ? r.error : JSON.stringify(r.error ?? 'an answer without outputs');
       if (r.errorKind === 'unsupported' || r.errorKind === 'missing') throw new Unsupported(err);
