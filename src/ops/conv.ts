@@ -1,11 +1,12 @@
 /** Registry entries: conv1d, conv2d, convolve. */
-import { register, type Inputs, type OpDef, type Params } from '../registry.js';
-import { conv1dRef, conv2dRef, convolveRef, type ConvGeometry, type ConvolveMode } from '../reference/conv.js';
+import { type Inputs, type OpDef, type Params, register } from '../registry.js';
+import { as2d, conv1dRef, conv2dBackwardRef, conv2dRef, type ConvGeometry, type ConvolveMode, convolveRef, convShape } from '../reference/conv.js';
 import { intOrPair, intOrSingle, intSchema, padding1dSchema, padding2dSchema, perDim, resolvePadding } from '../params.js';
 import { dotBound, input, optional, randTensor } from './helpers.js';
 import type { Rng } from '../rng.js';
-import { as2d, convShape } from '../reference/conv.js';
 import { chargeOutput } from '../validate.js';
+import { backwardOf, convOut } from './backward.js';
+import { type Arr, fromData } from '../tensor.js';
 
 /** conv1d/conv2d: the shapes against each other (convShape), the output and its work in the budget. */
 function validateConv(rank: 1 | 2) {
@@ -119,4 +120,25 @@ export const convolve: OpDef = {
   },
 };
 
-register(conv1d, conv2d, convolve);
+export const conv2dBackward = backwardOf(conv2d, {
+  gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
+  reference: (i, p) => convOut(conv2dBackwardRef(i.x, i.weight, i.bias, i.dy, convGeometry(p, i.weight.shape.slice(2), 2))),
+});
+
+const as1d = (a: Arr): Arr => fromData(a.data, [a.shape[0], a.shape[1], a.shape[3]]);
+
+export const conv1dBackward = backwardOf(conv1d, {
+  gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
+  reference(i, p) {
+    const g = convGeometry(p, i.weight.shape.slice(2), 1);
+    const r = conv2dBackwardRef(as2d(i.x), as2d(i.weight), i.bias, as2d(i.dy), {
+      ...g,
+      stride: [1, g.stride[0]],
+      dilation: [1, g.dilation[0]],
+      pads: { begin: [0, g.pads.begin[0]], end: [0, g.pads.end[0]] },
+    });
+    return { dx: as1d(r.dx), dweight: as1d(r.dweight), dbias: r.dbias };
+  },
+});
+
+register(conv1d, conv2d, convolve, conv1dBackward, conv2dBackward);

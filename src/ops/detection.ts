@@ -1,5 +1,5 @@
 /** Registry entries: boxIou, generalizedBoxIou, boxConvert, nms, batchedNms, roiPool, roiAlign. */
-import { register, type Inputs, type OpDef, type Outputs, type Params } from '../registry.js';
+import { type Inputs, type OpDef, type Outputs, type Params, register } from '../registry.js';
 import { chargeElements, chargeWork } from '../validate.js';
 import { invalidInputs } from '../errors.js';
 import { flat } from '../reference/common.js';
@@ -21,8 +21,10 @@ import {
 } from '../reference/detection.js';
 import { intOrPair, perDim } from '../params.js';
 import { dotBound, input, randTensor, relativeBound } from './helpers.js';
-import { fromData, type Arr } from '../tensor.js';
+import { type Arr, fromData } from '../tensor.js';
 import type { Rng } from '../rng.js';
+import { backwardOf } from './backward.js';
+import { roiAlignBackwardRef, roiPoolBackwardRef } from '../reference/detection.js';
 
 const boxFormat = { name: 'boxFormat', schema: { enum: [...BOX_FORMATS] }, default: 'xyxy', doc: 'xyxy, xywh, cxcywh or yxyx' };
 const pixelInclusive = { name: 'pixelInclusive', schema: { type: 'boolean' }, default: false, doc: 'legacy +1 widths and heights (pixel-inclusive corners)' };
@@ -238,4 +240,21 @@ export const roiAlign: OpDef = {
   }),
 };
 
-register(boxIou, generalizedBoxIou, boxConvert, nms, batchedNms, roiPool, roiAlign);
+export const roiPoolBackward = backwardOf(roiPool, {
+  gradOf: { dx: 'x' },
+  reference(i, p) {
+    const [ph, pw] = perDim(p.outputSize, 2);
+    return { dx: roiPoolBackwardRef(i.x, i.boxes, i.dy, ph, pw, p.spatialScale as number) };
+  },
+});
+
+export const roiAlignBackward = backwardOf(roiAlign, {
+  gradOf: { dx: 'x' },
+  reference(i, p) {
+    const [ph, pw] = perDim(p.outputSize, 2);
+    roiAlign.reference({ x: i.x, boxes: i.boxes }, p); // validates boxes and batch indices
+    return { dx: roiAlignBackwardRef(i.x, i.boxes, i.dy, { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean }) };
+  },
+});
+
+register(boxIou, generalizedBoxIou, boxConvert, nms, batchedNms, roiPool, roiAlign, roiAlignBackward, roiPoolBackward);

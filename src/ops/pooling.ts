@@ -1,12 +1,13 @@
 /** Registry entries: max/avg/sum/Lp/adaptive/global pooling. */
-import { register, type Inputs, type OpDef, type Params } from '../registry.js';
-import { adaptivePool2dRef, avgPool2dRef, lpPool2dRef, maxPool2dRef, poolShape, sumPool2dRef, type PoolGeometry } from '../reference/pooling.js';
+import { type Inputs, type OpDef, type Params, register } from '../registry.js';
+import { adaptiveAvgPool2dBackwardRef, adaptivePool2dRef, avgPool2dBackwardRef, avgPool2dRef, lpPool2dRef, maxPool2dBackwardRef, maxPool2dRef, type PoolGeometry, poolShape, sumPool2dRef } from '../reference/pooling.js';
 import { chargeOutput } from '../validate.js';
 import { as2d } from '../reference/conv.js';
-import { intOrPair, intOrSingle, poolPadding1dSchema, poolPadding2dSchema, perDim, resolvePadding } from '../params.js';
+import { intOrPair, intOrSingle, perDim, poolPadding1dSchema, poolPadding2dSchema, resolvePadding } from '../params.js';
 import { dotBound, input, randTensor, relativeBound } from './helpers.js';
-import { fromData, type Arr } from '../tensor.js';
+import { type Arr, fromData } from '../tensor.js';
 import type { Rng } from '../rng.js';
+import { backwardOf } from './backward.js';
 
 /** Kernel, stride (default: the kernel), padding, dilation, ceil mode of a 1-D or 2-D pool. */
 export function poolGeometry(p: Params, rank: 1 | 2): PoolGeometry {
@@ -207,4 +208,24 @@ export const adaptiveMaxPool2d = adaptive('max');
 export const globalAvgPool2d = globalPool('avg');
 export const globalMaxPool2d = globalPool('max');
 
-register(maxPool1d, maxPool2d, avgPool1d, avgPool2d, sumPool2d, lpPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d, globalAvgPool2d, globalMaxPool2d);
+export const maxPool2dBackward = backwardOf(maxPool2d, {
+  gradOf: { dx: 'x' },
+  reference: (i, p) => ({ dx: maxPool2dBackwardRef(i.x, i.dy, poolGeometry(p, 2)) }),
+});
+
+export const avgPool2dBackward = backwardOf(avgPool2d, {
+  gradOf: { dx: 'x' },
+  reference: (i, p) => ({
+    dx: avgPool2dBackwardRef(i.x, i.dy, poolGeometry(p, 2), { countIncludePad: p.countIncludePad as boolean, divisorOverride: p.divisorOverride as number | undefined }),
+  }),
+});
+
+export const adaptiveAvgPool2dBackward = backwardOf(adaptiveAvgPool2d, {
+  gradOf: { dx: 'x' },
+  reference(i, p) {
+    const [h, w] = perDim(p.outputSize, 2);
+    return { dx: adaptiveAvgPool2dBackwardRef(i.x, i.dy, h, w) };
+  },
+});
+
+register(maxPool1d, maxPool2d, avgPool1d, avgPool2d, sumPool2d, lpPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d, globalAvgPool2d, globalMaxPool2d, maxPool2dBackward, avgPool2dBackward, adaptiveAvgPool2dBackward);

@@ -21,7 +21,7 @@ export interface ConvGeometry {
   flip: boolean;
 }
 
-import { flat } from './common.js';
+import { checkDy, flat, ScatterSum } from './common.js';
 
 /** Views a [N,C,L] array as [N,C,1,L] (same data). */
 export function as2d(a: Arr): Arr {
@@ -277,4 +277,50 @@ export function convolveRef(a: Arr, b: Arr, mode: ConvolveMode, flip: boolean): 
     }
   }
   return fromData(out, one ? [cols] : [rows, cols]);
+}
+
+// ---- backward passes (the gradients of the ops above; see ops/backward.ts for how they are registered) ----
+
+/**
+ * conv2d backward. With the forward y[n,o,i,j] = b[o] + Σ x[n, g·C/g + c, h, w]·w[o,c,p,q] over the
+ * taps h = i·s_h − P_h⁻ + p·d_h, w = j·s_w − P_w⁻ + q·d_w (w̃ flipped when `flip`):
+ *
+ *   dx[n, g·C/g + c, h, w] = Σ dy[n,o,i,j]·w̃[o,c,p,q]   over every (o, i, j, p, q) reading (h, w)
+ *   dw̃[o,c,p,q]           = Σ_{n,i,j} dy[n,o,i,j]·x[n, g·C/g + c, h, w]
+ *   db[o]                 = Σ_{n,i,j} dy[n,o,i,j]
+ */
+export function conv2dBackwardRef(x: Arr, w: Arr, b: Arr | undefined, dy: Arr, geo: ConvGeometry): { dx: Arr; dweight: Arr; dbias: Arr } {
+  const [N, C, H, W] = x.shape;
+  const [O, Cg, kh, kw] = w.shape;
+  const [Ho, Wo] = convShape(x, w, b, geo);
+  const g = checkDy(dy, [N, O, Ho, Wo]);
+  const xd = flat(x);
+  const wd = flat(w);
+  const dx = new ScatterSum(xd.length);
+  const dw = new ScatterSum(wd.length);
+  const db = new ScatterSum(O);
+  const Og = O / geo.groups;
+  for (let n = 0; n < N; n++)
+    for (let o = 0; o < O; o++) {
+      const grp = Math.floor(o / Og);
+      for (let i = 0; i < Ho; i++)
+        for (let j = 0; j < Wo; j++) {
+          const gy = g[((n * O + o) * Ho + i) * Wo + j];
+          db.add(o, gy);
+          for (let c = 0; c < Cg; c++)
+            for (let p = 0; p < kh; p++) {
+              const h = i * geo.stride[0] - geo.pads.begin[0] + p * geo.dilation[0];
+              if (h < 0 || h >= H) continue;
+              for (let q = 0; q < kw; q++) {
+                const v = j * geo.stride[1] - geo.pads.begin[1] + q * geo.dilation[1];
+                if (v < 0 || v >= W) continue;
+                const wi = ((o * Cg + c) * kh + (geo.flip ? kh - 1 - p : p)) * kw + (geo.flip ? kw - 1 - q : q);
+                const xi = ((n * C + grp * Cg + c) * H + h) * W + v;
+                dx.addProduct(xi, gy, wd[wi]);
+                dw.addProduct(wi, gy, xd[xi]);
+              }
+            }
+        }
+    }
+  return { dx: fromData(dx.values(), x.shape), dweight: fromData(dw.values(), w.shape), dbias: fromData(db.values(), [O]) };
 }

@@ -4,7 +4,7 @@ import { invalidInputs, invalidParams } from '../errors.js';
 import type { Arr } from '../tensor.js';
 import { fromData, shapeString } from '../tensor.js';
 import type { Pads } from '../params.js';
-import { flat } from './common.js';
+import { checkDy, flat, ScatterSum } from './common.js';
 import { as2d } from './conv.js';
 
 export interface TransposedGeometry {
@@ -108,4 +108,49 @@ export function convTranspose1dRef(x: Arr, w: Arr, b: Arr | undefined, g: Transp
     groups: g.groups,
   });
   return fromData(y.data, [y.shape[0], y.shape[1], y.shape[3]]);
+}
+
+// ---- backward passes (the gradients of the ops above; see ops/backward.ts for how they are registered) ----
+
+/**
+ * convTranspose2d backward. The forward scatters y[n, g·O/g + m, i·s − P⁻ + p·d, …] += x[n,c,i,j]·w[c,m,p,q],
+ * so for every such contribution:  dx[n,c,i,j] += dy[…]·w[c,m,p,q],  dw[c,m,p,q] += dy[…]·x[n,c,i,j],
+ * and db[o] = Σ dy[n,o,·,·].
+ */
+export function convTranspose2dBackwardRef(x: Arr, w: Arr, b: Arr | undefined, dy: Arr, geo: TransposedGeometry): { dx: Arr; dweight: Arr; dbias: Arr } {
+  const [N, C, H, W] = x.shape;
+  const [, Og, kh, kw] = w.shape;
+  const G = geo.groups;
+  const O = Og * G;
+  const [Ho, Wo] = transposedShape(x, w, b, geo);
+  const g = checkDy(dy, [N, O, Ho, Wo]);
+  const xd = flat(x);
+  const wd = flat(w);
+  const dx = new ScatterSum(xd.length);
+  const dw = new ScatterSum(wd.length);
+  const db = new ScatterSum(O);
+  for (let t = 0; t < g.length; t++) db.add(Math.floor(t / (Ho * Wo)) % O, g[t]);
+  const Cg = C / G;
+  for (let n = 0; n < N; n++)
+    for (let c = 0; c < C; c++) {
+      const grp = Math.floor(c / Cg);
+      for (let i = 0; i < H; i++)
+        for (let j = 0; j < W; j++) {
+          const xi = ((n * C + c) * H + i) * W + j;
+          for (let m = 0; m < Og; m++)
+            for (let p = 0; p < kh; p++) {
+              const oh = i * geo.stride[0] - geo.pads.begin[0] + p * geo.dilation[0];
+              if (oh < 0 || oh >= Ho) continue;
+              for (let q = 0; q < kw; q++) {
+                const ow = j * geo.stride[1] - geo.pads.begin[1] + q * geo.dilation[1];
+                if (ow < 0 || ow >= Wo) continue;
+                const gy = g[((n * O + grp * Og + m) * Ho + oh) * Wo + ow];
+                const wi = ((c * Og + m) * kh + p) * kw + q;
+                dx.addProduct(xi, gy, wd[wi]);
+                dw.addProduct(wi, gy, xd[xi]);
+              }
+            }
+        }
+    }
+  return { dx: fromData(dx.values(), x.shape), dweight: fromData(dw.values(), w.shape), dbias: fromData(db.values(), [O]) };
 }
