@@ -58,14 +58,14 @@ export async function boxIouOutputs(i: Inputs, p: Params, kernel: (a: Float64Arr
 }
 
 const ACCELERATED: KernelTable = {
-  conv2d: async (i, p) => ({ y: (await K()).conv2d(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 2)) }),
+  conv2d: async (i, p) => ({ y: (await K()).conv2d(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 2, i.x.shape.slice(2))) }),
   convTranspose2d: async (i, p) => ({ y: (await K()).convTranspose2d(i.x, i.weight, i.bias, transposedGeometry(p, 2, i.weight.shape.slice(2))) }),
   linear: async (i) => ({ y: (await K()).linear(i.x, i.weight, i.bias) }),
   maxPool2d: async (i, p): Promise<Outputs> => {
-    const r = (await K()).maxPool2d(i.x, poolGeometry(p, 2), Boolean(p.returnIndices));
+    const r = (await K()).maxPool2d(i.x, poolGeometry(p, 2, i.x.shape.slice(2)), Boolean(p.returnIndices));
     return r.indices ? { y: r.y, indices: r.indices } : { y: r.y };
   },
-  avgPool2d: async (i, p) => ({ y: (await K()).avgPool2d(i.x, poolGeometry(p, 2), { countIncludePad: p.countIncludePad as boolean, divisorOverride: p.divisorOverride as number | undefined }) }),
+  avgPool2d: async (i, p) => ({ y: (await K()).avgPool2d(i.x, poolGeometry(p, 2, i.x.shape.slice(2)), { countIncludePad: p.countIncludePad as boolean, divisorOverride: p.divisorOverride as number | undefined }) }),
   softmax: async (i, p) => ({ y: (await K()).softmax(i.x, p.dim as number) }),
   batchNorm: async (i, p) => batchNormOutputs(i, p, (await K()).batchNorm),
   roiAlign: async (i, p) => roiAlignOutputs(i, p, (await K()).roiAlign),

@@ -10,7 +10,7 @@ import { CertifiedSum, ExactSum } from '../exact.js';
 import { invalidInputs, invalidParams } from '../errors.js';
 import type { Arr } from '../tensor.js';
 import { fromData, numel, shapeString } from '../tensor.js';
-import { convOutSize, type Pads } from '../params.js';
+import { as1d, as2d, convOutSize, lift1d, type Pads } from '../geometry.js';
 
 export interface ConvGeometry {
   stride: number[];
@@ -23,10 +23,7 @@ export interface ConvGeometry {
 
 import { checkDy, flat, ScatterSum } from './common.js';
 
-/** Views a [N,C,L] array as [N,C,1,L] (same data). */
-export function as2d(a: Arr): Arr {
-  return fromData(flat(a), [a.shape[0], a.shape[1], 1, a.shape[2]]);
-}
+export { as2d } from '../geometry.js';
 
 /**
  * Validates x [N, C, H, W], weight [O, C/g, kh, kw] and bias [O] of a 2-D conv against each other
@@ -219,13 +216,7 @@ function conv2dCertified(x: Arr, w: Arr, b: Arr | undefined, geo: ConvGeometry, 
 
 /** 1-D convolution, NCL: conv2d on [N,C,1,L] with a [O,C/g,1,k] kernel. */
 export function conv1dRef(x: Arr, w: Arr, b: Arr | undefined, geo: ConvGeometry): Arr {
-  const y = conv2dRef(as2d(x), as2d(w), b, {
-    ...geo,
-    stride: [1, geo.stride[0]],
-    dilation: [1, geo.dilation[0]],
-    pads: { begin: [0, geo.pads.begin[0]], end: [0, geo.pads.end[0]] },
-  });
-  return fromData(y.data, [y.shape[0], y.shape[1], y.shape[3]]);
+  return as1d(conv2dRef(as2d(x), as2d(w), b, lift1d(geo)));
 }
 
 export type ConvolveMode = 'full' | 'same' | 'valid';

@@ -7,7 +7,7 @@ import { ExactSum } from '../exact.js';
 import { invalidInputs, invalidParams } from '../errors.js';
 import type { Arr } from '../tensor.js';
 import { fromData } from '../tensor.js';
-import type { Pads } from '../params.js';
+import { poolOutSize, type Pads } from '../geometry.js';
 import { checkDy, flat, ScatterSum } from './common.js';
 
 export interface PoolGeometry {
@@ -18,19 +18,7 @@ export interface PoolGeometry {
   ceilMode: boolean;
 }
 
-/**
- * Pooling output size along one axis:
- *
- *   out = ⌊(in + p⁻ + p⁺ − d(k−1) − 1 + (ceil ? s−1 : 0)) / s⌋ + 1,
- *   and in ceil mode, if (out−1)·s ≥ in + p⁻, out − 1 (the last window must start inside the input
- *   or the left padding).
- */
-export function poolOutSize(inSize: number, k: number, s: number, d: number, pb: number, pe: number, ceil: boolean): number {
-  const eff = d * (k - 1) + 1;
-  let out = Math.floor((inSize + pb + pe - eff + (ceil ? s - 1 : 0)) / s) + 1;
-  if (ceil && (out - 1) * s >= inSize + pb) out--;
-  return out;
-}
+export { poolOutSize } from '../geometry.js';
 
 const AXES = ['height', 'width'];
 

@@ -3,9 +3,8 @@ import { ExactSum } from '../exact.js';
 import { invalidInputs, invalidParams } from '../errors.js';
 import type { Arr } from '../tensor.js';
 import { fromData, shapeString } from '../tensor.js';
-import type { Pads } from '../params.js';
+import { as1d, as2d, lift1d, transposedOutSize, type Pads } from '../geometry.js';
 import { checkDy, flat, ScatterSum } from './common.js';
-import { as2d } from './conv.js';
 
 export interface TransposedGeometry {
   stride: number[];
@@ -17,10 +16,7 @@ export interface TransposedGeometry {
 
 const AXES = ['height', 'width'];
 
-/** out = (in − 1)·s − P⁻ − P⁺ + d·(k − 1) + outputPadding + 1 */
-export function transposedOutSize(inSize: number, k: number, s: number, d: number, pb: number, pe: number, op: number): number {
-  return (inSize - 1) * s - pb - pe + d * (k - 1) + op + 1;
-}
+export { transposedOutSize } from '../geometry.js';
 
 /**
  * Validates x [N, C, H, W], weight [C, O/g, kh, kw], bias [O] and the geometry of a transposed conv
@@ -100,14 +96,7 @@ export function convTranspose2dRef(x: Arr, w: Arr, b: Arr | undefined, g: Transp
 
 /** 1-D transposed convolution: the 2-D one on [N, C, 1, L]. */
 export function convTranspose1dRef(x: Arr, w: Arr, b: Arr | undefined, g: TransposedGeometry): Arr {
-  const y = convTranspose2dRef(as2d(x), as2d(w), b, {
-    stride: [1, g.stride[0]],
-    dilation: [1, g.dilation[0]],
-    pads: { begin: [0, g.pads.begin[0]], end: [0, g.pads.end[0]] },
-    outputPadding: [0, g.outputPadding[0]],
-    groups: g.groups,
-  });
-  return fromData(y.data, [y.shape[0], y.shape[1], y.shape[3]]);
+  return as1d(convTranspose2dRef(as2d(x), as2d(w), b, lift1d(g)));
 }
 
 // ---- backward passes (the gradients of the ops above; see ops/backward.ts for how they are registered) ----
