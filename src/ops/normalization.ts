@@ -48,6 +48,14 @@ function genNorm(rng: Rng, rank: number): Inputs {
   return { x: randTensor(rng, shape) };
 }
 
+/** batchNorm's params resolved once, typed (the reference and the fast backends' wrapper take this). */
+export const batchNormOptions = (p: Params): BatchNormOptions => ({
+  training: p.training as boolean,
+  momentum: p.momentum as number,
+  eps: p.eps as number,
+  runningVarEstimator: p.runningVarEstimator as BatchNormOptions['runningVarEstimator'],
+});
+
 export const batchNorm: OpDef = {
   name: 'batchNorm',
   family: 'normalization',
@@ -73,7 +81,7 @@ export const batchNorm: OpDef = {
     { name: 'runningVar', conditional: true, doc: '[C] updated, training with running stats given' },
   ],
   reference(i, p) {
-    const r = batchNormRef(i.x, i.weight, i.bias, i.runningMean, i.runningVar, p as unknown as BatchNormOptions);
+    const r = batchNormRef(i.x, i.weight, i.bias, i.runningMean, i.runningVar, batchNormOptions(p));
     const out: Outputs = {};
     for (const [k, v] of Object.entries(r)) if (v) out[k] = v;
     return out;

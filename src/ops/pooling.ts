@@ -1,6 +1,6 @@
 /** Registry entries: max/avg/sum/Lp/adaptive/global pooling. */
 import { type Inputs, type OpDef, type Params, register } from '../registry.js';
-import { adaptiveAvgPool2dBackwardRef, adaptivePool2dRef, avgPool2dBackwardRef, avgPool2dRef, lpPool2dRef, maxPool2dBackwardRef, maxPool2dRef, type PoolGeometry, poolShape, sumPool2dRef } from '../reference/pooling.js';
+import { type AvgOptions, adaptiveAvgPool2dBackwardRef, adaptivePool2dRef, avgPool2dBackwardRef, avgPool2dRef, lpPool2dRef, maxPool2dBackwardRef, maxPool2dRef, type PoolGeometry, poolShape, sumPool2dRef } from '../reference/pooling.js';
 import { chargeOutput } from '../validate.js';
 import { intOrPair, intOrSingle, windowPadding1dSchema, windowPadding2dSchema } from '../params.js';
 import { as1d, as2d, lift1d, perDim, resolvePadding } from '../geometry.js';
@@ -22,6 +22,9 @@ export function poolGeometry(p: Params, rank: 1 | 2, input?: readonly number[]):
   const g = { kernel, stride, dilation, pads, ceilMode: Boolean(p.ceilMode) };
   return rank === 2 ? g : lift1d(g);
 }
+
+/** avgPool's divisor params resolved once, typed (the reference, its backward and both fast backends take this). */
+export const avgOptions = (p: Params): AvgOptions => ({ countIncludePad: p.countIncludePad as boolean, divisorOverride: p.divisorOverride as number | undefined });
 
 /** A window pool: the padding rule and output size (poolShape), the output and its work in the budget. */
 function validatePool(rank: 1 | 2, geometry: (p: Params, input: number[]) => PoolGeometry) {
@@ -108,7 +111,7 @@ const avgPool = (rank: 1 | 2): OpDef => ({
   ],
   outputs: [{ name: 'y', doc: 'pooled values' }],
   reference: (i, p) => ({
-    y: back(avgPool2dRef(viewFor(i.x, rank), poolGeometry(p, rank, i.x.shape.slice(2)), { countIncludePad: p.countIncludePad as boolean, divisorOverride: p.divisorOverride as number | undefined }), rank),
+    y: back(avgPool2dRef(viewFor(i.x, rank), poolGeometry(p, rank, i.x.shape.slice(2)), avgOptions(p)), rank),
   }),
   validate: validatePool(rank, (p, input) => poolGeometry(p, rank, input)),
   errorBound(i, p, o, u) {
@@ -221,7 +224,7 @@ export const maxPool2dBackward = backwardOf(maxPool2d, {
 export const avgPool2dBackward = backwardOf(avgPool2d, {
   gradOf: { dx: 'x' },
   reference: (i, p) => ({
-    dx: avgPool2dBackwardRef(i.x, i.dy, poolGeometry(p, 2, i.x.shape.slice(2)), { countIncludePad: p.countIncludePad as boolean, divisorOverride: p.divisorOverride as number | undefined }),
+    dx: avgPool2dBackwardRef(i.x, i.dy, poolGeometry(p, 2, i.x.shape.slice(2)), avgOptions(p)),
   }),
 });
 

@@ -6,7 +6,7 @@
 import { registerBackend, type KernelTable, type Outputs } from '../registry.js';
 import { convGeometry } from './conv.js';
 import { transposedGeometry } from './transposed.js';
-import { poolGeometry } from './pooling.js';
+import { avgOptions, poolGeometry } from './pooling.js';
 import { nmsOptions } from './detection.js';
 import { batchNormOutputs, boxIouOutputs, roiAlignOutputs } from './accelerated.js';
 import { batchedNmsRef, nmsRef } from '../reference/detection.js';
@@ -38,7 +38,7 @@ const SIMD: KernelTable = {
   },
   roiAlign: async (i, p) => roiAlignOutputs(i, p, (await D()).roiAlign),
   softmax: async (i, p) => ({ y: await (await R()).softmax(i.x, p.dim as number) }),
-  avgPool2d: async (i, p) => ({ y: await (await R()).avgPool2d(i.x, poolGeometry(p, 2, i.x.shape.slice(2)), { countIncludePad: p.countIncludePad as boolean, divisorOverride: p.divisorOverride as number | undefined }) }),
+  avgPool2d: async (i, p) => ({ y: await (await R()).avgPool2d(i.x, poolGeometry(p, 2, i.x.shape.slice(2)), avgOptions(p)) }),
 };
 
 registerBackend('simd', SIMD);
