@@ -111,4 +111,18 @@ describe('bounds of results far below their terms', () => {
     const corners = bilinear((d) => f32((d * 2) / 8));
     expect(passes('upsample2d', { x }, { mode: 'bilinear', scaleFactor: 3 }, { y: corners }, 'float32')).toBe(false);
   });
+
+  it('roiAlign: a sample on a pixel that torchvision float64 puts 2e-16 off it (weight on the neighbour) passes; aligned the other way fails', () => {
+    // roiAlign/seeded-s4-43: bin (1, 0) of box 0 samples (1, 3) exactly; torchvision gives −2.22e-16 where the exact value is 0
+    const inputs = { x: fromData(Float64Array.from([0.25, 2.875, -1.875, 3.625, 1, -2.375, 1.375, -3, 3.5, -1.625, 1.625, 2.875, 1.75, -2.375, -2.875, 1.875, 0.5, -0.125, -3.625, 3, 0.625, -3.625, -1.5, -3.625, -0.0, -0.25, 3.75, -1.25, -2, -2.375, -1.375, -2, 2.375, 2.25, 1.25, -2.75, 2.5, 1.375, 0, 1.625, 2.875, -2, 1.375, -2.625, -0.5, 2.375, 2.375, -0.75, 0.375, -0.75, -3.375, -0.25, -0.375, 3, -2.5, 0]), [1, 2, 4, 7]), boxes: fromData(Float64Array.from([0, 5, 1, 5.75, 2.5, 0, 3.5, 2.25, 5.5, 5.75]), [2, 5]) };
+    const params = { outputSize: [3, 1], spatialScale: 0.5, samplingRatio: 1, aligned: false };
+    const op = getOp('roiAlign');
+    const want = op.reference(inputs, resolveParams(op, params)).y;
+    expect(want.data[4]).toBe(0);
+    const torch = fromData(Float64Array.from(want.data, (v, k) => (k === 4 ? -2.220446049250313e-16 : v)), want.shape);
+    expect(passes('roiAlign', inputs, params, { y: torch }, 'float64')).toBe(true);
+    const other = op.reference(inputs, resolveParams(op, { ...params, aligned: true })).y;
+    expect(passes('roiAlign', inputs, params, { y: other }, 'float64')).toBe(false);
+    expect(passes('roiAlign', inputs, params, { y: other }, 'float32')).toBe(false);
+  });
 });

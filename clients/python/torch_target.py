@@ -68,11 +68,21 @@ def per_dim(v, rank):
     return [int(v)] * rank
 
 
-def pads_of(p, rank, kernel, dilation, stride=None):
-    """Begin/end padding per spatial axis (the catalogue's forms: int, pair, per side, valid, same)."""
+def pads_of(p, rank, kernel, dilation, stride=None, size=None):
+    """Begin/end padding per spatial axis (the catalogue's forms: int, pair, per side, valid, same,
+    and ONNX's SAME_UPPER / SAME_LOWER, which a PyTorch user writes as an explicit F.pad)."""
     v = p.get("padding", 0)
     if v == "valid":
         return [0] * rank, [0] * rank
+    if v in ("SAME_UPPER", "SAME_LOWER"):
+        begin, end = [], []
+        for n, k, s, d in zip(size, kernel, stride, dilation):
+            total = max((-(-n // s) - 1) * s + d * (k - 1) + 1 - n, 0)
+            small = total // 2
+            b, e = (small, total - small) if v == "SAME_UPPER" else (total - small, small)
+            begin.append(b)
+            end.append(e)
+        return begin, end
     if v == "same":
         total = [d * (k - 1) for d, k in zip(dilation, kernel)]
         return [x // 2 for x in total], [x - x // 2 for x in total]
@@ -94,11 +104,16 @@ def f_pad(begin, end):
     return out_
 
 
-def sym_pool_padding(p, rank):
+def sym_pool_padding(p, rank, x=None):
     v = p.get("padding", 0)
-    begin, end = pads_of(p, rank, [1] * rank, [1] * rank)
+    k = per_dim(p["kernelSize"], rank)
+    s = per_dim(p["stride"], rank) if p.get("stride") is not None else k
+    d = per_dim(p.get("dilation", 1), rank)
+    begin, end = pads_of(p, rank, k, d, s, None if x is None else list(x.shape[2:]))
     if begin != end:
-        raise Unsupported(f"asymmetric pool padding {v} (PyTorch pools take one padding per axis)")
+        raise Unsupported("asymmetric pool padding (PyTorch pools take one padding per axis)")
+    if any(b > kk // 2 for b, kk in zip(begin, k)):
+        raise Unsupported("pool padding over half the kernel (PyTorch: pad should be at most half of kernel size)")
     return begin
 
 
@@ -129,7 +144,7 @@ def conv_nd(rank):
         k = list(w.shape[2:])
         s = per_dim(p["stride"], rank)
         d = per_dim(p["dilation"], rank)
-        begin, end = pads_of(p, rank, k, d, s)
+        begin, end = pads_of(p, rank, k, d, s, list(x.shape[2:]))
         if p.get("flip"):
             w = torch.flip(w, list(range(2, 2 + rank)))
         if begin == end:
@@ -174,7 +189,7 @@ def conv_transpose_nd(rank):
         op_ = per_dim(p["outputPadding"], rank)
         v = p.get("padding", 0)
         if isinstance(v, str):
-            raise Unsupported(f'padding "{v}" for a transposed convolution')
+            raise Unsupported("string padding for a transposed convolution")
         begin, end = pads_of(p, rank, k, d)
         g = int(p["groups"])
         if begin == end:
@@ -241,7 +256,7 @@ def pool_args(p, rank):
 
 def max_pool_nd(rank, x, p, indices=False):
     k, s = pool_args(p, rank)
-    pad = sym_pool_padding(p, rank)
+    pad = sym_pool_padding(p, rank, x)
     d = per_dim(p.get("dilation", 1), rank)
     f = F.max_pool1d if rank == 1 else F.max_pool2d
     return f(x, k, s, pad, d, bool(p.get("ceilMode")), indices)
@@ -260,7 +275,7 @@ def max_pool_op(rank):
 
 def avg_pool_nd(rank, x, p):
     k, s = pool_args(p, rank)
-    pad = sym_pool_padding(p, rank)
+    pad = sym_pool_padding(p, rank, x)
     div = p.get("divisorOverride")
     if rank == 1:
         if div is not None:
@@ -276,8 +291,9 @@ def avg_pool_op(rank):
 def sum_pool2d(i, p):
     # a window's sum: average pooling over the zero-padded window with divisor 1
     k, s = pool_args(p, 2)
-    pad = sym_pool_padding(p, 2)
-    return F.avg_pool2d(t(i["x"]), k, s, pad, bool(p.get("ceilMode")), True, 1)
+    x = t(i["x"])
+    pad = sym_pool_padding(p, 2, x)
+    return F.avg_pool2d(x, k, s, pad, bool(p.get("ceilMode")), True, 1)
 
 
 def lp_pool2d(i, p):

@@ -49,10 +49,10 @@ export async function tfjsTarget(backend: 'cpu' | 'wasm'): Promise<TargetAdapter
   };
   const t = (a: Arr) => tf.tensor(Float32Array.from(flat(a)), a.shape);
   /** How a user would write the padding for tfjs: a number when it is one number, else explicit. */
-  const tfPad = (p: Params, k: number[], d: number[]) => {
+  const tfPad = (p: Params, k: number[], d: number[], stride: number[], x: Arr) => {
     if (p.padding === 'same') return 'same' as const;
     if (p.padding === 'valid' || p.padding === 0) return 'valid' as const;
-    const pads = resolvePadding(p.padding, 2, k, d, null);
+    const pads = resolvePadding(p.padding, 2, k, d, stride, '/params/padding', x.shape.slice(2));
     const sym = pads.begin[0] === pads.end[0] && pads.begin[1] === pads.end[1] && pads.begin[0] === pads.begin[1];
     if (sym) return pads.begin[0];
     return [[0, 0], [pads.begin[0], pads.end[0]], [pads.begin[1], pads.end[1]], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]];
@@ -72,7 +72,7 @@ export async function tfjsTarget(backend: 'cpu' | 'wasm'): Promise<TargetAdapter
         const k = i.weight.shape.slice(2);
         const d = perDim(p.dilation, 2) as [number, number];
         const f = tf.transpose(tf.tensor4d(Float32Array.from(flat(i.weight)), i.weight.shape as [number, number, number, number]), [2, 3, 1, 0]) as import('@tensorflow/tfjs-core').Tensor4D;
-        let y: import('@tensorflow/tfjs-core').Tensor4D = tf.conv2d(nhwc(i.x), f, perDim(p.stride, 2) as [number, number], tfPad(p, k, d), 'NHWC', d);
+        let y: import('@tensorflow/tfjs-core').Tensor4D = tf.conv2d(nhwc(i.x), f, perDim(p.stride, 2) as [number, number], tfPad(p, k, d, perDim(p.stride, 2), i.x), 'NHWC', d);
         if (i.bias) y = tf.add(y, t(i.bias)) as import('@tensorflow/tfjs-core').Tensor4D;
         return { y: await back(y) };
       },
@@ -81,7 +81,7 @@ export async function tfjsTarget(backend: 'cpu' | 'wasm'): Promise<TargetAdapter
       unsupported: (i, p) => (p.ceilMode ? 'ceilMode' : perDim(p.dilation, 2).some((v) => v !== 1) ? 'dilation' : p.returnIndices ? 'returnIndices' : undefined),
       async run(i, p) {
         const k = perDim(p.kernelSize, 2) as [number, number];
-        return { y: await back(tf.maxPool(nhwc(i.x), k, perDim(p.stride ?? p.kernelSize, 2) as [number, number], tfPad(p, k, [1, 1]))) };
+        return { y: await back(tf.maxPool(nhwc(i.x), k, perDim(p.stride ?? p.kernelSize, 2) as [number, number], tfPad(p, k, [1, 1], perDim(p.stride ?? p.kernelSize, 2), i.x))) };
       },
     },
     avgPool2d: {
@@ -89,7 +89,7 @@ export async function tfjsTarget(backend: 'cpu' | 'wasm'): Promise<TargetAdapter
         p.ceilMode ? 'ceilMode' : p.divisorOverride !== undefined ? 'divisorOverride' : p.countIncludePad && perDim(p.padding as number, 2).some((v) => v !== 0) ? 'countIncludePad with padding (TF never counts padding)' : undefined,
       async run(i, p) {
         const k = perDim(p.kernelSize, 2) as [number, number];
-        return { y: await back(tf.avgPool(nhwc(i.x), k, perDim(p.stride ?? p.kernelSize, 2) as [number, number], tfPad(p, k, [1, 1]))) };
+        return { y: await back(tf.avgPool(nhwc(i.x), k, perDim(p.stride ?? p.kernelSize, 2) as [number, number], tfPad(p, k, [1, 1], perDim(p.stride ?? p.kernelSize, 2), i.x))) };
       },
     },
     relu: unary((x) => tf.relu(x)),

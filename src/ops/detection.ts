@@ -1,5 +1,5 @@
 /** Registry entries: boxIou, generalizedBoxIou, boxConvert, nms, batchedNms, roiPool, roiAlign. */
-import { register, type Inputs, type OpDef, type Outputs, type Params } from '../registry.js';
+import { type Inputs, type OpDef, type Outputs, type Params, register } from '../registry.js';
 import { chargeElements, chargeWork } from '../validate.js';
 import { invalidInputs } from '../errors.js';
 import { flat } from '../reference/common.js';
@@ -21,8 +21,10 @@ import {
 } from '../reference/detection.js';
 import { intOrPair, perDim } from '../params.js';
 import { dotBound, input, randTensor, relativeBound } from './helpers.js';
-import { fromData, type Arr } from '../tensor.js';
+import { type Arr, fromData } from '../tensor.js';
 import type { Rng } from '../rng.js';
+import { backwardOf } from './backward.js';
+import { roiAlignBackwardRef, roiPoolBackwardRef, type RoiAlignOptions } from '../reference/detection.js';
 
 const boxFormat = { name: 'boxFormat', schema: { enum: [...BOX_FORMATS] }, default: 'xyxy', doc: 'xyxy, xywh, cxcywh or yxyx' };
 const pixelInclusive = { name: 'pixelInclusive', schema: { type: 'boolean' }, default: false, doc: 'legacy +1 widths and heights (pixel-inclusive corners)' };
@@ -44,6 +46,12 @@ function randScores(rng: Rng, n: number): Arr {
   const s: number[] = [];
   for (let i = 0; i < n; i++) s.push(pool.splice(rng.int(0, pool.length - 1), 1)[0]);
   return fromData(s, [n]);
+}
+
+/** roiAlign's params resolved once, typed: the reference, its backward, the work estimate and the fast backends take this. */
+export function roiAlignOptions(p: Params): RoiAlignOptions {
+  const [ph, pw] = perDim(p.outputSize, 2);
+  return { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean };
 }
 
 export const nmsOptions = (p: Params): NmsOptions => ({
@@ -174,7 +182,7 @@ function validateRois(kind: 'roiPool' | 'roiAlign') {
     for (let k = 0; k < K; k++) {
       if (kind === 'roiPool') steps += C * (H + ph) * (W + pw);
       else {
-        const g = roiAlignGrid(r, k, { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean });
+        const g = roiAlignGrid(r, k, roiAlignOptions(p));
         steps += C * ph * pw * Math.max(g.gridH * g.gridW, 1);
       }
     }
@@ -226,11 +234,12 @@ export const roiAlign: OpDef = {
   outputs: [{ name: 'y', doc: '[K, C, h, w]' }],
   reference(i, p) {
     const [ph, pw] = perDim(p.outputSize, 2);
-    return { y: roiAlignRef(i.x, i.boxes, { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean }) };
+    return { y: roiAlignRef(i.x, i.boxes, roiAlignOptions(p)) };
   },
   validate: validateRois('roiAlign'),
   errorBound(i, p, o, u) {
-    return dotBound(this, i, p, o, u, 64, ['x']);
+    const b = dotBound(this, i, p, o, u, 64, ['x']);
+    return { y: addSampleRounding(i.x, i.boxes, b.y, p, u) };
   },
   generate: (rng) => ({
     inputs: genRois(rng),
@@ -238,4 +247,68 @@ export const roiAlign: OpDef = {
   }),
 };
 
-register(boxIou, generalizedBoxIou, boxConvert, nms, batchedNms, roiPool, roiAlign);
+/**
+ * A sample's bilinear weights come from coordinates y1 + (ph + (iy + ½)/g)·binH that a float
+ * implementation rounds (torchvision in the tensor's dtype): a sample the exact arithmetic puts on
+ * a pixel gets 2·10⁻¹⁶ (float64) or 10⁻⁷ (float32) of its neighbour. The value is continuous in the
+ * coordinate away from the map's border, so each output may be off by 4u·(M + 1) — M the largest
+ * |coordinate| of its bin — times the largest difference of neighbouring pixels around the bin;
+ * that is added to the arithmetic's bound. (Samples within rounding of the border, where a sample
+ * drops out, are a discrete decision: see the ambiguity rules.)
+ */
+function addSampleRounding(x: Arr, boxes: Arr, bound: Arr, p: Params, u: number): Arr {
+  const [, C, H, W] = x.shape;
+  const [K, , PH, PW] = bound.shape;
+  const xd = flat(x);
+  const r = flat(boxes);
+  const bd = Float64Array.from(flat(bound));
+  const scale = p.spatialScale as number;
+  const off = p.aligned ? 0.5 : 0;
+  for (let k = 0; k < K; k++) {
+    const n = Math.trunc(r[5 * k]);
+    const [x1, y1, x2, y2] = [1, 2, 3, 4].map((j) => r[5 * k + j] * scale - off);
+    const rh = p.aligned ? y2 - y1 : Math.max(y2 - y1, 1);
+    const rw = p.aligned ? x2 - x1 : Math.max(x2 - x1, 1);
+    const M = Math.max(Math.abs(y1), Math.abs(x1)) + Math.max(Math.abs(rh), Math.abs(rw)) + 1;
+    for (let ph = 0; ph < PH; ph++) {
+      const a0 = Math.max(0, Math.floor(y1 + (ph * rh) / PH) - 1);
+      const a1 = Math.min(H - 1, Math.ceil(y1 + ((ph + 1) * rh) / PH) + 1);
+      for (let pw = 0; pw < PW; pw++) {
+        const b0 = Math.max(0, Math.floor(x1 + (pw * rw) / PW) - 1);
+        const b1 = Math.min(W - 1, Math.ceil(x1 + ((pw + 1) * rw) / PW) + 1);
+        for (let c = 0; c < C; c++) {
+          const plane = (n * C + c) * H * W;
+          let d = 0;
+          for (let a = a0; a <= a1; a++)
+            for (let b = b0; b <= b1; b++) {
+              const v = xd[plane + a * W + b];
+              if (a < a1) d = Math.max(d, Math.abs(xd[plane + (a + 1) * W + b] - v));
+              if (b < b1) d = Math.max(d, Math.abs(xd[plane + a * W + b + 1] - v));
+            }
+          const e = 8 * u * M * d;
+          if (Number.isFinite(e)) bd[((k * C + c) * PH + ph) * PW + pw] += e;
+        }
+      }
+    }
+  }
+  return fromData(bd, bound.shape);
+}
+
+export const roiPoolBackward = backwardOf(roiPool, {
+  gradOf: { dx: 'x' },
+  reference(i, p) {
+    const [ph, pw] = perDim(p.outputSize, 2);
+    return { dx: roiPoolBackwardRef(i.x, i.boxes, i.dy, ph, pw, p.spatialScale as number) };
+  },
+});
+
+export const roiAlignBackward = backwardOf(roiAlign, {
+  gradOf: { dx: 'x' },
+  reference(i, p) {
+    const [ph, pw] = perDim(p.outputSize, 2);
+    roiAlign.reference({ x: i.x, boxes: i.boxes }, p); // validates boxes and batch indices
+    return { dx: roiAlignBackwardRef(i.x, i.boxes, i.dy, roiAlignOptions(p)) };
+  },
+});
+
+register(boxIou, generalizedBoxIou, boxConvert, nms, batchedNms, roiPool, roiAlign, roiAlignBackward, roiPoolBackward);
