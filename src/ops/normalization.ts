@@ -103,6 +103,19 @@ export const batchNorm: OpDef = {
     if (!p.training) {
       const rm = flat(i.runningMean).map(Math.abs);
       res.y = fromData(flat(res.y).map((v, t) => v + 4 * u * rm[Math.floor(t / inner) % C] / Math.sqrt(minVar + (p.eps as number))), o.y.shape);
+    } else {
+      // the batch mean is a sum that may cancel, and the running mean's update (1 − m)·old + m·mean
+      // may cancel too (PyTorch float32: 0.9·(−0.125) + 0.1·1.125 = 3.7e-9, exactly 0): both are
+      // judged relative to their terms, K·u·mean|x| and K·u·((1 − m)·|old| + m·mean|x|)
+      const K = N * inner + 10;
+      const m = p.momentum as number;
+      const absMean = new Float64Array(C);
+      for (let t = 0; t < xd.length; t++) absMean[Math.floor(t / inner) % C] += Math.abs(xd[t]) / (N * inner);
+      if (res.batchMean) res.batchMean = fromData(flat(res.batchMean).map((v, c) => v + K * u * absMean[c]), res.batchMean.shape);
+      if (res.runningMean && i.runningMean) {
+        const old = flat(i.runningMean);
+        res.runningMean = fromData(flat(res.runningMean).map((v, c) => v + K * u * ((1 - m) * Math.abs(old[c]) + m * absMean[c])), res.runningMean.shape);
+      }
     }
     return res;
   },
