@@ -1,7 +1,8 @@
 /** Registry entries: relu, leakyRelu, sigmoid, tanh, softmax, logSoftmax. */
 import { register, type OpDef } from '../registry.js';
 import { leakyReluRef, reluRef, sigmoidRef, softmaxRef, tanhRef } from '../reference/activation.js';
-import { input, randTensor, relativeBound } from './helpers.js';
+import { input, randTensor } from './helpers.js';
+import { relativeBound } from '../judge/bounds.js';
 import { flat, resolveDim } from '../reference/common.js';
 import { fromData } from '../tensor.js';
 import type { Rng } from '../rng.js';

@@ -2,7 +2,8 @@
 import { register, type Inputs, type OpDef, type Params } from '../registry.js';
 import { conv1dRef, conv2dRef, convolveRef, type ConvGeometry, type ConvolveMode } from '../reference/conv.js';
 import { intOrPair, intOrSingle, intSchema, padding1dSchema, padding2dSchema, perDim, resolvePadding } from '../params.js';
-import { dotBound, input, optional, randTensor } from './helpers.js';
+import { input, optional, randTensor } from './helpers.js';
+import { dotBound } from '../judge/bounds.js';
 import type { Rng } from '../rng.js';
 import { as2d, convShape } from '../reference/conv.js';
 import { chargeOutput } from '../validate.js';

@@ -1,7 +1,8 @@
 /** Registry entries: linear, flatten, dropout. */
 import { register, type OpDef } from '../registry.js';
 import { dropoutRef, flattenRef, linearRef, linearShape } from '../reference/dense.js';
-import { dotBound, input, optional, randTensor } from './helpers.js';
+import { input, optional, randTensor } from './helpers.js';
+import { dotBound } from '../judge/bounds.js';
 import { fromData, numel } from '../tensor.js';
 
 export const linear: OpDef = {

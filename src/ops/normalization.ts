@@ -1,7 +1,8 @@
 /** Registry entries: batchNorm, layerNorm, instanceNorm, groupNorm, localResponseNorm. */
 import { register, type Inputs, type OpDef, type Outputs, type Params } from '../registry.js';
 import { batchNormRef, checkVector, groupNormRef, instanceNormRef, layerNormRef, localResponseNormRef, type BatchNormOptions } from '../reference/normalization.js';
-import { input, optional, randTensor, relativeBound } from './helpers.js';
+import { input, optional, randTensor } from './helpers.js';
+import { relativeBound } from '../judge/bounds.js';
 import { flat } from '../reference/common.js';
 import { fromData, type Arr } from '../tensor.js';
 import type { Rng } from '../rng.js';

@@ -4,7 +4,8 @@ import { adaptivePool2dRef, avgPool2dRef, lpPool2dRef, maxPool2dRef, poolShape, 
 import { chargeOutput } from '../validate.js';
 import { as2d } from '../reference/conv.js';
 import { intOrPair, intOrSingle, poolPadding1dSchema, poolPadding2dSchema, perDim, resolvePadding } from '../params.js';
-import { dotBound, input, randTensor, relativeBound } from './helpers.js';
+import { input, randTensor } from './helpers.js';
+import { dotBound, relativeBound } from '../judge/bounds.js';
 import { fromData, type Arr } from '../tensor.js';
 import type { Rng } from '../rng.js';
 
