@@ -23,7 +23,7 @@ import { reportHtml, reportText, runConformance } from './conformance/run.js';
 import { allOps, backendOps, backendsOf, BACKENDS, getOp, kernelOf, paramsSchema, resolveParams, type FastBackend } from './registry.js';
 import { schemaByName } from './schemas.js';
 import { OracleError } from './errors.js';
-import { stringify } from './tensor.js';
+import { encodeNumber, stringify } from './tensor.js';
 import { Rng } from './rng.js';
 import { VERSION } from './version.js';
 import { DEFAULT_BUDGET, setBudget } from './validate.js';
@@ -430,7 +430,7 @@ export function buildProgram(): Command {
       const ops = opts.ops?.split(',').map((x) => x.trim()).filter(Boolean);
       for (const o of ops ?? []) if (!target.ops[o]) fail(`target ${target.name} does not implement ${o} (it has: ${Object.keys(target.ops).join(', ')})`);
       const report = await runConformance(target, { ops, random: n, seed: opts.seed, shrink: opts.shrink });
-      const text = opts.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : opts.format === 'html' ? reportHtml(report) : reportText(report, opts.format === 'markdown');
+      const text = opts.format === 'json' ? JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? encodeNumber(v) : v), 2) + '\n' : opts.format === 'html' ? reportHtml(report) : reportText(report, opts.format === 'markdown');
       emit(text, opts.out);
       if (opts.reproducers) writeFileSync(opts.reproducers, report.failures.filter((f) => f.reproducer).map((f) => stringify(f.reproducer) + '\n').join(''));
       process.exitCode = report.failures.length ? EXIT.failed : EXIT.ok; // a CI gate: 0 all pass, 1 some case fails, 2 bad usage

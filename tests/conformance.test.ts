@@ -95,7 +95,7 @@ describe('conformance runs find the known disagreements on their own, and stay f
     const md = cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'relu,nms', '--random', '2', '--format', 'markdown']);
     expect(md.status).toBe(1); // tfjs's NMS fails a case: exit 1, the CI gate
     expect(cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'relu', '--random', '2']).status).toBe(0);
-    expect(md.stdout).toContain('| op | region | passed | failed | unsupported | worst ULP | worst rel. |');
+    expect(md.stdout).toContain('| op | region | passed | failed | unsupported | worst ULP | worst rel. | worst × allowance |');
     expect(md.stdout).not.toContain('Hi, looks like');
     expect(cli(['conformance', '--target', 'nope']).status).toBe(2);
     const repro = join(tmpdir(), `repro-${Date.now()}.jsonl`);
@@ -105,5 +105,83 @@ describe('conformance runs find the known disagreements on their own, and stay f
     const html = cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'nms', '--random', '0', '--format', 'html']);
     expect(html.stdout).toMatch(/<table id="rows">[\s\S]*<tr class="failed"><td>nms<\/td>/);
     expect(cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'roiPool']).stderr).toContain('does not implement roiPool');
+  }, 60000);
+});
+
+describe('adapter answers', () => {
+  it('every form the catalogue allows passes; a bad answer is an error naming the op and the case', async () => {
+    const r = await runConformance(await loadTarget(join(ROOT, 'tests', 'helpers', 'bad-adapter.mjs')), { random: 2, seed: 'ci', shrink: false });
+    const sum = (op: string, k: 'passed' | 'failed') => r.rows.filter((w) => w.op === op).reduce((s, w) => s + w[k], 0);
+    for (const op of ['relu', 'leakyRelu', 'tanh']) {
+      expect(sum(op, 'failed'), op).toBe(0);
+      expect(sum(op, 'passed'), op).toBeGreaterThan(2);
+    }
+    const first = (op: string) => r.failures.find((f) => f.op === op)!;
+    for (const op of ['sigmoid', 'softmax', 'logSoftmax', 'conv2d', 'linear', 'maxPool2d', 'avgPool2d']) {
+      expect(sum(op, 'passed'), op).toBe(0);
+      expect(r.failures.filter((f) => f.op === op).every((f) => !/internal error|Cannot read properties/.test(f.message!)), op).toBe(true);
+    }
+    expect(first('sigmoid').message).toBe(`careless sigmoid on case ${first('sigmoid').id}: the adapter's answer is not a result: output y is undefined; return an ndarray, a nested array, {shape, data}, or an object keyed by output name`);
+    expect(first('softmax').message).toContain(`careless softmax on case ${first('softmax').id}: the adapter's answer is not a result: returned an object with keys wrong, but the outputs are named y`);
+    expect(first('logSoftmax').message).toContain('output y is string');
+    expect(first('conv2d').message).toBe('threw: conv2d is not ready');
+    expect(first('linear').message).toBe('threw: a thrown string');
+    expect(first('maxPool2d').message).toContain('ragged nested array');
+    expect(first('avgPool2d').message).toContain(`careless avgPool2d on case ${first('avgPool2d').id}: the adapter's unsupported() threw: boom`);
+  }, 60000);
+
+  it('an adapter module naming an op the catalogue lacks, or an op without run, is refused by name', async () => {
+    const dir = (await import('node:fs')).mkdtempSync(join(tmpdir(), 'adapter-'));
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 'a.mjs'), 'export default { name: "a", ops: { conv3d: { run: () => 0 } } };');
+    writeFileSync(join(dir, 'b.mjs'), 'export default { name: "b", ops: { relu: {} } };');
+    await expect(loadTarget(join(dir, 'a.mjs'))).rejects.toThrow('ops.conv3d is not an op of the catalogue');
+    await expect(loadTarget(join(dir, 'b.mjs'))).rejects.toThrow('ops.relu must be an object with a run(inputs, params) function');
+  });
+});
+
+describe('reproducers keep the failure’s severity and its full precision', () => {
+  it('shrinking keeps ≥ 50 % of the error × allowance; the note shows both errors and every value in full, NaN as "NaN"', async () => {
+    const { allowances, SEVERITY_KEPT } = await import('../src/judge/index.js');
+    const { fromData } = await import('../src/index.js');
+    const sig = getOp('sigmoid');
+    // a "library" whose sigmoid is off by 40× its allowance where |x| ≥ 2 and by 3× elsewhere:
+    // shrinking values to 0 alone would turn a 40× bug into a 3× one
+    const given: number[][] = [];
+    const target = {
+      name: 'off',
+      description: 'a sigmoid off by a known multiple of its allowance',
+      precision: 'float32' as const,
+      ops: {
+        sigmoid: {
+          run(i: Record<string, import('../src/index.js').Arr>) {
+            const want = sig.reference(i, {});
+            const a = allowances(sig, i, {}, want, { kind: 'bound', precision: 'float32' }).y;
+            const y = Array.from(want.y.data, (v, k) => v + (Math.abs(i.x.data[k]) >= 2 ? 40 : 3) * a(k, v));
+            given.push(y);
+            return { y: fromData(y, want.y.shape) };
+          },
+        },
+        tanh: { run: (i: Record<string, import('../src/index.js').Arr>) => ({ y: fromData(Array.from(i.x.data, (v) => (v < 0 ? NaN : Math.tanh(v) + 1e-3)), i.x.shape) }) },
+      },
+    };
+    const r = await runConformance(target, { random: 6, seed: 'ci' });
+    const severe = r.failures.filter((f) => f.op === 'sigmoid' && f.severity! > 30);
+    expect(severe.length).toBeGreaterThan(2);
+    for (const f of severe) {
+      expect(f.severity).toBeCloseTo(40, 6);
+      const x = (f.reproducer as { inputs: { x: { data: number[] } } }).inputs.x.data;
+      expect(x.some((v) => Math.abs(v) >= 2), f.id).toBe(true); // the 40× element survived the shrink
+      if (f.shrunk) expect(f.shrunk.to).toBeGreaterThanOrEqual(SEVERITY_KEPT * f.shrunk.from);
+      expect((f.reproducer as { note: string }).note).toMatch(/; error 40× the allowance( \(the original case: 40× the allowance; shrinking keeps ≥ 50 % of it\))?$/);
+      // the note's values are the target's own, bit for bit
+      const shown = JSON.parse((f.reproducer as { note: string }).note.slice('off gives '.length).split('; error')[0]).y.data as number[];
+      expect(given.some((g) => g.length === shown.length && g.every((v, k) => Object.is(v, shown[k])))).toBe(true);
+    }
+    expect(reportText(r)).toMatch(/sigmoid\/\S+ \[defaults\]: error 40× the allowance/);
+    const t = r.failures.find((f) => f.op === 'tanh' && (f.reproducer as { note: string }).note.includes('"NaN"'));
+    expect(t).toBeDefined();
+    expect((t!.reproducer as { note: string }).note).not.toContain('null');
+    expect(t!.severity).toBe(Infinity);
   }, 60000);
 });

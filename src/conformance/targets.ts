@@ -1,5 +1,5 @@
 /** Built-in conformance targets: our own float32 backends (gpu.js, WebAssembly SIMD) and TensorFlow.js. */
-import { allOps, kernelOf, type FastBackend, type Inputs, type Outputs, type Params } from '../registry.js';
+import { allOps, hasOp, kernelOf, type FastBackend, type Inputs, type Outputs, type Params } from '../registry.js';
 import { fromData, type Arr } from '../tensor.js';
 import { flat } from '../reference/common.js';
 import { perDim, resolvePadding } from '../params.js';
@@ -145,7 +145,12 @@ export async function loadTarget(nameOrFile: string): Promise<TargetAdapter> {
   const mod = (await import(pathToFileURL(resolve(nameOrFile)).href)) as { default?: TargetAdapter };
   const a = mod.default;
   if (!a || typeof a !== 'object' || typeof a.ops !== 'object') throw new Error(`${nameOrFile}: an adapter module must default-export { name, precision, ops: { op: { run, unsupported? } } }`);
-  return { ...a, description: a.description ?? nameOrFile, precision: a.precision ?? 'float32' };
+  for (const [op, entry] of Object.entries(a.ops)) {
+    if (!hasOp(op)) throw new Error(`${nameOrFile}: ops.${op} is not an op of the catalogue (cnn-oracle ops lists them)`);
+    if (!entry || typeof (entry as { run?: unknown }).run !== 'function') throw new Error(`${nameOrFile}: ops.${op} must be an object with a run(inputs, params) function`);
+  }
+  if (a.precision !== undefined && a.precision !== 'float32' && a.precision !== 'float64') throw new Error(`${nameOrFile}: precision must be "float32" or "float64", got ${JSON.stringify(a.precision)}`);
+  return { ...a, name: typeof a.name === 'string' ? a.name : nameOrFile, description: a.description ?? nameOrFile, precision: a.precision ?? 'float32' };
 }
 
 export type { Inputs, Outputs };

@@ -32,6 +32,12 @@ export interface Mismatch {
   /** Expected and got at the worst element. */
   worstExpected?: number;
   worstGot?: number;
+  /**
+   * The worst error as a multiple of its allowance, max |got − expected| / allowed over the
+   * elements (≤ 1 when the values pass; ∞ for a shape or non-finite mismatch, or any error where
+   * nothing is allowed).
+   */
+  worstRatio: number;
   /** The first element that is non-finite where it should not be, or vice versa. */
   nonFinite?: { index: number[]; expected: number; got: number };
 }
@@ -60,9 +66,9 @@ export function unravel(i: number, shape: readonly number[]): number[] {
  * is built from the tolerance: atol + rtol·|e| (+ ulp·ulp(e)).
  */
 export function compareArrays(got: Arr, expected: Arr, allowed: (i: number, e: number) => number, signedZero = false): Mismatch {
-  const base = { mismatched: 0, total: expected.data.length, maxAbs: 0, maxAbsIndex: [], maxRel: 0, maxRelIndex: [], allowedAtWorst: 0 };
+  const base = { mismatched: 0, total: expected.data.length, maxAbs: 0, maxAbsIndex: [], maxRel: 0, maxRelIndex: [], allowedAtWorst: 0, worstRatio: 0 };
   if (got.shape.length !== expected.shape.length || got.shape.some((d, i) => d !== expected.shape[i])) {
-    return { ok: false, shape: `shape ${shapeString(got.shape)} differs from the expected ${shapeString(expected.shape)}`, ...base };
+    return { ok: false, shape: `shape ${shapeString(got.shape)} differs from the expected ${shapeString(expected.shape)}`, ...base, worstRatio: Infinity };
   }
   const g = flat(got);
   const e = flat(expected);
@@ -76,11 +82,14 @@ export function compareArrays(got: Arr, expected: Arr, allowed: (i: number, e: n
     if (Number.isNaN(b) || Number.isNaN(a) || !Number.isFinite(b) || !Number.isFinite(a)) {
       bad = !(Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b)));
       diff = bad ? Infinity : 0;
+      if (bad) r.worstRatio = Infinity;
       if (bad && !r.nonFinite) r.nonFinite = { index: unravel(i, e.length ? expected.shape : []), expected: b, got: a };
     } else {
       diff = Math.abs(a - b);
       const tol = allowed(i, b);
       bad = diff > tol || (signedZero && a === 0 && b === 0 && !Object.is(a, b));
+      const ratio = diff === 0 ? 0 : diff / tol; // diff / 0 = ∞
+      if (ratio > r.worstRatio) r.worstRatio = ratio;
       if (bad && diff - tol > worstExcess) {
         worstExcess = diff - tol;
         r.allowedAtWorst = tol;

@@ -2,7 +2,8 @@
  * Shrinking a failing random case to a small one a student can work by hand, with fast-check:
  * every value of the float inputs gets a state — 2 keep it, 1 round it to an integer, 0 make it
  * 0 — and fast-check, starting from "keep everything" (the failing case), shrinks the states
- * towards 0 while the submission keeps failing. Coordinates (boxes) and index inputs are left
+ * towards 0 while the submission keeps failing (conformance also asks that the failure keep its
+ * severity, keepsSeverity). Coordinates (boxes) and index inputs are left
  * alone so the case stays meaningful.
  */
 import fc from 'fast-check';
@@ -52,3 +53,18 @@ export async function shrinkCase(op: OpDef, inputs: Inputs, fails: (variant: Inp
   if (states.every((s) => s === 2)) return undefined; // nothing simpler fails
   return applyStates(inputs, names, states);
 }
+
+/**
+ * How much of a failure's severity a shrunk case must keep: a variant replaces the case only while
+ * its worst error, as a multiple of its allowance, is at least this share of the original's (an
+ * error 40× the allowance does not shrink into one 1.01× the allowance, a different and milder
+ * bug). A failure of another kind (a wrong shape, NaN, an index, a throw: ∞× the allowance) keeps
+ * only variants that fail that way too.
+ */
+export const SEVERITY_KEPT = 0.5;
+
+/** Whether a variant's severity (× allowance) keeps enough of the original's. */
+export const keepsSeverity = (original: number, variant: number): boolean => (original === Infinity ? variant === Infinity : variant > 1 && variant >= SEVERITY_KEPT * original);
+
+/** A multiple of the allowance as printed: 3 significant digits, ∞ for a failure of another kind. */
+export const timesAllowance = (x: number): string => (x === Infinity ? '∞×' : `${Number(x.toPrecision(3))}×`);
