@@ -15,7 +15,7 @@ import { flat } from '../reference/common.js';
 import { Rng } from '../rng.js';
 import { PACKAGE_ROOT } from '../grading/assignment.js';
 import type { TargetAdapter } from './adapter.js';
-import { PROBES } from './probes.js';
+import { PROBE_FAMILIES, PROBES } from './probes.js';
 import { toOutputs } from '../sandbox/runner/normalize.js';
 import Mustache from 'mustache';
 
@@ -101,7 +101,7 @@ interface RunCase {
   params: Params;
 }
 
-function casesFor(op: OpDef, random: number, seed: string): RunCase[] {
+function casesFor(op: OpDef, random: number, seed: string, probes: number): RunCase[] {
   const out: RunCase[] = [];
   const file = join(PACKAGE_ROOT, 'fixtures', op.family, `${op.name}.jsonl`);
   if (existsSync(file)) {
@@ -112,6 +112,13 @@ function casesFor(op: OpDef, random: number, seed: string): RunCase[] {
   }
   for (const pr of PROBES.filter((x) => x.op === op.name)) {
     out.push({ id: pr.id, inputs: Object.fromEntries(Object.entries(pr.inputs).map(([k, v]) => [k, fromData(v.data, v.shape)])), params: pr.params });
+  }
+  for (const fam of PROBE_FAMILIES.filter((f) => f.op === op.name)) {
+    const rng = new Rng(`conformance/probe/${fam.id}/${seed}`);
+    for (let k = 0; k < probes; k++) {
+      const g = fam.generate(rng);
+      out.push({ id: `probe/${fam.id}-${seed}-${k}`, inputs: g.inputs, params: g.params });
+    }
   }
   if (op.generate) {
     const rng = new Rng(`conformance/${op.name}/${seed}`);
@@ -186,11 +193,18 @@ export class AdapterAnswerError extends Error {}
 /** The first line of whatever was thrown (an Error, a string, anything). */
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : typeof e === 'string' ? e : (JSON.stringify(e) ?? String(e))).split('\n')[0];
 
+/**
+ * Targets whose WebAssembly instance trapped ("memory access out of bounds", "Aborted()"): such an
+ * instance is broken for good, so the rest of the run cannot be judged on it.
+ */
+const trapped = new WeakMap<TargetAdapter, string>();
+
 async function attempt(target: TargetAdapter, op: OpDef, id: string, inputs: Inputs, params: Params): Promise<{ got?: Outputs; error?: string }> {
   let answer: unknown;
   try {
     answer = await target.ops[op.name].run(inputs, params);
   } catch (e) {
+    if (e instanceof WebAssembly.RuntimeError && !trapped.has(target)) trapped.set(target, `${id} (${errorText(e)})`);
     return { error: `threw: ${errorText(e)}` };
   }
   try {
@@ -205,6 +219,8 @@ export interface ConformanceOptions {
   random?: number;
   seed?: string;
   shrink?: boolean;
+  /** Cases drawn from each seeded probe family of the op (probes.ts). */
+  probes?: number;
 }
 
 export async function runConformance(target: TargetAdapter, opts: ConformanceOptions = {}): Promise<Report> {
@@ -214,7 +230,7 @@ export async function runConformance(target: TargetAdapter, opts: ConformanceOpt
   for (const name of names) {
     const op = getOp(name);
     const adapter = target.ops[name];
-    for (const c of casesFor(op, opts.random ?? 6, opts.seed ?? '0')) {
+    for (const c of casesFor(op, opts.random ?? 6, opts.seed ?? '0', opts.probes ?? 6)) {
       const params = resolveParams(op, c.params);
       const region = regionOf(op, c.params);
       let reason: string | undefined;
@@ -225,6 +241,8 @@ export async function runConformance(target: TargetAdapter, opts: ConformanceOpt
         outcomes.push({ op: name, region, id: c.id, status: 'failed', worstUlp: Infinity, worstRel: Infinity, severity: Infinity, message: `${target.name} ${name} on case ${c.id}: the adapter's unsupported() threw: ${errorText(e)}` });
         continue;
       }
+      const trap = trapped.get(target);
+      if (!reason && trap) reason = `not run: ${target.name}'s WebAssembly instance trapped on ${trap} and cannot run more cases in this process (--ops runs the others alone)`;
       if (reason) {
         outcomes.push({ op: name, region, id: c.id, status: 'unsupported', reason });
         continue;
@@ -238,7 +256,12 @@ export async function runConformance(target: TargetAdapter, opts: ConformanceOpt
       outcomes.push(o);
     }
   }
-  await target.dispose?.();
+  try {
+    await target.dispose?.();
+  } catch {
+    // a library that crashed (tfjs-wasm's "memory access out of bounds") may fail to free its
+    // tensors too; the crash is already reported as the case's failure
+  }
   const rows = new Map<string, Row>();
   for (const o of outcomes) {
     const key = `${o.op}\u0000${o.region}`;
@@ -283,7 +306,7 @@ async function reproduce(target: TargetAdapter, op: OpDef, c: RunCase, params: P
     return { ...r, want, severity: v.message ? v.severity : 0, kind: v.message ? v.kind : undefined };
   };
   let inputs = c.inputs;
-  if (shrink) {
+  if (shrink && !trapped.has(target)) {
     const small = await shrinkCase(op, c.inputs, async (variant) => {
       const v = await verdictOf(variant);
       return !!v && v.kind === kind && keepsSeverity(severity, v.severity);
