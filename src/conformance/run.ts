@@ -316,7 +316,12 @@ async function reproduce(target: TargetAdapter, op: OpDef, c: RunCase, params: P
   const v = (await verdictOf(inputs))!;
   const shown = v.got ? stringify(Object.fromEntries(Object.entries(v.got).map(([k, a]) => [k, noteTensor(a)]))) : v.error;
   const err = (x: number) => `${timesAllowance(x)} the allowance`;
-  const errors = inputs === c.inputs ? `error ${err(v.severity)}` : `error ${err(v.severity)} (the original case: ${err(severity)}; shrinking keeps ≥ ${100 * SEVERITY_KEPT} % of it)`;
+  const errors =
+    inputs === c.inputs
+      ? `error ${err(v.severity)}`
+      : severity === Infinity
+        ? `error ${err(v.severity)} (shrunk, failing the way the original case does)`
+        : `error ${err(v.severity)} (the original case: ${err(severity)}; shrinking keeps ≥ ${100 * SEVERITY_KEPT} % of it)`;
   return {
     reproducer: {
       id: `${target.name}/${c.id}`,
