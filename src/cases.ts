@@ -10,11 +10,9 @@ export type { Backend } from './registry.js';
 import { validateCase } from './schemas.js';
 import { checkJson } from './validate.js';
 import { decodeTensor, encodeTensor, fromData, type Arr, type DType, type Tensor, type TensorJSON } from './tensor.js';
-import { compareArrays, describeMismatch, toleranceAllowance, type Mismatch, type Tolerance } from './compare.js';
-import { admissibleMatch, unitRoundoff } from './ambiguity.js';
+import { admissibleMatch, compareArrays, defaultAllowance, describeMismatch, toleranceAllowance, unitRoundoff, type Mismatch, type Tolerance } from './judge/index.js';
 import { flat } from './reference/common.js';
 import './ops/index.js';
-import { relativeBound } from './ops/helpers.js';
 
 export interface CaseJSON {
   id?: string;
@@ -205,32 +203,6 @@ export async function evaluateRaw(rc: RawCase, backend: Backend): Promise<{ resu
   } catch (e) {
     return { result: { id, op: opName, error: asErrorJSON(e) } };
   }
-}
-
-export const UNIT_ROUNDOFF: Record<Precision, number> = { float64: 2 ** -53, float32: 2 ** -24 };
-
-/**
- * The default allowance for `check` when a case names no tolerance: the op's error bound at the
- * backend's precision plus its bound at float64 (the expected values may come from another
- * float64 implementation that rounds as it goes).
- */
-export function defaultAllowance(op: OpDef, inputs: PreparedCase['inputs'], params: PreparedCase['params'], outputs: Outputs, precision: Precision): Outputs {
-  const bound = (u: number): Outputs => (op.errorBound ? op.errorBound(inputs, params, outputs, u) : relativeBound(outputs, op.ulps ?? 4, u));
-  const a = bound(UNIT_ROUNDOFF[precision]);
-  if (precision === 'float64') {
-    for (const k of Object.keys(a)) {
-      const d = flat(a[k]);
-      a[k] = fromData(d.map((v) => 2 * v), a[k].shape);
-    }
-    return a;
-  }
-  const b = bound(UNIT_ROUNDOFF.float64);
-  for (const k of Object.keys(a)) {
-    const da = flat(a[k]);
-    const db = flat(b[k]);
-    a[k] = fromData(da.map((v, i) => v + db[i]), a[k].shape);
-  }
-  return a;
 }
 
 export interface CheckResult {

@@ -1,7 +1,8 @@
 /** Registry entries: relu, leakyRelu, sigmoid, tanh, softmax, logSoftmax. */
 import { type OpDef, register } from '../registry.js';
 import { leakyReluBackwardRef, leakyReluRef, reluBackwardRef, reluRef, sigmoidBackwardRef, sigmoidRef, softmaxBackwardRef, softmaxRef, tanhBackwardRef, tanhRef } from '../reference/activation.js';
-import { input, randTensor, relativeBound } from './helpers.js';
+import { input, randTensor } from './helpers.js';
+import { relativeBound } from '../judge/bounds.js';
 import { flat, resolveDim } from '../reference/common.js';
 import { fromData, numel } from '../tensor.js';
 import type { Rng } from '../rng.js';

@@ -1,7 +1,8 @@
 /** Registry entries: linear, flatten, dropout. */
 import { type OpDef, register } from '../registry.js';
 import { dropoutRef, flattenRef, linearBackwardRef, linearRef, linearShape } from '../reference/dense.js';
-import { dotBound, input, optional, randTensor } from './helpers.js';
+import { input, optional, randTensor } from './helpers.js';
+import { dotBound } from '../judge/bounds.js';
 import { fromData, numel } from '../tensor.js';
 import { backwardOf, convOut } from './backward.js';
 

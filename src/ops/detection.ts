@@ -20,7 +20,8 @@ import {
   type NmsOptions,
 } from '../reference/detection.js';
 import { intOrPair, perDim } from '../params.js';
-import { dotBound, input, randTensor, relativeBound } from './helpers.js';
+import { input, randTensor } from './helpers.js';
+import { dotBound, relativeBound } from '../judge/bounds.js';
 import { type Arr, fromData } from '../tensor.js';
 import type { Rng } from '../rng.js';
 import { backwardOf } from './backward.js';

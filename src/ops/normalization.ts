@@ -1,7 +1,8 @@
 /** Registry entries: batchNorm, layerNorm, instanceNorm, groupNorm, localResponseNorm. */
 import { type Inputs, type OpDef, type Outputs, type Params, register } from '../registry.js';
 import { type BatchNormOptions, batchNormRef, checkVector, groupNormRef, instanceNormRef, layerNormRef, localResponseNormRef, normBackward } from '../reference/normalization.js';
-import { input, optional, randTensor, relativeBound } from './helpers.js';
+import { input, optional, randTensor } from './helpers.js';
+import { relativeBound } from '../judge/bounds.js';
 import { checkDy, flat } from '../reference/common.js';
 import { type Arr, fromData, numel } from '../tensor.js';
 import type { Rng } from '../rng.js';

@@ -4,7 +4,8 @@ import { type AvgOptions, adaptiveAvgPool2dBackwardRef, adaptivePool2dRef, avgPo
 import { chargeOutput } from '../validate.js';
 import { intOrPair, intOrSingle, windowPadding1dSchema, windowPadding2dSchema } from '../params.js';
 import { as1d, as2d, lift1d, perDim, resolvePadding } from '../geometry.js';
-import { dotBound, input, randTensor, relativeBound } from './helpers.js';
+import { input, randTensor } from './helpers.js';
+import { dotBound, relativeBound } from '../judge/bounds.js';
 import { type Arr, fromData } from '../tensor.js';
 import type { Rng } from '../rng.js';
 import { backwardOf } from './backward.js';

@@ -7,7 +7,8 @@ import { maxUnpool2dBackwardRef, maxUnpool2dRef, unpoolDefaultSize, upsample2dBa
 import { maxPool2dRef } from '../reference/pooling.js';
 import { intOrPair, poolPadding2dSchema } from '../params.js';
 import { invalidParams } from '../errors.js';
-import { dotBound, input, randTensor } from './helpers.js';
+import { input, randTensor } from './helpers.js';
+import { dotBound } from '../judge/bounds.js';
 import { chargeOutput } from '../validate.js';
 import { poolGeometry } from './pooling.js';
 import { backwardOf } from './backward.js';

@@ -4,7 +4,8 @@ import { convTranspose1dRef, convTranspose2dBackwardRef, convTranspose2dRef, typ
 import { as2d, lift1d } from '../geometry.js';
 import { chargeOutput } from '../validate.js';
 import { intOrPair, intOrSingle, intSchema, perDim, poolPadding1dSchema, poolPadding2dSchema, resolvePadding } from '../params.js';
-import { dotBound, input, optional, randTensor } from './helpers.js';
+import { input, optional, randTensor } from './helpers.js';
+import { dotBound } from '../judge/bounds.js';
 import type { Rng } from '../rng.js';
 import { backwardOf, convOut } from './backward.js';
 
