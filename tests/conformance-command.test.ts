@@ -44,12 +44,17 @@ describe('conformance --command', () => {
     expect(run.stdout).toContain('protocol_target.py (a test) (held to the float64 error bound)');
     const lines = readFileSync(repro, 'utf8').trim().split('\n');
     expect(lines.length).toBeGreaterThan(0);
-    const again = cli(['conformance', '--command', PROGRAM, '--precision', 'float64', '--cases', repro, '--no-shrink', '--format', 'json']);
+    const repro2 = `${repro}.again.jsonl`;
+    const again = cli(['conformance', '--command', PROGRAM, '--precision', 'float64', '--cases', repro, '--no-shrink', '--format', 'json', '--reproducers', repro2]);
     expect(again.status).toBe(1);
     const report = JSON.parse(again.stdout) as { failures: { id: string }[]; rows: { op: string; passed: number }[] };
     // exactly the reproducers' cases, each failing again
     expect(report.failures.map((f) => f.id).sort()).toEqual(lines.map((l) => (JSON.parse(l) as { id: string }).id).sort());
     expect(report.rows.every((w) => w.op === 'leakyRelu' && w.passed === 0)).toBe(true);
+    // a replayed reproducer keeps its id (not the target's name twice)
+    const ids = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id).sort();
+    expect(ids(repro2)).toEqual(ids(repro));
+    expect(ids(repro)[0]).toMatch(/^python3 \S+protocol_target\.py\/leakyRelu\//);
 
     const dead = cli(['conformance', '--command', 'python3 -c "import sys; print(\'bye\', file=sys.stderr); sys.exit(4)"', '--ops', 'relu']);
     expect(dead.status).toBe(2);

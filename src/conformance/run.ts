@@ -331,7 +331,7 @@ async function reproduce(target: TargetAdapter, op: OpDef, c: RunCase, params: P
         : `error ${err(v.severity)} (the original case: ${err(severity)}; shrinking keeps ≥ ${100 * SEVERITY_KEPT} % of it)`;
   return {
     reproducer: {
-      id: `${target.name}/${c.id}`,
+      id: c.id.startsWith(`${target.name}/`) ? c.id : `${target.name}/${c.id}`, // a replayed reproducer (--cases) keeps its id
       op: op.name,
       inputs: encodeInputs(op, inputs),
       params: c.params,
