@@ -104,10 +104,11 @@ export function parseCases(text: string, name: string): RawCase[] {
   return out;
 }
 
-export function readCaseFile(file: string): RawCase[] {
+/** Reads a case file; `-` is standard input (`stdin` gives its text; default: file descriptor 0). */
+export function readCaseFile(file: string, stdin: () => string = () => readFileSync(0, 'utf8')): RawCase[] {
   let text: string;
   try {
-    text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+    text = file === '-' ? stdin() : readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String((e as Error).message);

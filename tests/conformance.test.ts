@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { getOp } from '../src/index.js';
 import { loadTarget } from '../src/conformance/targets.js';
 import { regionOf, reportText, runConformance } from '../src/conformance/run.js';
+import { cli as runCli } from './helpers/cli.js';
 
 const ROOT = join(__dirname, '..');
 
@@ -85,7 +86,7 @@ describe('conformance runs find the known disagreements on their own, and stay f
     expect(r.failures.filter((x) => x.op === 'relu')).toEqual([]);
   });
 
-  it('regions name the params that differ from their defaults', () => {
+  it('regions name the params that differ from their defaults', async () => {
     const op = getOp('conv2d');
     expect(regionOf(op, {})).toBe('defaults');
     expect(regionOf(op, { stride: [1, 1], padding: [0, 0, 0, 0] })).toBe('defaults');
@@ -93,21 +94,21 @@ describe('conformance runs find the known disagreements on their own, and stay f
     expect(regionOf(getOp('avgPool2d'), { kernelSize: 2, countIncludePad: false })).toBe('countIncludePad=false');
   });
 
-  it('the CLI prints a table, markdown or JSON, and rejects an unknown target or op', () => {
-    const cli = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli.js'), ...args], { encoding: 'utf8' });
-    const md = cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'relu,nms', '--random', '2', '--format', 'markdown']);
+  it('the CLI prints a table, markdown or JSON, and rejects an unknown target or op', async () => {
+    const cli = (args: string[]) => runCli(args);
+    const md = await cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'relu,nms', '--random', '2', '--format', 'markdown']);
     expect(md.status).toBe(1); // tfjs's NMS fails a case: exit 1, the CI gate
-    expect(cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'relu', '--random', '2']).status).toBe(0);
+    expect((await cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'relu', '--random', '2'])).status).toBe(0);
     expect(md.stdout).toContain('| op | region | passed | failed | unsupported | worst ULP | worst rel. | worst × allowance |');
     expect(md.stdout).not.toContain('Hi, looks like');
-    expect(cli(['conformance', '--target', 'nope']).status).toBe(2);
+    expect((await cli(['conformance', '--target', 'nope'])).status).toBe(2);
     const repro = join(tmpdir(), `repro-${Date.now()}.jsonl`);
-    cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'nms', '--random', '0', '--reproducers', repro]);
-    const check = cli(['check', repro]); // the reproducers carry the reference's expected outputs
+    await cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'nms', '--random', '0', '--reproducers', repro]);
+    const check = await cli(['check', repro]); // the reproducers carry the reference's expected outputs
     expect(check.stdout).toMatch(/^PASS tfjs-cpu\/nms\/iou-equals-threshold \(nms\)$/m);
-    const html = cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'nms', '--random', '0', '--format', 'html']);
+    const html = await cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'nms', '--random', '0', '--format', 'html']);
     expect(html.stdout).toMatch(/<table id="rows">[\s\S]*<tr class="failed"><td>nms<\/td>/);
-    expect(cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'roiPool']).stderr).toContain('does not implement roiPool');
+    expect((await cli(['conformance', '--target', 'tfjs-cpu', '--ops', 'roiPool'])).stderr).toContain('does not implement roiPool');
   }, 60000);
 });
 

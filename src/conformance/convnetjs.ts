@@ -49,8 +49,8 @@ export function convnetjsTarget(): TargetAdapter {
     v.w.set(d);
     return fromData(Float64Array.from(make(d.length).forward(v, false).w as Float64Array), x.shape);
   };
-  const symmetric = (p: Params, k: number[], d: number[]): number | undefined => {
-    const pads = resolvePadding(p.padding, 2, k, d, null);
+  const symmetric = (p: Params, k: number[], d: number[], x: Arr, stride: number[]): number | undefined => {
+    const pads = resolvePadding(p.padding, 2, k, d, stride, '/params/padding', x.shape.slice(2));
     return pads.begin.every((v, i) => v === pads.begin[0] && pads.end[i] === v) ? pads.begin[0] : undefined;
   };
   const ops: Record<string, OpAdapter> = {
@@ -62,7 +62,7 @@ export function convnetjsTarget(): TargetAdapter {
         if (p.flip) return 'flip';
         if (perDim(p.dilation, 2).some((v) => v !== 1)) return 'dilation';
         if (s[0] !== s[1]) return 'different strides per axis';
-        if (symmetric(p, [kh, kw], [1, 1]) === undefined) return 'asymmetric padding';
+        if (symmetric(p, [kh, kw], [1, 1], i.x, s) === undefined) return 'asymmetric padding';
         return undefined;
       },
       run(i, p) {
@@ -71,7 +71,7 @@ export function convnetjsTarget(): TargetAdapter {
         const wd = flat(i.weight);
         const bd = i.bias ? flat(i.bias) : undefined;
         const y = perImage(i.x, () => {
-          const layer = new cn.ConvLayer({ in_sx: W, in_sy: H, in_depth: C, sx: kw, sy: kh, filters: O, stride: perDim(p.stride, 2)[0], pad: symmetric(p, [kh, kw], [1, 1]), bias_pref: 0 });
+          const layer = new cn.ConvLayer({ in_sx: W, in_sy: H, in_depth: C, sx: kw, sy: kh, filters: O, stride: perDim(p.stride, 2)[0], pad: symmetric(p, [kh, kw], [1, 1], i.x, perDim(p.stride, 2)), bias_pref: 0 });
           for (let o = 0; o < O; o++) {
             const f: Vol = layer.filters[o];
             for (let c = 0; c < C; c++) for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) f.set(b, a, c, wd[((o * C + c) * kh + a) * kw + b]);
@@ -90,13 +90,13 @@ export function convnetjsTarget(): TargetAdapter {
         if (p.returnIndices) return 'returnIndices';
         if (perDim(p.dilation, 2).some((v) => v !== 1)) return 'dilation';
         if (s[0] !== s[1]) return 'different strides per axis';
-        if (symmetric(p, k, [1, 1]) === undefined) return 'asymmetric padding';
+        if (symmetric(p, k, [1, 1], i.x, perDim(p.stride ?? p.kernelSize, 2)) === undefined) return 'asymmetric padding';
         return undefined;
       },
       run(i, p) {
         const [kh, kw] = perDim(p.kernelSize, 2);
         const [, C, H, W] = i.x.shape;
-        return { y: perImage(i.x, () => new cn.PoolLayer({ in_sx: W, in_sy: H, in_depth: C, sx: kw, sy: kh, stride: perDim(p.stride ?? p.kernelSize, 2)[0], pad: symmetric(p, [kh, kw], [1, 1]) })) };
+        return { y: perImage(i.x, () => new cn.PoolLayer({ in_sx: W, in_sy: H, in_depth: C, sx: kw, sy: kh, stride: perDim(p.stride ?? p.kernelSize, 2)[0], pad: symmetric(p, [kh, kw], [1, 1], i.x, perDim(p.stride ?? p.kernelSize, 2)) })) };
       },
     },
     // elementwise layers: any tensor, its values laid out as one 1×1×n Vol

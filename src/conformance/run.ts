@@ -12,6 +12,7 @@ import { encodeInputs, encodeOutputs, parseCases, prepareCase } from '../cases.j
 import { admissibleMatch, allowances, compareArrays, describeMismatch, keepsSeverity, SEVERITY_KEPT, shrinkCase, timesAllowance, unitRoundoff } from '../judge/index.js';
 import { encodeNumber, fromData, stringify, type Arr } from '../tensor.js';
 import { flat } from '../reference/common.js';
+import { paddingForm } from '../geometry.js';
 import { Rng } from '../rng.js';
 import { PACKAGE_ROOT } from '../grading/assignment.js';
 import type { TargetAdapter } from './adapter.js';
@@ -68,19 +69,14 @@ function ulp32(x: number): number {
   return Math.pow(2, Math.floor(Math.log2(a)) - 23);
 }
 
-function padForm(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number') return 'int';
-  const a = v as number[];
-  if (a.length === 4) return a[0] === a[1] && a[2] === a[3] ? 'pair' : 'asymmetric';
-  return a.length === 2 && a[0] !== a[1] ? 'asymmetric' : 'pair';
-}
-
 /** A value equal to its default, also when written per axis ([1, 1] for 1, [0, 0, 0, 0] for 0). */
 function sameAsDefault(v: unknown, d: unknown): boolean {
   if (JSON.stringify(v) === JSON.stringify(d)) return true;
   return typeof d === 'number' && Array.isArray(v) && v.every((x) => x === d);
 }
+
+/** Spatial dims of an op's first input (conv1d, maxPool1d: 1; their 2-D forms: 2). */
+const spatialRank = (op: OpDef): number => (op.inputs[0].ranks?.[0] ?? 4) - 2;
 
 /** The parameter region of a case: params that differ from their defaults (padding by its form). */
 export function regionOf(op: OpDef, params: Params): string {
@@ -90,7 +86,7 @@ export function regionOf(op: OpDef, params: Params): string {
     if (v === undefined) continue;
     if (spec.default !== undefined && sameAsDefault(v, spec.default)) continue;
     if (spec.default === undefined && !spec.optional) continue; // a required param: always there
-    parts.push(spec.name === 'padding' ? `padding:${padForm(v)}` : typeof v === 'boolean' ? `${spec.name}=${v}` : spec.name);
+    parts.push(spec.name === 'padding' ? `padding:${paddingForm(v, spatialRank(op))}` : typeof v === 'boolean' ? `${spec.name}=${v}` : spec.name);
   }
   return parts.length ? parts.sort().join(' ') : 'defaults';
 }

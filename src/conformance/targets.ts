@@ -76,10 +76,10 @@ export async function tfjsTarget(backend: 'cpu' | 'wasm'): Promise<TargetAdapter
   };
   const t = (a: Arr) => tf.tensor(Float32Array.from(flat(a)), a.shape);
   /** How a user would write the padding for tfjs: a number when it is one number, else explicit. */
-  const tfPad = (p: Params, k: number[], d: number[]) => {
+  const tfPad = (p: Params, k: number[], d: number[], stride: number[], x: Arr) => {
     if (p.padding === 'same') return 'same' as const;
     if (p.padding === 'valid' || p.padding === 0) return 'valid' as const;
-    const pads = resolvePadding(p.padding, 2, k, d, null);
+    const pads = resolvePadding(p.padding, 2, k, d, stride, '/params/padding', x.shape.slice(2));
     const sym = pads.begin[0] === pads.end[0] && pads.begin[1] === pads.end[1] && pads.begin[0] === pads.begin[1];
     if (sym) return pads.begin[0];
     return [[0, 0], [pads.begin[0], pads.end[0]], [pads.begin[1], pads.end[1]], [0, 0]] as Pad4;
@@ -101,7 +101,7 @@ export async function tfjsTarget(backend: 'cpu' | 'wasm'): Promise<TargetAdapter
         const f = filter('conv2d', i.weight, [2, 3, 1, 0]); // [O, C, kh, kw] → [kh, kw, C, O]
         return {
           y: await back(() => {
-            const y = tf.conv2d(nhwc(i.x), f, perDim(p.stride, 2) as [number, number], tfPad(p, k, d), 'NHWC', d);
+            const y = tf.conv2d(nhwc(i.x), f, perDim(p.stride, 2) as [number, number], tfPad(p, k, d, perDim(p.stride, 2), i.x), 'NHWC', d);
             return i.bias ? tf.add(y, t(i.bias)) : y;
           }),
         };
@@ -118,11 +118,11 @@ export async function tfjsTarget(backend: 'cpu' | 'wasm'): Promise<TargetAdapter
         const [, O, kh, kw] = i.weight.shape;
         const s = perDim(p.stride, 2);
         const op2 = perDim(p.outputPadding, 2);
-        const pads = resolvePadding(p.padding, 2, [kh, kw], [1, 1], null);
+        const pads = resolvePadding(p.padding, 2, [kh, kw], [1, 1], null, '/params/padding');
         const outH = (H - 1) * s[0] - pads.begin[0] - pads.end[0] + kh + op2[0];
         const outW = (W - 1) * s[1] - pads.begin[1] - pads.end[1] + kw + op2[1];
         const f = filter('convTranspose2d', i.weight, [2, 3, 1, 0]); // [C, O, kh, kw] → [kh, kw, O, C]
-        const pad = tfPad(p, [kh, kw], [1, 1]);
+        const pad = tfPad(p, [kh, kw], [1, 1], s, i.x);
         return {
           y: await back(() => {
             const y = tf.conv2dTranspose(nhwc(i.x), f, [N, outH, outW, O], s as [number, number], pad as 'valid' | number);
@@ -152,7 +152,7 @@ export async function tfjsTarget(backend: 'cpu' | 'wasm'): Promise<TargetAdapter
       unsupported: (i, p) => (p.ceilMode ? 'ceilMode' : perDim(p.dilation, 2).some((v) => v !== 1) ? 'dilation' : p.returnIndices ? 'returnIndices' : undefined),
       async run(i, p) {
         const k = perDim(p.kernelSize, 2) as [number, number];
-        return { y: await back(() => tf.maxPool(nhwc(i.x), k, perDim(p.stride ?? p.kernelSize, 2) as [number, number], tfPad(p, k, [1, 1]))) };
+        return { y: await back(() => tf.maxPool(nhwc(i.x), k, perDim(p.stride ?? p.kernelSize, 2) as [number, number], tfPad(p, k, [1, 1], perDim(p.stride ?? p.kernelSize, 2), i.x))) };
       },
     },
     avgPool2d: {
@@ -160,7 +160,7 @@ export async function tfjsTarget(backend: 'cpu' | 'wasm'): Promise<TargetAdapter
         p.ceilMode ? 'ceilMode' : p.divisorOverride !== undefined ? 'divisorOverride' : p.countIncludePad && perDim(p.padding as number, 2).some((v) => v !== 0) ? 'countIncludePad with padding (TF never counts padding)' : undefined,
       async run(i, p) {
         const k = perDim(p.kernelSize, 2) as [number, number];
-        return { y: await back(() => tf.avgPool(nhwc(i.x), k, perDim(p.stride ?? p.kernelSize, 2) as [number, number], tfPad(p, k, [1, 1]))) };
+        return { y: await back(() => tf.avgPool(nhwc(i.x), k, perDim(p.stride ?? p.kernelSize, 2) as [number, number], tfPad(p, k, [1, 1], perDim(p.stride ?? p.kernelSize, 2), i.x))) };
       },
     },
     relu: unary((x) => tf.relu(x)),
