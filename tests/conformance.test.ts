@@ -216,6 +216,8 @@ describe('seeded probes find the bug areas on their own, and stay finding them',
     const out = spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli.js'), 'conformance', '--target', 'tfjs-wasm', '--ops', 'conv2d,relu', '--random', '0', '--seed', 'ci', '--format', 'json'], { encoding: 'utf8' });
     expect(out.status).toBe(1);
     const c = JSON.parse(out.stdout) as Awaited<ReturnType<typeof runConformance>>;
+    expect(out.stdout).not.toContain('null'); // non-finite numbers are written as strings, as in case files
+    expect(c.failures.find((f) => f.message === 'threw: memory access out of bounds')?.severity).toBe('Infinity');
     expect(c.failures.find((f) => f.message === 'threw: memory access out of bounds')?.id).toMatch(/^probe\/conv2d-non-square-int-padding/);
     expect(c.rows.find((w) => w.op === 'relu')!.reasons[0]).toMatch(/^not run: tfjs-wasm's WebAssembly instance trapped on probe\/conv2d-non-square-int-padding/);
   }, 120000);
