@@ -94,6 +94,10 @@ describe.each(FAST_BACKENDS)('the %s backend agrees with the exact reference wit
     }, 60000);
   }
 
+  it('hardswish: the pieces’ ends, ±∞, NaN, large values', async () => {
+    await agree('hardswish', { x: fromData([-Infinity, -1e30, -3, -2.875, -1e-30, 0, 2.999, 3, 1e30, Infinity, NaN], [11]) }, {});
+  });
+
   it('long reductions run to the end (past gpu.js’s default loop cap of 1000 iterations)', async () => {
     const rng = new Rng('long-loops');
     await agree('conv2d', { x: rand(rng, [1, 1100, 3, 3]), weight: rand(rng, [2, 1100, 1, 1]) }, {});

@@ -74,7 +74,7 @@ describe('conformance runs find the known disagreements on their own, and stay f
   it('our simd backend conforms everywhere it is implemented', async () => {
     const r = await runConformance(await loadTarget('simd'), { random: 3, seed: 'ci' });
     expect(r.failures.map((f) => `${f.id}: ${f.message}`)).toEqual([]);
-    expect([...new Set(r.rows.map((w) => w.op))].sort()).toEqual(['avgPool2d', 'batchNorm', 'batchedNms', 'boxIou', 'conv2d', 'convTranspose2d', 'linear', 'maxPool2d', 'nms', 'roiAlign', 'softmax']);
+    expect([...new Set(r.rows.map((w) => w.op))].sort()).toEqual(['avgPool2d', 'batchNorm', 'batchedNms', 'boxIou', 'conv2d', 'convTranspose2d', 'hardswish', 'linear', 'maxPool2d', 'nms', 'roiAlign', 'softmax']);
     expect(r.rows.reduce((s, w) => s + w.passed, 0)).toBeGreaterThan(20);
   }, 60000);
 

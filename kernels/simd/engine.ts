@@ -48,6 +48,7 @@ interface Exports {
   bnstats: BnStatsFn;
   bnapply: BnApplyFn;
   roialign: RoiAlignFn;
+  hardswish: (x: number, out: number, n: number) => void;
   exp: (x: number) => number;
 }
 

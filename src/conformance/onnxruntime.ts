@@ -143,6 +143,7 @@ export async function onnxruntimeTarget(): Promise<TargetAdapter> {
     relu: unary('Relu'),
     sigmoid: unary('Sigmoid'),
     tanh: unary('Tanh'),
+    hardswish: unary('HardSwish'), // opset 14
     leakyRelu: unary('LeakyRelu', (p) => [{ name: 'alpha', f: p.negativeSlope as number }]),
     softmax: unary('Softmax', (p) => [{ name: 'axis', i: p.dim as number }]),
     linear: {

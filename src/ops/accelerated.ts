@@ -69,6 +69,7 @@ const ACCELERATED: KernelTable = {
   },
   avgPool2d: async (i, p) => ({ y: (await K()).avgPool2d(i.x, poolGeometry(p, 2, i.x.shape.slice(2)), avgOptions(p)) }),
   softmax: async (i, p) => ({ y: (await K()).softmax(i.x, p.dim as number) }),
+  hardswish: async (i) => ({ y: (await K()).hardswish(i.x) }),
   batchNorm: async (i, p) => batchNormOutputs(i, p, (await K()).batchNorm),
   roiAlign: async (i, p) => roiAlignOutputs(i, p, (await K()).roiAlign),
   boxIou: async (i, p) => boxIouOutputs(i, p, (await K()).boxIou),

@@ -1,6 +1,6 @@
-/** Registry entries: relu, leakyRelu, sigmoid, tanh, softmax, logSoftmax. */
+/** Registry entries: relu, leakyRelu, sigmoid, tanh, hardswish, softmax, logSoftmax, and their backward ops. */
 import { type OpDef, register } from '../registry.js';
-import { leakyReluBackwardRef, leakyReluRef, reluBackwardRef, reluRef, sigmoidBackwardRef, sigmoidRef, softmaxBackwardRef, softmaxRef, tanhBackwardRef, tanhRef } from '../reference/activation.js';
+import { hardswishBackwardRef, hardswishRef, leakyReluBackwardRef, leakyReluRef, reluBackwardRef, reluRef, sigmoidBackwardRef, sigmoidRef, softmaxBackwardRef, softmaxRef, tanhBackwardRef, tanhRef } from '../reference/activation.js';
 import { input, randTensor } from './helpers.js';
 import { relativeBound } from '../judge/bounds.js';
 import { flat, resolveDim } from '../reference/common.js';
@@ -28,6 +28,7 @@ export const leakyRelu = elementwise('leakyRelu', 'x if x ≥ 0 else negativeSlo
 ]);
 export const sigmoid = elementwise('sigmoid', '1 / (1 + e^−x)', (i) => ({ y: sigmoidRef(i.x) }), 4);
 export const tanh = elementwise('tanh', 'hyperbolic tangent', (i) => ({ y: tanhRef(i.x) }), 4);
+export const hardswish = elementwise('hardswish', 'x·min(max(x + 3, 0), 6)/6 (MobileNetV3)', (i) => ({ y: hardswishRef(i.x) }), 3);
 
 /**
  * Softmax error: a naive float sum of the exponentials is off by γ_size relatively, the exp and the
@@ -62,6 +63,7 @@ export const logSoftmax = softmaxLike('logSoftmax', true);
 export const reluBackward = backwardOf(relu, { gradOf: { dx: 'x' }, reference: (i) => ({ dx: reluBackwardRef(i.x, i.dy) }) });
 export const leakyReluBackward = backwardOf(leakyRelu, { gradOf: { dx: 'x' }, reference: (i, p) => ({ dx: leakyReluBackwardRef(i.x, i.dy, p.negativeSlope as number) }) });
 export const sigmoidBackward = backwardOf(sigmoid, { gradOf: { dx: 'x' }, reference: (i) => ({ dx: sigmoidBackwardRef(i.x, sigmoidRef(i.x), i.dy) }), cancellation: elementwiseCancellation((y) => y * (1 + y), sigmoidRef) });
+export const hardswishBackward = backwardOf(hardswish, { gradOf: { dx: 'x' }, reference: (i) => ({ dx: hardswishBackwardRef(i.x, i.dy) }) });
 export const tanhBackward = backwardOf(tanh, { gradOf: { dx: 'x' }, reference: (i) => ({ dx: tanhBackwardRef(i.x, tanhRef(i.x), i.dy) }), cancellation: elementwiseCancellation((y) => 1 + y * y, tanhRef) });
 /**
  * softmax′: dx_k = y_k·(dy_k − Σ_j dy_j·y_j), a difference of terms up to |dy_k| and Σ|dy_j|·y_j:
@@ -90,4 +92,4 @@ export const softmaxBackward = backwardOf(softmax, {
   },
 });
 
-register(relu, leakyRelu, sigmoid, tanh, softmax, logSoftmax, reluBackward, leakyReluBackward, sigmoidBackward, tanhBackward, softmaxBackward);
+register(relu, leakyRelu, sigmoid, tanh, hardswish, softmax, logSoftmax, reluBackward, leakyReluBackward, sigmoidBackward, tanhBackward, hardswishBackward, softmaxBackward);

@@ -38,6 +38,7 @@ const SIMD: KernelTable = {
   },
   roiAlign: async (i, p) => roiAlignOutputs(i, p, (await D()).roiAlign),
   softmax: async (i, p) => ({ y: await (await R()).softmax(i.x, p.dim as number) }),
+  hardswish: async (i) => ({ y: await (await R()).hardswish(i.x) }),
   avgPool2d: async (i, p) => ({ y: await (await R()).avgPool2d(i.x, poolGeometry(p, 2, i.x.shape.slice(2)), avgOptions(p)) }),
 };
 

@@ -1,5 +1,6 @@
 /** Exact reference: elementwise activations and softmax / log-softmax. */
 import { ExactSum } from '../exact.js';
+import * as R from '../rational.js';
 import type { Arr } from '../tensor.js';
 import { fromData } from '../tensor.js';
 import { checkDy, flat, resolveDim, splitAt } from './common.js';
@@ -16,6 +17,20 @@ export const reluRef = (x: Arr): Arr => map(x, (v) => (v > 0 ? v : Number.isNaN(
 
 /** leakyRelu(x) = x if x ≥ 0, else negativeSlope·x. */
 export const leakyReluRef = (x: Arr, slope: number): Arr => map(x, (v) => (v >= 0 ? v : v * slope));
+
+/**
+ * hardswish(x) = x·min(max(x + 3, 0), 6)/6 (Howard et al., MobileNetV3; PyTorch): 0 for x ≤ −3,
+ * x for x ≥ 3, and between them x(x + 3)/6, evaluated exactly (rationals) and rounded once.
+ * −∞ gives NaN and x ≤ −3 gives −0, as PyTorch's formula does (−∞·0, x·0 with x < 0).
+ */
+export const hardswishRef = (x: Arr): Arr =>
+  map(x, (v) => {
+    if (Number.isNaN(v) || v === -Infinity) return NaN;
+    if (v <= -3) return -0;
+    if (v >= 3) return v;
+    const q = R.q(v);
+    return R.toDouble(R.div(R.mul(q, R.add(q, R.int(3))), R.int(6)));
+  });
 
 /** sigmoid(x) = 1 / (1 + e^−x), evaluated as e^x / (1 + e^x) for x < 0 so neither side overflows. */
 export const sigmoidRef = (x: Arr): Arr =>
@@ -75,6 +90,26 @@ export function reluBackwardRef(x: Arr, dy: Arr): Arr {
 export function leakyReluBackwardRef(x: Arr, dy: Arr, slope: number): Arr {
   const g = checkDy(dy, x.shape);
   return fromData(flat(x).map((v, i) => (v > 0 ? g[i] : g[i] * slope)), x.shape);
+}
+
+/**
+ * hardswish backward, as PyTorch's vectorised CPU kernel (the path of any tensor of a few values
+ * or more): dx = 0 for x < −3, dy·(x/3 + 1/2) = dy·(2x + 3)/6 for −3 ≤ x < 3 (exact, rounded
+ * once), dy for x ≥ 3; NaN x gives NaN. (PyTorch's scalar tail, torch 1.13, gives 1.5·dy at
+ * exactly x = 3: the two paths disagree at that kink.)
+ */
+export function hardswishBackwardRef(x: Arr, dy: Arr): Arr {
+  const g = checkDy(dy, x.shape);
+  return fromData(
+    flat(x).map((v, i) => {
+      if (Number.isNaN(v)) return NaN;
+      if (v < -3) return 0;
+      if (v >= 3) return g[i];
+      if (!Number.isFinite(g[i])) return g[i] * ((2 * v + 3) / 6);
+      return R.toDouble(R.div(R.mul(R.q(g[i]), R.add(R.mul(R.int(2), R.q(v)), R.int(3))), R.int(6)));
+    }),
+    x.shape,
+  );
 }
 
 /** sigmoid backward: dx = dy·s·(1 − s), s = sigmoid(x). tanh backward: dx = dy·(1 − t²). */
