@@ -20,7 +20,8 @@ import {
   type NmsOptions,
 } from '../reference/detection.js';
 import { intOrPair, perDim } from '../params.js';
-import { dotBound, input, randTensor, relativeBound } from './helpers.js';
+import { boundaryAlternatives, dotBound, input, randTensor, relativeBound } from './helpers.js';
+import { roiAlignBoundaries, roiAlignCoordinateBound, roiPoolBoundaries } from '../reference/boundaries.js';
 import { fromData, type Arr } from '../tensor.js';
 import type { Rng } from '../rng.js';
 
@@ -207,6 +208,10 @@ export const roiPool: OpDef = {
     const [ph, pw] = perDim(p.outputSize, 2);
     return { y: roiPoolRef(i.x, i.boxes, ph, pw, p.spatialScale as number).y };
   },
+  admissible(i, p, u) {
+    const [ph, pw] = perDim(p.outputSize, 2);
+    return boundaryAlternatives(roiPoolBoundaries(i.x, i.boxes, ph, pw, p.spatialScale as number, u));
+  },
   validate: validateRois('roiPool'),
   ulps: 0,
   generate: (rng) => ({ inputs: genRois(rng), params: { outputSize: [rng.int(1, 3), rng.int(1, 3)], spatialScale: rng.pick([1, 0.5]) } }),
@@ -228,9 +233,19 @@ export const roiAlign: OpDef = {
     const [ph, pw] = perDim(p.outputSize, 2);
     return { y: roiAlignRef(i.x, i.boxes, { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean }) };
   },
+  admissible(i, p, u) {
+    const [ph, pw] = perDim(p.outputSize, 2);
+    const o = { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean };
+    return boundaryAlternatives(roiAlignBoundaries(i.x, i.boxes, o, checkRois(i.x, i.boxes).batch, u));
+  },
   validate: validateRois('roiAlign'),
   errorBound(i, p, o, u) {
-    return dotBound(this, i, p, o, u, 64, ['x']);
+    const b = dotBound(this, i, p, o, u, 64, ['x']);
+    // plus the rounding of the sample coordinates (a weight is off by an absolute amount, not a relative one)
+    const [ph, pw] = perDim(p.outputSize, 2);
+    const opts = { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean };
+    const c = roiAlignCoordinateBound(i.x, i.boxes, opts, checkRois(i.x, i.boxes).batch, u);
+    return { y: fromData(flat(b.y).map((v, t) => v + c[t]), b.y.shape) };
   },
   generate: (rng) => ({
     inputs: genRois(rng),

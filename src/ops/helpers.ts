@@ -2,7 +2,9 @@
 import type { Arr } from '../tensor.js';
 import ops from 'ndarray-ops';
 import { fromData, numel, zeros } from '../tensor.js';
-import type { InputSpec, Inputs, OpDef, Outputs } from '../registry.js';
+import type { Admissible, InputSpec, Inputs, OpDef, Outputs } from '../registry.js';
+import { ambiguityReason } from '../ambiguity.js';
+import { CAP, type Boundaries } from '../reference/boundaries.js';
 import type { Rng } from '../rng.js';
 import { flat } from '../reference/common.js';
 
@@ -81,4 +83,10 @@ export function randIndexTensor(rng: Rng, shape: number[], lo: number, hi: numbe
   const d = new Float64Array(n);
   for (let i = 0; i < n; i++) d[i] = rng.int(lo, hi);
   return fromData(d, shape);
+}
+
+/** An op's admissible blocks from a boundaries analysis (src/reference/boundaries.ts), with its reason; none when nothing can flip. */
+export function boundaryAlternatives(b: Boundaries): Admissible | undefined {
+  if (!b.blocks.length) return undefined;
+  return { outputs: [], blocks: b.blocks, why: ambiguityReason(b.reasons, b.capped ? `variants bounded at ${CAP} per block; the other ambiguous decisions take their exact outcome` : undefined) };
 }

@@ -4,7 +4,8 @@ import { adaptivePool2dRef, avgPool2dRef, lpPool2dRef, maxPool2dRef, poolShape, 
 import { chargeOutput } from '../validate.js';
 import { as2d } from '../reference/conv.js';
 import { intOrPair, intOrSingle, poolPadding1dSchema, poolPadding2dSchema, perDim, resolvePadding } from '../params.js';
-import { dotBound, input, randTensor, relativeBound } from './helpers.js';
+import { boundaryAlternatives, dotBound, input, randTensor, relativeBound } from './helpers.js';
+import { maxPoolBoundaries } from '../reference/boundaries.js';
 import { fromData, type Arr } from '../tensor.js';
 import type { Rng } from '../rng.js';
 
@@ -80,6 +81,7 @@ const maxPool = (rank: 1 | 2): OpDef => ({
   },
   validate: validatePool(rank, (p) => poolGeometry(p, rank)),
   ulps: 0,
+  admissible: (i, p, u) => (p.returnIndices ? boundaryAlternatives(maxPoolBoundaries(viewFor(i.x, rank), poolGeometry(p, rank), u)) : undefined),
   generate: (rng) => {
     const g = genPool(rng, rank, true);
     g.params.returnIndices = rng.next() < 0.5;

@@ -5,7 +5,8 @@ import { maxUnpool2dRef, unpoolDefaultSize, upsample2dRef, upsampleSize } from '
 import { maxPool2dRef } from '../reference/pooling.js';
 import { intOrPair, poolPadding2dSchema } from '../params.js';
 import { invalidParams } from '../errors.js';
-import { dotBound, input, randTensor } from './helpers.js';
+import { boundaryAlternatives, dotBound, input, randTensor } from './helpers.js';
+import { nearestBoundaries } from '../reference/boundaries.js';
 import { chargeOutput } from '../validate.js';
 import { poolGeometry } from './pooling.js';
 
@@ -75,6 +76,11 @@ export const upsample2d: OpDef = {
     if (p.mode === 'nearest' && p.alignCorners) throw invalidParams('/params/alignCorners', 'alignCorners can only be set with mode "bilinear"');
     const { out, scale } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
     return { y: upsample2dRef(i.x, out[0], out[1], p.mode as 'nearest' | 'bilinear', p.alignCorners as boolean, scale) };
+  },
+  admissible(i, p, u) {
+    if (p.mode !== 'nearest') return undefined; // bilinear: no discontinuous decision (the weights are continuous in the source coordinate)
+    const { out, scale } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
+    return boundaryAlternatives(nearestBoundaries(i.x, out[0], out[1], scale, u));
   },
   validate(i, p) {
     const { out } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
