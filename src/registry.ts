@@ -207,8 +207,15 @@ export function hasOp(name: string): boolean {
   return registry.has(name);
 }
 
+/**
+ * Every op, family by family in the order the families were first registered, the backward ops
+ * last (each family file registers its backward ops beside its forward ops; they are listed after
+ * every forward op, in their forward ops' order).
+ */
 export function allOps(): OpDef[] {
-  return [...registry.values()];
+  const ops = [...registry.values()];
+  const families = [...new Set(ops.map((o) => o.family))].sort((a, b) => Number(a === 'backward') - Number(b === 'backward'));
+  return families.flatMap((f) => ops.filter((o) => o.family === f));
 }
 
 /** The JSON Schema of an op's `params` object. */

@@ -6,7 +6,7 @@ import { PACKAGE_ROOT } from '../src/grading/assignment.js';
 import fc from 'fast-check';
 import { allOps, compareArrays, describeMismatch, fromData, getOp, resolveParams, Rng, type Inputs } from '../src/index.js';
 import { backendOps, FAST_BACKENDS, kernelOf, type FastBackend } from '../src/registry.js';
-import { allowances } from '../src/grading/ladder.js';
+import { allowances } from '../src/judge/index.js';
 import { backendInfo } from '../kernels/backend.js';
 import { simdInfo } from '../kernels/simd/engine.js';
 import { moduleWat } from '../kernels/simd/wat.js';

@@ -1,10 +1,12 @@
 /** Registry entries: relu, leakyRelu, sigmoid, tanh, softmax, logSoftmax. */
-import { register, type OpDef } from '../registry.js';
-import { leakyReluRef, reluRef, sigmoidRef, softmaxRef, tanhRef } from '../reference/activation.js';
-import { input, randTensor, relativeBound } from './helpers.js';
+import { type OpDef, register } from '../registry.js';
+import { leakyReluBackwardRef, leakyReluRef, reluBackwardRef, reluRef, sigmoidBackwardRef, sigmoidRef, softmaxBackwardRef, softmaxRef, tanhBackwardRef, tanhRef } from '../reference/activation.js';
+import { input, randTensor } from './helpers.js';
+import { relativeBound } from '../judge/bounds.js';
 import { flat, resolveDim } from '../reference/common.js';
 import { fromData } from '../tensor.js';
 import type { Rng } from '../rng.js';
+import { backwardOf } from './backward.js';
 
 const genX = (rng: Rng) => ({ inputs: { x: randTensor(rng, [rng.int(1, 2), rng.int(1, 5)], 6) }, params: {} });
 
@@ -57,4 +59,10 @@ const softmaxLike = (name: 'softmax' | 'logSoftmax', log: boolean): OpDef => ({
 export const softmax = softmaxLike('softmax', false);
 export const logSoftmax = softmaxLike('logSoftmax', true);
 
-register(relu, leakyRelu, sigmoid, tanh, softmax, logSoftmax);
+export const reluBackward = backwardOf(relu, { gradOf: { dx: 'x' }, reference: (i) => ({ dx: reluBackwardRef(i.x, i.dy) }) });
+export const leakyReluBackward = backwardOf(leakyRelu, { gradOf: { dx: 'x' }, reference: (i, p) => ({ dx: leakyReluBackwardRef(i.x, i.dy, p.negativeSlope as number) }) });
+export const sigmoidBackward = backwardOf(sigmoid, { gradOf: { dx: 'x' }, reference: (i) => ({ dx: sigmoidBackwardRef(i.x, sigmoidRef(i.x), i.dy) }) });
+export const tanhBackward = backwardOf(tanh, { gradOf: { dx: 'x' }, reference: (i) => ({ dx: tanhBackwardRef(i.x, tanhRef(i.x), i.dy) }) });
+export const softmaxBackward = backwardOf(softmax, { gradOf: { dx: 'x' }, reference: (i, p) => ({ dx: softmaxBackwardRef(i.x, i.dy, p.dim as number) }) });
+
+register(relu, leakyRelu, sigmoid, tanh, softmax, logSoftmax, reluBackward, leakyReluBackward, sigmoidBackward, tanhBackward, softmaxBackward);

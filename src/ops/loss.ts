@@ -1,10 +1,11 @@
 /** Registry entries: crossEntropy, mseLoss. */
-import { register, type OpDef } from '../registry.js';
-import { crossEntropyRef, mseLossRef, type Reduction } from '../reference/loss.js';
+import { type OpDef, register } from '../registry.js';
+import { crossEntropyBackwardRef, crossEntropyRef, mseLossRef, type Reduction } from '../reference/loss.js';
 import { reductionSchema } from '../params.js';
 import { input, randIndexTensor, randTensor } from './helpers.js';
 import { flat } from '../reference/common.js';
 import { fromData, numel } from '../tensor.js';
+import { backwardOf } from './backward.js';
 
 const reduction = { name: 'reduction', schema: reductionSchema, default: 'mean', doc: '"mean", "sum" or "none"' };
 
@@ -79,4 +80,12 @@ export const mseLoss: OpDef = {
   },
 };
 
-register(crossEntropy, mseLoss);
+export const crossEntropyBackward = backwardOf(crossEntropy, {
+  dyOptional: true,
+  gradOf: { dlogits: 'logits' },
+  reference: (i, p) => ({
+    dlogits: crossEntropyBackwardRef(i.logits, i.target, i.dy, p.reduction as Reduction, p.labelSmoothing as number, p.ignoreIndex as number),
+  }),
+});
+
+register(crossEntropy, mseLoss, crossEntropyBackward);

@@ -1,14 +1,17 @@
 /** Registry entries: maxUnpool2d, upsample2d. */
-import { register, type OpDef, type Params } from '../registry.js';
+import { type OpDef, type Params, register } from '../registry.js';
 import type { Arr } from '../tensor.js';
-import { maxUnpool2dRef, unpoolDefaultSize, upsample2dRef, upsampleSize } from '../reference/resample.js';
+import { maxUnpool2dBackwardRef, maxUnpool2dRef, unpoolDefaultSize, upsample2dBackwardRef, upsample2dRef, upsampleSize } from '../reference/resample.js';
 import { maxPool2dRef } from '../reference/pooling.js';
 import { intOrPair, poolPadding2dSchema } from '../params.js';
 import { invalidParams } from '../errors.js';
-import { boundaryAlternatives, dotBound, input, randTensor } from './helpers.js';
+import { input, randTensor } from './helpers.js';
+import { dotBound } from '../judge/bounds.js';
+import { boundaryAlternatives } from './helpers.js';
 import { nearestBoundaries } from '../reference/boundaries.js';
 import { chargeOutput } from '../validate.js';
 import { poolGeometry } from './pooling.js';
+import { backwardOf } from './backward.js';
 
 /** Output size of maxUnpool2d: the default (in − 1)·s − P⁻ − P⁺ + k, or outputSize within ±stride of it. */
 export function unpoolOutSize(x: Arr, p: Params): [number, number] {
@@ -99,4 +102,22 @@ export const upsample2d: OpDef = {
   },
 };
 
-register(maxUnpool2d, upsample2d);
+export const upsample2dBackward = backwardOf(upsample2d, {
+  gradOf: { dx: 'x' },
+  reference(i, p) {
+    upsample2d.reference({ x: i.x }, p); // validates the params
+    const { out, scale } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
+    return { dx: upsample2dBackwardRef(i.x, i.dy, out[0], out[1], p.mode as 'nearest' | 'bilinear', p.alignCorners as boolean, scale) };
+  },
+});
+
+export const maxUnpool2dBackward = backwardOf(maxUnpool2d, {
+  gradOf: { dx: 'x' },
+  reference(i, p) {
+    maxUnpool2d.reference({ x: i.x, indices: i.indices }, p); // validates indices and size
+    const [h, w] = unpoolOutSize(i.x, p);
+    return { dx: maxUnpool2dBackwardRef(i.x, i.indices, i.dy, h, w) };
+  },
+});
+
+register(maxUnpool2d, upsample2d, upsample2dBackward, maxUnpool2dBackward);

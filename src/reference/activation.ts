@@ -2,7 +2,7 @@
 import { ExactSum } from '../exact.js';
 import type { Arr } from '../tensor.js';
 import { fromData } from '../tensor.js';
-import { flat, resolveDim, splitAt } from './common.js';
+import { checkDy, flat, resolveDim, splitAt } from './common.js';
 
 function map(x: Arr, f: (v: number) => number): Arr {
   const xd = flat(x);
@@ -61,4 +61,48 @@ export function softmaxRef(x: Arr, dim: number, log: boolean): Arr {
     }
   }
   return fromData(out, x.shape);
+}
+
+// ---- backward passes (the gradients of the ops above; see ops/backward.ts for how they are registered) ----
+
+/** relu backward: dx = dy where x > 0, else 0 (PyTorch: the gradient at 0 is 0). */
+export function reluBackwardRef(x: Arr, dy: Arr): Arr {
+  const g = checkDy(dy, x.shape);
+  return fromData(flat(x).map((v, i) => (v > 0 ? g[i] : 0)), x.shape);
+}
+
+/** leakyRelu backward: dx = dy where x > 0, else negativeSlope·dy (PyTorch: slope at 0). */
+export function leakyReluBackwardRef(x: Arr, dy: Arr, slope: number): Arr {
+  const g = checkDy(dy, x.shape);
+  return fromData(flat(x).map((v, i) => (v > 0 ? g[i] : g[i] * slope)), x.shape);
+}
+
+/** sigmoid backward: dx = dy·s·(1 − s), s = sigmoid(x). tanh backward: dx = dy·(1 − t²). */
+export function sigmoidBackwardRef(x: Arr, y: Arr, dy: Arr): Arr {
+  const g = checkDy(dy, x.shape);
+  return fromData(flat(y).map((s, i) => g[i] * s * (1 - s)), x.shape);
+}
+
+export function tanhBackwardRef(x: Arr, y: Arr, dy: Arr): Arr {
+  const g = checkDy(dy, x.shape);
+  return fromData(flat(y).map((t, i) => g[i] * (1 - t * t)), x.shape);
+}
+
+/** softmax backward along dim: dx_i = y_i·(dy_i − Σ_j dy_j·y_j). */
+export function softmaxBackwardRef(x: Arr, dy: Arr, dim: number): Arr {
+  const g = checkDy(dy, x.shape);
+  const d = resolveDim(dim, x.shape.length, '/params/dim');
+  const y = flat(softmaxRef(x, d, false));
+  const [outer, size, inner] = splitAt(x.shape, d);
+  const dx = new Float64Array(y.length);
+  const acc = new ExactSum();
+  for (let o = 0; o < outer; o++)
+    for (let i = 0; i < inner; i++) {
+      const base = o * size * inner + i;
+      acc.reset();
+      for (let k = 0; k < size; k++) acc.addProduct(g[base + k * inner], y[base + k * inner]);
+      const dot = acc.value();
+      for (let k = 0; k < size; k++) dx[base + k * inner] = y[base + k * inner] * (g[base + k * inner] - dot);
+    }
+  return fromData(dx, x.shape);
 }
