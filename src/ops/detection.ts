@@ -23,6 +23,8 @@ import { intOrPair, perDim } from '../params.js';
 import { input, randTensor } from './helpers.js';
 import { dotBound, relativeBound } from '../judge/bounds.js';
 import { type Arr, fromData } from '../tensor.js';
+import { boundaryAlternatives } from './helpers.js';
+import { roiAlignBoundaries, roiAlignCoordinateBound, roiPoolBoundaries } from '../reference/boundaries.js';
 import type { Rng } from '../rng.js';
 import { backwardOf } from './backward.js';
 import { roiAlignBackwardRef, roiPoolBackwardRef, type RoiAlignOptions } from '../reference/detection.js';
@@ -216,6 +218,10 @@ export const roiPool: OpDef = {
     const [ph, pw] = perDim(p.outputSize, 2);
     return { y: roiPoolRef(i.x, i.boxes, ph, pw, p.spatialScale as number).y };
   },
+  admissible(i, p, u) {
+    const [ph, pw] = perDim(p.outputSize, 2);
+    return boundaryAlternatives(roiPoolBoundaries(i.x, i.boxes, ph, pw, p.spatialScale as number, u));
+  },
   validate: validateRois('roiPool'),
   ulps: 0,
   generate: (rng) => ({ inputs: genRois(rng), params: { outputSize: [rng.int(1, 3), rng.int(1, 3)], spatialScale: rng.pick([1, 0.5]) } }),
@@ -237,63 +243,25 @@ export const roiAlign: OpDef = {
     const [ph, pw] = perDim(p.outputSize, 2);
     return { y: roiAlignRef(i.x, i.boxes, roiAlignOptions(p)) };
   },
+  admissible(i, p, u) {
+    const [ph, pw] = perDim(p.outputSize, 2);
+    const o = { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean };
+    return boundaryAlternatives(roiAlignBoundaries(i.x, i.boxes, o, checkRois(i.x, i.boxes).batch, u));
+  },
   validate: validateRois('roiAlign'),
   errorBound(i, p, o, u) {
     const b = dotBound(this, i, p, o, u, 64, ['x']);
-    return { y: addSampleRounding(i.x, i.boxes, b.y, p, u) };
+    // plus the rounding of the sample coordinates (a weight is off by an absolute amount, not a relative one)
+    const [ph, pw] = perDim(p.outputSize, 2);
+    const opts = { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean };
+    const c = roiAlignCoordinateBound(i.x, i.boxes, opts, checkRois(i.x, i.boxes).batch, u);
+    return { y: fromData(flat(b.y).map((v, t) => v + c[t]), b.y.shape) };
   },
   generate: (rng) => ({
     inputs: genRois(rng),
     params: { outputSize: [rng.int(1, 3), rng.int(1, 3)], spatialScale: rng.pick([1, 0.5]), samplingRatio: rng.pick([-1, 1, 2]), aligned: rng.next() < 0.5 },
   }),
 };
-
-/**
- * A sample's bilinear weights come from coordinates y1 + (ph + (iy + ½)/g)·binH that a float
- * implementation rounds (torchvision in the tensor's dtype): a sample the exact arithmetic puts on
- * a pixel gets 2·10⁻¹⁶ (float64) or 10⁻⁷ (float32) of its neighbour. The value is continuous in the
- * coordinate away from the map's border, so each output may be off by 4u·(M + 1) — M the largest
- * |coordinate| of its bin — times the largest difference of neighbouring pixels around the bin;
- * that is added to the arithmetic's bound. (Samples within rounding of the border, where a sample
- * drops out, are a discrete decision: see the ambiguity rules.)
- */
-function addSampleRounding(x: Arr, boxes: Arr, bound: Arr, p: Params, u: number): Arr {
-  const [, C, H, W] = x.shape;
-  const [K, , PH, PW] = bound.shape;
-  const xd = flat(x);
-  const r = flat(boxes);
-  const bd = Float64Array.from(flat(bound));
-  const scale = p.spatialScale as number;
-  const off = p.aligned ? 0.5 : 0;
-  for (let k = 0; k < K; k++) {
-    const n = Math.trunc(r[5 * k]);
-    const [x1, y1, x2, y2] = [1, 2, 3, 4].map((j) => r[5 * k + j] * scale - off);
-    const rh = p.aligned ? y2 - y1 : Math.max(y2 - y1, 1);
-    const rw = p.aligned ? x2 - x1 : Math.max(x2 - x1, 1);
-    const M = Math.max(Math.abs(y1), Math.abs(x1)) + Math.max(Math.abs(rh), Math.abs(rw)) + 1;
-    for (let ph = 0; ph < PH; ph++) {
-      const a0 = Math.max(0, Math.floor(y1 + (ph * rh) / PH) - 1);
-      const a1 = Math.min(H - 1, Math.ceil(y1 + ((ph + 1) * rh) / PH) + 1);
-      for (let pw = 0; pw < PW; pw++) {
-        const b0 = Math.max(0, Math.floor(x1 + (pw * rw) / PW) - 1);
-        const b1 = Math.min(W - 1, Math.ceil(x1 + ((pw + 1) * rw) / PW) + 1);
-        for (let c = 0; c < C; c++) {
-          const plane = (n * C + c) * H * W;
-          let d = 0;
-          for (let a = a0; a <= a1; a++)
-            for (let b = b0; b <= b1; b++) {
-              const v = xd[plane + a * W + b];
-              if (a < a1) d = Math.max(d, Math.abs(xd[plane + (a + 1) * W + b] - v));
-              if (b < b1) d = Math.max(d, Math.abs(xd[plane + a * W + b + 1] - v));
-            }
-          const e = 8 * u * M * d;
-          if (Number.isFinite(e)) bd[((k * C + c) * PH + ph) * PW + pw] += e;
-        }
-      }
-    }
-  }
-  return fromData(bd, bound.shape);
-}
 
 export const roiPoolBackward = backwardOf(roiPool, {
   gradOf: { dx: 'x' },

@@ -2,6 +2,9 @@
 import type { Arr } from '../tensor.js';
 import { fromData, numel } from '../tensor.js';
 import type { InputSpec } from '../registry.js';
+import type { Admissible } from '../registry.js';
+import { ambiguityReason } from '../judge/admissible.js';
+import { CAP, type Boundaries } from '../reference/boundaries.js';
 import type { Rng } from '../rng.js';
 
 export const input = (name: string, doc: string, ranks?: number[], extra: Partial<InputSpec> = {}): InputSpec => ({
@@ -39,3 +42,9 @@ export function randIndexTensor(rng: Rng, shape: number[], lo: number, hi: numbe
 
 // the bound helpers moved to the judging module; re-exported for code written against this file
 export { absArr, dotBound, gamma, relativeBound } from '../judge/bounds.js';
+
+/** An op's admissible blocks from a boundaries analysis (src/reference/boundaries.ts), with its reason; none when nothing can flip. */
+export function boundaryAlternatives(b: Boundaries): Admissible | undefined {
+  if (!b.blocks.length) return undefined;
+  return { outputs: [], blocks: b.blocks, why: ambiguityReason(b.reasons, b.capped ? `variants bounded at ${CAP} per block; the other ambiguous decisions take their exact outcome` : undefined) };
+}

@@ -7,6 +7,8 @@ import { as1d, as2d, lift1d, perDim, resolvePadding } from '../geometry.js';
 import { input, randTensor } from './helpers.js';
 import { dotBound, relativeBound } from '../judge/bounds.js';
 import { type Arr, fromData } from '../tensor.js';
+import { boundaryAlternatives } from './helpers.js';
+import { maxPoolBoundaries } from '../reference/boundaries.js';
 import type { Rng } from '../rng.js';
 import { backwardOf } from './backward.js';
 
@@ -90,6 +92,7 @@ const maxPool = (rank: 1 | 2): OpDef => ({
   },
   validate: validatePool(rank, (p, input) => poolGeometry(p, rank, input)),
   ulps: 0,
+  admissible: (i, p, u) => (p.returnIndices ? boundaryAlternatives(maxPoolBoundaries(viewFor(i.x, rank), poolGeometry(p, rank), u)) : undefined),
   generate: (rng) => {
     const g = genPool(rng, rank, true);
     g.params.returnIndices = rng.next() < 0.5;

@@ -9,6 +9,8 @@ import { intOrPair, poolPadding2dSchema } from '../params.js';
 import { invalidParams } from '../errors.js';
 import { input, randTensor } from './helpers.js';
 import { dotBound } from '../judge/bounds.js';
+import { boundaryAlternatives } from './helpers.js';
+import { nearestBoundaries } from '../reference/boundaries.js';
 import { chargeOutput } from '../validate.js';
 import { poolGeometry } from './pooling.js';
 import { backwardOf } from './backward.js';
@@ -119,6 +121,11 @@ export const upsample2d: OpDef = {
     if (p.mode === 'nearest' && p.alignCorners) throw invalidParams('/params/alignCorners', 'alignCorners can only be set with mode "bilinear"');
     const { out, scale } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
     return { y: upsample2dRef(i.x, out[0], out[1], p.mode as 'nearest' | 'bilinear', p.alignCorners as boolean, scale) };
+  },
+  admissible(i, p, u) {
+    if (p.mode !== 'nearest') return undefined; // bilinear: no discontinuous decision (the weights are continuous in the source coordinate)
+    const { out, scale } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
+    return boundaryAlternatives(nearestBoundaries(i.x, out[0], out[1], scale, u));
   },
   validate(i, p) {
     const { out } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);

@@ -43,11 +43,13 @@ export function unpoolDefaultSize(inSize: number, k: number, s: number, pb: numb
 /**
  * Nearest-neighbour source index, as PyTorch computes it (in float32, whatever the dtype):
  * src = min(⌊dst · scale⌋, in − 1) with scale = 1/scaleFactor when a scale factor was given,
- * in/out otherwise.
+ * in/out otherwise; except that an output of the input's size copies (src = dst) and one of twice
+ * its size halves (src = dst >> 1), whatever the scale factor (torch 1.13 `nearest_idx`:
+ * scaleFactor 2.0000001 on 4 rows gives rows 0 0 1 1 …, where ⌊dst·fl(1/2.0000001)⌋ gives 0 0 0 1).
  */
 export function nearestIndex(dst: number, inSize: number, outSize: number, scaleFactor: number | undefined): number {
   if (outSize === inSize) return dst;
-  if (outSize === 2 * inSize && scaleFactor === undefined) return dst >> 1;
+  if (outSize === 2 * inSize) return dst >> 1;
   const scale = Math.fround(scaleFactor !== undefined ? 1 / scaleFactor : inSize / outSize);
   return Math.min(Math.floor(Math.fround(dst * scale)), inSize - 1);
 }
