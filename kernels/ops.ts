@@ -346,6 +346,20 @@ export function softmax(x: Arr, dim: number): Arr {
   return fromData(run(divide, total, xs, Float32Array.from(ms.subarray(0, rows)), Float32Array.from(ms.subarray(rows))), x.shape);
 }
 
+/** hardswish, elementwise: 0 up to −3, x from 3, x(x + 3)/6 between; NaN and −∞ give NaN (the reference's rules). */
+export function hardswish(x: Arr): Arr {
+  const total = flat(x).length;
+  if (total === 0) return fromData(new Float64Array(0), x.shape);
+  const k = kernel('hardswish', function (this: This, v: number[]) {
+    const e = v[this.thread.x];
+    if (e !== e || e < -3.4e38) return Math.sqrt(-1); // NaN (the NaN literal is not allowed in kernels)
+    if (e <= -3) return 0;
+    if (e >= 3) return e;
+    return (e * (e + 3)) / 6;
+  } as KernelFunction, { output: [total] });
+  return fromData(run(k, total, f32(x)), x.shape);
+}
+
 /** batchNorm: y = (x − μ)/√(σ² + ε)·γ + β per channel; training computes μ and the biased σ² first. */
 export function batchNorm(x: Arr, mean: Float64Array | undefined, variance: Float64Array | undefined, gamma: Arr | undefined, beta: Arr | undefined, eps: number): { y: Arr; mean: Float64Array; variance: Float64Array } {
   const [N, C] = x.shape;

@@ -17,7 +17,7 @@ import { ExactSum } from './exact.js';
 import { getOp, resolveParams, type Inputs, type OpDef, type Params } from './registry.js';
 import { fromData } from './tensor.js';
 import { flat } from './reference/common.js';
-import { unravel } from './compare.js';
+import { unravel } from './judge/compare.js';
 
 export interface GradCheckEntry {
   /** The gradient output, e.g. `dx`. */

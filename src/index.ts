@@ -4,7 +4,7 @@ export * from './errors.js';
 export * from './exact.js';
 export * from './tensor.js';
 export * from './registry.js';
-export * from './compare.js';
+export * from './judge/index.js';
 export * from './cases.js';
 export * from './params.js';
 export { Rng, hashSeed } from './rng.js';

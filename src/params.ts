@@ -27,21 +27,21 @@ export const intOrSingle = (minimum: number): JSONSchema => ({
 });
 
 export const padding2dSchema: JSONSchema = {
-  title: 'a non-negative integer, [ph, pw], [top, bottom, left, right], "valid" or "same"',
+  title: 'a non-negative integer, [ph, pw], [top, bottom, left, right], "valid", "same", "SAME_UPPER" or "SAME_LOWER"',
   oneOf: [
     { type: 'integer', minimum: 0 },
     { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 2, maxItems: 2 },
     { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 4, maxItems: 4 },
-    { enum: ['valid', 'same'] },
+    { enum: ['valid', 'same', 'SAME_UPPER', 'SAME_LOWER'] },
   ],
 };
 
 export const padding1dSchema: JSONSchema = {
-  title: 'a non-negative integer, [begin, end], "valid" or "same"',
+  title: 'a non-negative integer, [begin, end], "valid", "same", "SAME_UPPER" or "SAME_LOWER"',
   oneOf: [
     { type: 'integer', minimum: 0 },
     { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 1, maxItems: 2 },
-    { enum: ['valid', 'same'] },
+    { enum: ['valid', 'same', 'SAME_UPPER', 'SAME_LOWER'] },
   ],
 };
 
@@ -62,60 +62,17 @@ export const poolPadding1dSchema: JSONSchema = {
   ],
 };
 
+/** Window pools: the explicit forms, or ONNX's automatic SAME_UPPER / SAME_LOWER (geometry.ts). */
+export const windowPadding2dSchema: JSONSchema = {
+  title: 'a non-negative integer, [ph, pw], [top, bottom, left, right], "SAME_UPPER" or "SAME_LOWER"',
+  oneOf: [...(poolPadding2dSchema.oneOf as JSONSchema[]), { enum: ['SAME_UPPER', 'SAME_LOWER'] }],
+};
+export const windowPadding1dSchema: JSONSchema = {
+  title: 'a non-negative integer, [begin, end], "SAME_UPPER" or "SAME_LOWER"',
+  oneOf: [...(poolPadding1dSchema.oneOf as JSONSchema[]), { enum: ['SAME_UPPER', 'SAME_LOWER'] }],
+};
+
 export const reductionSchema: JSONSchema = { enum: ['none', 'mean', 'sum'] };
 
-/** Expands an int or tuple to one value per spatial dim. */
-export function perDim(value: unknown, rank: number): number[] {
-  if (typeof value === 'number') return new Array<number>(rank).fill(value);
-  const a = value as number[];
-  if (a.length === 1) return new Array<number>(rank).fill(a[0]);
-  return a.slice();
-}
-
-/** Resolved padding: begin and end per spatial dim. */
-export interface Pads {
-  begin: number[];
-  end: number[];
-}
-
-/**
- * Canonical padding. `[ph, pw]` is symmetric; `[t, b, l, r]` is begin/end per axis (P⁻, P⁺ of the
- * notes); 1-D `[begin, end]`. "same" (stride 1): total d·(k−1), begin ⌊total/2⌋, the odd extra at
- * the end, as PyTorch and TF.
- */
-export function resolvePadding(
-  value: unknown,
-  rank: number,
-  kernel: number[],
-  dilation: number[],
-  stride: number[] | null,
-  path = '/params/padding',
-): Pads {
-  if (value === 'valid') return { begin: new Array<number>(rank).fill(0), end: new Array<number>(rank).fill(0) };
-  if (value === 'same') {
-    if (stride && stride.some((s) => s !== 1)) {
-      throw invalidParams(path, `padding "same" needs stride 1 (got stride [${stride.join(', ')}]), as in PyTorch`);
-    }
-    const begin: number[] = [];
-    const end: number[] = [];
-    for (let i = 0; i < rank; i++) {
-      const total = dilation[i] * (kernel[i] - 1);
-      begin.push(Math.floor(total / 2));
-      end.push(total - Math.floor(total / 2));
-    }
-    return { begin, end };
-  }
-  if (typeof value === 'number') return { begin: new Array<number>(rank).fill(value), end: new Array<number>(rank).fill(value) };
-  const a = value as number[];
-  if (rank === 1) {
-    return a.length === 1 ? { begin: [a[0]], end: [a[0]] } : { begin: [a[0]], end: [a[1]] };
-  }
-  if (a.length === 2) return { begin: [a[0], a[1]], end: [a[0], a[1]] };
-  if (a.length === 4) return { begin: [a[0], a[2]], end: [a[1], a[3]] };
-  throw invalidParams(path, 'padding must be an integer, [ph, pw] or [top, bottom, left, right]');
-}
-
-/** out = ⌊(in + p⁻ + p⁺ − (d·(k−1) + 1)) / s⌋ + 1 (floor toward −∞). */
-export function convOutSize(inSize: number, k: number, s: number, d: number, pb: number, pe: number): number {
-  return Math.floor((inSize + pb + pe - (d * (k - 1) + 1)) / s) + 1;
-}
+// the padding forms' resolution and the output sizes live in geometry.ts (re-exported for the callers of old)
+export { convOutSize, perDim, resolvePadding, type Pads } from './geometry.js';

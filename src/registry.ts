@@ -78,12 +78,37 @@ export interface OpDef {
    * Set-valued expectations at decision boundaries: the other outputs a correct implementation at
    * unit roundoff u may give where rounding can flip a discrete decision, and why (undefined: none).
    */
-  admissible?(inputs: Inputs, params: Params, u: number): { outputs: Outputs[]; why: string } | undefined;
+  admissible?(inputs: Inputs, params: Params, u: number): Admissible | undefined;
   /** Seeded random case generator (small shapes, readable values). */
   generate?(rng: Rng): GeneratedCase;
   /** Backward ops: the forward op, which forward input each `d<input>` output differentiates, and
    *  the params the forward must run with for the gradient to match (e.g. training statistics). */
   backward?: { forward: string; gradOf: Record<string, string>; forwardParams?: (p: Params) => Params };
+}
+
+/**
+ * What rounding at a judged precision may flip (src/ambiguity.ts): whole alternative outputs (NMS
+ * keep sets), and/or independent blocks of one output, each a set of element positions that may
+ * take any of its value vectors (the exact one first) — one block per RoI of roiAlign, per window
+ * of maxPool's indices — so that variants combine block by block without enumerating products.
+ */
+export interface Admissible {
+  outputs: Outputs[];
+  blocks?: AdmissibleBlock[];
+  why: string;
+}
+export interface AdmissibleBlock {
+  /** The output the block belongs to. */
+  name: string;
+  /** Flat positions in that output. */
+  at: number[];
+  /** Admissible values at those positions, one vector per variant (the exact one first). */
+  values: Float64Array[];
+  /**
+   * Per variant, what its own error bound adds to the exact output's allowance at each position
+   * (a RoIAlign sample kept where the exact one drops it brings its own rounding); absent: nothing.
+   */
+  slack?: Float64Array[];
 }
 
 /** The float32 backends beside the exact reference: `accelerated` (gpu.js), `simd` (WebAssembly SIMD). */
@@ -182,8 +207,15 @@ export function hasOp(name: string): boolean {
   return registry.has(name);
 }
 
+/**
+ * Every op, family by family in the order the families were first registered, the backward ops
+ * last (each family file registers its backward ops beside its forward ops; they are listed after
+ * every forward op, in their forward ops' order).
+ */
 export function allOps(): OpDef[] {
-  return [...registry.values()];
+  const ops = [...registry.values()];
+  const families = [...new Set(ops.map((o) => o.family))].sort((a, b) => Number(a === 'backward') - Number(b === 'backward'));
+  return families.flatMap((f) => ops.filter((o) => o.family === f));
 }
 
 /** The JSON Schema of an op's `params` object. */

@@ -43,6 +43,11 @@ export function setBudget(b: Partial<Budget>): void {
   budget = { ...getBudget(), ...b };
 }
 
+/** Back to the default (or the environment's) budget: each CLI run in one process starts from it. */
+export function resetBudget(): void {
+  budget = undefined;
+}
+
 const fmt = (n: number): string => (Number.isFinite(n) && n < 1e15 ? Math.round(n).toLocaleString('en-US') : n.toExponential(2));
 
 /** Throws TOO_LARGE (naming `path`) when a tensor of `shape` would exceed the element budget. */

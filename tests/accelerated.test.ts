@@ -6,7 +6,7 @@ import { PACKAGE_ROOT } from '../src/grading/assignment.js';
 import fc from 'fast-check';
 import { allOps, compareArrays, describeMismatch, fromData, getOp, resolveParams, Rng, type Inputs } from '../src/index.js';
 import { backendOps, FAST_BACKENDS, kernelOf, type FastBackend } from '../src/registry.js';
-import { allowances } from '../src/grading/ladder.js';
+import { allowances } from '../src/judge/index.js';
 import { backendInfo } from '../kernels/backend.js';
 import { simdInfo } from '../kernels/simd/engine.js';
 import { moduleWat } from '../kernels/simd/wat.js';
@@ -108,6 +108,10 @@ describe.each(FAST_BACKENDS)('the %s backend agrees with the exact reference wit
       );
     }, 60000);
   }
+
+  it('hardswish: the pieces’ ends, ±∞, NaN, large values', async () => {
+    await agree('hardswish', { x: fromData([-Infinity, -1e30, -3, -2.875, -1e-30, 0, 2.999, 3, 1e30, Infinity, NaN], [11]) }, {});
+  });
 
   it('long reductions run to the end (past gpu.js’s default loop cap of 1000 iterations)', async () => {
     const rng = new Rng('long-loops');

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { spawnSync } from 'node:child_process';
 import { errorOf, run, t, y } from './helpers/run.js';
+import { Rng } from '../src/rng.js';
+
+const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
 
 describe('activations', () => {
   it('relu, leakyRelu (PyTorch slope 0.01 by default)', () => {
@@ -8,6 +12,39 @@ describe('activations', () => {
     expect(Number.isNaN(y('relu', { x: t([1], [NaN]) })[0])).toBe(true);
     expect(y('leakyRelu', { x: t([3], [-2, 0, 3]) })).toEqual([-0.02, 0, 3]);
     expect(y('leakyRelu', { x: t([1], [-2]) }, { negativeSlope: 0.3 })).toEqual([-0.6]);
+  });
+
+  it('hardswish by hand: 0 up to −3, x from 3, x(x + 3)/6 between (rounded once); −∞ → NaN as PyTorch', () => {
+    expect(y('hardswish', { x: t([9], [-5, -3, -1, 0, 0.5, 1, 2, 3, 7]) })).toEqual([-0, -0, -1 / 3, 0, 1.75 / 6, 4 / 6, 10 / 6, 3, 7]);
+    // 0.1·3.1/6 in one rounding: 0.1 is 3602879701896397/2^55; the exact quotient rounds to this double
+    const x = 0.1;
+    const num = 3602879701896397n * (3602879701896397n + 3n * 2n ** 55n); // x(x+3)·2^110
+    const want = Number((num * 2n ** 60n) / (6n * 2n ** 110n)) / 2 ** 60; // 60 extra bits, then one rounding
+    expect(y('hardswish', { x: t([1], [x]) })[0]).toBe(want);
+    const special = y('hardswish', { x: t([3], [-Infinity, Infinity, NaN]) });
+    expect([Number.isNaN(special[0]), special[1], Number.isNaN(special[2])]).toEqual([true, Infinity, true]);
+    // the backward: 0 below −3, (2x + 3)/6 from −3 up to 3, 1 from 3 (PyTorch's vectorised kernel)
+    expect(y('hardswishBackward', { x: t([6], [-4, -3, 0, 1.5, 3, 4]), dy: t([6], [2, 2, 2, 2, 2, 2]) }, {}, 'dx')).toEqual([0, -1, 1, 2, 2, 2]);
+  });
+
+  it.skipIf(!hasTorch)('hardswish and its backward agree with PyTorch (float64, 200 seeded values across the pieces)', { timeout: 30000 }, () => {
+    const rng = new Rng('hardswish/torch');
+    const xs = [-3, 3, ...Array.from({ length: 198 }, () => (rng.next() * 2 - 1) * 8)];
+    const dy = xs.map(() => rng.next() * 2 - 1);
+    const py = `import json, sys, torch, torch.nn.functional as F
+d = json.load(sys.stdin)
+x = torch.tensor(d['x'], dtype=torch.float64, requires_grad=True)
+y = F.hardswish(x)
+y.backward(torch.tensor(d['dy'], dtype=torch.float64))
+print(json.dumps({'y': y.tolist(), 'dx': x.grad.tolist()}))`;
+    const r = spawnSync('/usr/bin/python3', ['-c', py], { input: JSON.stringify({ x: xs, dy }), encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const theirs = JSON.parse(r.stdout) as { y: number[]; dx: number[] };
+    const ours = y('hardswish', { x: t([xs.length], xs) });
+    const dx = y('hardswishBackward', { x: t([xs.length], xs), dy: t([xs.length], dy) }, {}, 'dx');
+    // PyTorch rounds two or three times (x + 3, the product, the division); the reference once
+    ours.forEach((v, i) => expect(Math.abs(v - theirs.y[i]), `x = ${xs[i]}`).toBeLessThanOrEqual(4 * Number.EPSILON * Math.max(Math.abs(v), 1e-300)));
+    dx.forEach((v, i) => expect(Math.abs(v - theirs.dx[i]), `x = ${xs[i]}`).toBeLessThanOrEqual(4 * Number.EPSILON * Math.abs(v)));
   });
 
   it('sigmoid and tanh, saturating without overflow', () => {

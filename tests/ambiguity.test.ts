@@ -9,7 +9,7 @@ import '../src/ops/index.js';
 import { fromData } from '../src/tensor.js';
 import { runConformance } from '../src/conformance/run.js';
 import type { TargetAdapter } from '../src/conformance/adapter.js';
-import { admissibleMatch } from '../src/ambiguity.js';
+import { admissibleMatch } from '../src/judge/index.js';
 import { climb } from '../src/grading/ladder.js';
 const t = (shape: number[], data: number[]) => fromData(data, shape);
 

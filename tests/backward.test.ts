@@ -11,7 +11,7 @@ describe('backward ops agree with central differences of the forward reference',
       [
         'conv1dBackward', 'conv2dBackward', 'convTranspose2dBackward', 'linearBackward', 'maxPool2dBackward', 'avgPool2dBackward',
         'adaptiveAvgPool2dBackward', 'batchNormBackward', 'layerNormBackward', 'groupNormBackward', 'reluBackward', 'leakyReluBackward',
-        'sigmoidBackward', 'tanhBackward', 'softmaxBackward', 'crossEntropyBackward', 'roiAlignBackward', 'roiPoolBackward',
+        'sigmoidBackward', 'tanhBackward', 'hardswishBackward', 'softmaxBackward', 'crossEntropyBackward', 'roiAlignBackward', 'roiPoolBackward',
         'upsample2dBackward', 'maxUnpool2dBackward',
       ].sort(),
     );

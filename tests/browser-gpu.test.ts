@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { compareArrays, describeMismatch, fromData, getOp, resolveParams, Rng, type Inputs } from '../src/index.js';
-import { allowances } from '../src/grading/ladder.js';
+import { allowances } from '../src/judge/index.js';
 import { convGeometry } from '../src/ops/conv.js';
 import { poolGeometry } from '../src/ops/pooling.js';
 

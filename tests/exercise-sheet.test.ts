@@ -5,17 +5,16 @@
  * the hashes with Node's own PBKDF2.
  */
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { createDecipheriv, createHash, pbkdf2Sync } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { getExercise, kindOf, variantParams } from '../src/exercises/bank.js';
 import { sheetItems, ITERATIONS } from '../src/exercises/sheet.js';
+import { cli as runCli } from './helpers/cli.js';
 
 const ROOT = join(__dirname, '..');
-const CLI = join(ROOT, 'dist', 'src', 'cli.js');
-const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT });
+const cli = (args: string[]) => runCli(args, { cwd: ROOT });
 const ada = { student: 'ada' };
 const answerOf = (id: string, v = ada) => kindOf(getExercise(id)).answer(variantParams(getExercise(id), v));
 /** The page's derivation, written again: one PBKDF2 block, then SHA-256 of 1 (the id) or 2 (the key) and the bits. */
@@ -55,10 +54,10 @@ describe('the self-check page', () => {
     expect(again[0].answer[0]).not.toBe(total.answer[0]);
   });
 
-  it('the page written by the CLI does not contain the answers in clear', { timeout: 60000 }, () => {
+  it('the page written by the CLI does not contain the answers in clear', { timeout: 60000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sheet-'));
     const out = join(dir, 'sheet.html');
-    expect(cli(['exercise', 'sheet', '--format', 'html', '--out', out]).status).toBe(0);
+    expect((await cli(['exercise', 'sheet', '--format', 'html', '--out', out])).status).toBe(0);
     const html = readFileSync(out, 'utf8');
     // answers, and the errata's explanations that state them, are not in the page
     for (const n of [138357544, 138344128, 15237608, 105705600, 34944, 290400, 62378344, 60965224, 271351808, 526848])
@@ -75,8 +74,8 @@ describe('the self-check page', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sheet-'));
     const page0 = join(dir, 'notes.html');
     const pageAda = join(dir, 'ada.html');
-    expect(cli(['exercise', 'sheet', '--format', 'html', '--exercises', IDS.join(','), '--out', page0]).status).toBe(0);
-    expect(cli(['exercise', 'sheet', '--format', 'html', '--student', 'ada', '--exercises', IDS.join(','), '--out', pageAda]).status).toBe(0);
+    expect((await cli(['exercise', 'sheet', '--format', 'html', '--exercises', IDS.join(','), '--out', page0])).status).toBe(0);
+    expect((await cli(['exercise', 'sheet', '--format', 'html', '--student', 'ada', '--exercises', IDS.join(','), '--out', pageAda])).status).toBe(0);
     const browser = await browserType.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
     try {
       const page = await browser.newPage();

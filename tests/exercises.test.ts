@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -8,10 +7,10 @@ import { parseAssignment } from '../src/grading/assignment.js';
 import { checkAnswer, feedbackLines, getExercise, groupOf, kindOf, loadBank, parseAnswer, readAnswerFor, sameAnswer, solutionText, titleText, questionText, variantParams, type VariantChoice } from '../src/exercises/bank.js';
 import { readAnswer } from '../src/exercises/answers.js';
 import { convOutput, convParams, receptiveField, transposedOutput, poolOutput, linearParams } from '../src/exercises/sizes.js';
+import { cli as runCli } from './helpers/cli.js';
 
 const ROOT = join(__dirname, '..');
-const CLI = join(ROOT, 'dist', 'src', 'cli.js');
-const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT });
+const cli = (args: string[]) => runCli(args, { cwd: ROOT });
 const answer = (id: string, v: VariantChoice = {}) => kindOf(getExercise(id)).answer(variantParams(getExercise(id), v));
 const check = (id: string, text: string, v: VariantChoice = {}) => {
   const e = getExercise(id);
@@ -135,24 +134,24 @@ const EXPECTED: Record<string, unknown> = {
 };
 
 describe('the exercise bank', () => {
-  it('validates against its schema; every exercise has a known kind', () => {
+  it('validates against its schema; every exercise has a known kind', async () => {
     expect(loadBank().length).toBeGreaterThanOrEqual(85);
     for (const x of loadBank()) expect(kindOf(x), x.id).toBeDefined();
   });
 
   for (const [id, want] of Object.entries(EXPECTED)) {
-    it(`${id} = ${JSON.stringify(want)} (computed, checked against the notes and hand arithmetic)`, () => {
+    it(`${id} = ${JSON.stringify(want)} (computed, checked against the notes and hand arithmetic)`, async () => {
       const x = getExercise(id);
       expect(sameAnswer(answer(id), want as never, kindOf(x).exact), JSON.stringify(answer(id))).toBe(true);
       expect(checkAnswer(x, {}, want as never).correct).toBe(true);
     });
   }
 
-  it('every exercise of the bank is covered above', () => {
+  it('every exercise of the bank is covered above', async () => {
     expect(loadBank().map((x) => x.id).filter((id) => !(id in EXPECTED))).toEqual([]);
   });
 
-  it('the notes’ exercises that were missing are there (issue #14)', () => {
+  it('the notes’ exercises that were missing are there (issue #14)', async () => {
     for (const id of ['by-hand/roi-align-sample', 'by-hand/matrix-convolution-entry', 'inception/naive-ops', 'inception/reduced-ops', 'output-size/j6-k7', 'params/free-parameters', 'output-size/7x7-k3-pad1', 'linear/classifier-scores', 'by-hand/conv-as-matrix', 'by-hand/transposed-as-transpose'])
       expect(getExercise(id).id).toBe(id);
   });
@@ -178,14 +177,14 @@ describe('the notes’ slips, explained when a student gives the notes’ value'
     expect(r.erratum).toContain(words);
   });
 
-  it('the notes’ values match what the decks print', () => {
+  it('the notes’ values match what the decks print', async () => {
     // 24M × 4 B = 96 MB; 28·28·672 = 526,848 (not 529k); the listed reduced terms add to 271M (not 358M)
     expect(24e6 * 4).toBe(96e6);
     expect(28 * 28 * 672).toBe(526848);
     expect(answer('inception/reduced-ops')).toBe(271351808);
   });
 
-  it('deck 001’s batch-norm formula γ(x − μ)/(σ + β) is named when a student uses it', () => {
+  it('deck 001’s batch-norm formula γ(x − μ)/(σ + β) is named when a student uses it', async () => {
     const v = { student: 'ada' };
     const p = variantParams(getExercise('by-hand/batch-norm-y'), v);
     expect(p.beta).not.toBe(0);
@@ -198,7 +197,7 @@ describe('the notes’ slips, explained when a student gives the notes’ value'
     expect(r.slip).toBe(true);
   });
 
-  it('there is no false erratum: the notes give no number for the variance, so √5.25 is a mistake', () => {
+  it('there is no false erratum: the notes give no number for the variance, so √5.25 is a mistake', async () => {
     expect(getExercise('by-hand/batch-norm-variance').erratum).toBeUndefined();
     const r = check('by-hand/batch-norm-variance', '2.2913');
     expect(r.erratum).toBeUndefined();
@@ -253,7 +252,7 @@ describe('likely wrong answers are diagnosed', () => {
     expect(r.mistake).toContain(label);
   });
 
-  it('forgetting β is told apart in a variant (β ≠ 0)', () => {
+  it('forgetting β is told apart in a variant (β ≠ 0)', async () => {
     const v = { student: 'bob' };
     const x = getExercise('by-hand/batch-norm-y');
     const p = variantParams(x, v);
@@ -261,7 +260,7 @@ describe('likely wrong answers are diagnosed', () => {
     expect(checkAnswer(x, v, noBeta).mistake).toContain('forgot to add β');
   });
 
-  it('every label reads after "Looks like you": a verb in the past tense', () => {
+  it('every label reads after "Looks like you": a verb in the past tense', async () => {
     const IRREGULAR = ['took', 'gave', 'left', 'put', 'kept', 'forgot', 'did', 'made', 'read', 'thought', 'wrote', 'overwrote'];
     for (const x of loadBank())
       for (const v of [{}, { student: 'ada' }])
@@ -290,12 +289,12 @@ describe('feedback a student can act on', () => {
     expect(check(id, text).correct).toBe(true);
   });
 
-  it('a reading that is not literal is said', () => {
+  it('a reading that is not literal is said', async () => {
     expect(check('output-size/7x7-k3-s1', '5x5').notes[0]).toContain('read 5x5 as 5: the question asks for one number');
     expect(check('pool/2x2-discarded', '0.75').notes[0]).toContain('read 0.75 as 75 %');
   });
 
-  it('35K: "give the exact count"; a wrong shape or wrong cells are named', () => {
+  it('35K: "give the exact count"; a wrong shape or wrong cells are named', async () => {
     expect(check('alexnet/conv1-parameters', '35K').advice).toContain('give the exact count');
     expect(check('alexnet/conv1-parameters', '35000').advice).toContain('rounded to 2 significant digits');
     expect(check('vgg16/parameters', '138M').advice).toContain('give the exact count');
@@ -306,7 +305,7 @@ describe('feedback a student can act on', () => {
     expect(check('by-hand/vector-convolution', '[0, 1, 2, -1, -3]').advice).toMatch(/^1 of 5 entries wrong \(from 1\): 5;/);
   });
 
-  it('a wrong answer is never a bare "wrong", in every exercise and variant', () => {
+  it('a wrong answer is never a bare "wrong", in every exercise and variant', async () => {
     for (const x of loadBank())
       for (const v of [{}, { student: 'ada' }, { seed: '7' }]) {
         const want = kindOf(x).answer(variantParams(x, v));
@@ -317,7 +316,7 @@ describe('feedback a student can act on', () => {
       }
   });
 
-  it('every worked solution ends with an "Answer:" line that check accepts (the notes’ numbers and variants)', () => {
+  it('every worked solution ends with an "Answer:" line that check accepts (the notes’ numbers and variants)', async () => {
     for (const x of loadBank())
       for (const v of [{}, { student: 'ada' }, { seed: '3' }, { seed: '99' }]) {
         const last = solutionText(x, v).at(-1)!;
@@ -327,7 +326,7 @@ describe('feedback a student can act on', () => {
       }
   });
 
-  it('the softmax solution prints probabilities check accepts, and −ln p as arithmetic gives it', () => {
+  it('the softmax solution prints probabilities check accepts, and −ln p as arithmetic gives it', async () => {
     const steps = solutionText(getExercise('by-hand/cross-entropy'));
     const probs = JSON.parse(steps.find((s) => s.startsWith('p = '))!.split(' = ').at(-1)!.replace(/\.$/, '')) as number[];
     expect(checkAnswer(getExercise('by-hand/softmax'), {}, probs).correct).toBe(true);
@@ -335,7 +334,7 @@ describe('feedback a student can act on', () => {
     expect(Math.abs(-ln(Number(p)) - Number(L))).toBeLessThan(5e-5);
   });
 
-  it('the arithmetic shown in every solution checks out at the precision shown', () => {
+  it('the arithmetic shown in every solution checks out at the precision shown', async () => {
     let checked = 0;
     for (const x of loadBank())
       for (const v of [{}, { student: 'ada' }])
@@ -354,20 +353,20 @@ describe('feedback a student can act on', () => {
     expect(evaluate('−ln 0.13')).toBeCloseTo(2.0402, 4);
   });
 
-  it('the solve hint names the student’s own variant', { timeout: 30000 }, () => {
-    const r = cli(['exercise', 'check', 'params/10f5-total', '--student', 'ada', '--answer', '1']);
+  it('the solve hint names the student’s own variant', { timeout: 30000 }, async () => {
+    const r = await cli(['exercise', 'check', 'params/10f5-total', '--student', 'ada', '--answer', '1']);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('`cnn-oracle exercise solve params/10f5-total --student ada` works it out');
-    expect(cli(['exercise', 'check', 'params/10f5-total', '--seed', '5', '--answer', '1']).stdout).toContain('solve params/10f5-total --seed 5`');
+    expect((await cli(['exercise', 'check', 'params/10f5-total', '--seed', '5', '--answer', '1'])).stdout).toContain('solve params/10f5-total --seed 5`');
   });
 
-  it('pool/2x2-discarded -a 50 says what went wrong in a sentence', { timeout: 30000 }, () => {
-    expect(cli(['exercise', 'check', 'pool/2x2-discarded', '-a', '50']).stdout).toContain('Looks like you divided the number of values by the window side (both sides shrink: by its square).');
+  it('pool/2x2-discarded -a 50 says what went wrong in a sentence', { timeout: 30000 }, async () => {
+    expect((await cli(['exercise', 'check', 'pool/2x2-discarded', '-a', '50'])).stdout).toContain('Looks like you divided the number of values by the window side (both sides shrink: by its square).');
   });
 });
 
 describe('one variant per question; titles show the variant’s numbers', () => {
-  it('the parts of a question share their numbers (what the notes’ parts share, the variants share)', () => {
+  it('the parts of a question share their numbers (what the notes’ parts share, the variants share)', async () => {
     const groups = [...new Set(loadBank().filter((x) => x.group).map((x) => x.group!))];
     expect(groups.length).toBeGreaterThanOrEqual(15);
     for (const g of groups) {
@@ -383,7 +382,7 @@ describe('one variant per question; titles show the variant’s numbers', () => 
     expect(new Set(vgg.map(String)).size).toBe(1);
   });
 
-  it('every number in a title is in its question, for the notes’ numbers and for variants', () => {
+  it('every number in a title is in its question, for the notes’ numbers and for variants', async () => {
     for (const x of loadBank())
       for (const v of [{}, { student: 'ada' }, { seed: '11' }]) {
         const q = questionText(x, v);
@@ -411,7 +410,7 @@ describe('each exercise names the deck it comes from', () => {
       expect(decks[deck].includes(norm(x.evidence!)), `${x.id}: "${x.evidence}" in deck ${deck}`).toBe(true);
     }
   });
-  it('only the exercises the decks do not pose say so', () => {
+  it('only the exercises the decks do not pose say so', async () => {
     expect(loadBank().filter((x) => x.source.startsWith('not in the decks')).map((x) => x.id)).toEqual(['output-size/dilated', 'by-hand/iou']);
   });
 });
@@ -419,7 +418,7 @@ describe('each exercise names the deck it comes from', () => {
 describe('reading answers', () => {
   const scalar = { exact: true, scalar: true };
   const list = { exact: true, scalar: false };
-  it('reads what students write', () => {
+  it('reads what students write', async () => {
     expect(readAnswer('32x32x10', list).value).toEqual([32, 32, 10]);
     expect(readAnswer('32 × 32', list).value).toEqual([32, 32]);
     expect(readAnswer('55.25x55.25x96', list).value).toEqual([55.25, 55.25, 96]);
@@ -439,7 +438,7 @@ describe('reading answers', () => {
     expect(parseAnswer('1, 1')).toEqual([1, 1]);
   });
 
-  it('4 significant digits for reals (and the rounding on the other side near a boundary), exact integers', () => {
+  it('4 significant digits for reals (and the rounding on the other side near a boundary), exact integers', async () => {
     expect(sameAnswer(2.2913, 2.29128784747792, false)).toBe(true);
     expect(sameAnswer(2.291, 2.29128784747792, false)).toBe(true);
     expect(sameAnswer(2.29, 2.29128784747792, false)).toBe(false);
@@ -453,7 +452,7 @@ describe('reading answers', () => {
 });
 
 describe('shape and size helpers', () => {
-  it('agree with the formulas', () => {
+  it('agree with the formulas', async () => {
     expect(convOutput(227, 11, 4)).toBe(55);
     expect(poolOutput(55, 3, 2)).toBe(27);
     expect(transposedOutput(3, 3, 2)).toBe(7);
@@ -464,59 +463,59 @@ describe('shape and size helpers', () => {
 });
 
 describe('the CLI', { timeout: 30000 }, () => {
-  it('exercise list / show / check / solve, with exit status 0 right and 1 wrong', () => {
-    const list = cli(['exercise', 'list']).stdout;
+  it('exercise list / show / check / solve, with exit status 0 right and 1 wrong', async () => {
+    const list = (await cli(['exercise', 'list'])).stdout;
     expect(list).toContain('lenet/conv1-neurons               LeNet conv1 (32×32×1, 6 filters 5×5): neurons\n');
     expect(list).not.toContain('{{');
-    expect(cli(['exercise', 'show', 'by-hand/sobel']).stdout).toContain('[[1, 2, 3], [4, 5, 6], [7, 8, 9]]');
-    const right = cli(['exercise', 'check', 'params/10f5-total', '--answer', '760']);
+    expect((await cli(['exercise', 'show', 'by-hand/sobel'])).stdout).toContain('[[1, 2, 3], [4, 5, 6], [7, 8, 9]]');
+    const right = await cli(['exercise', 'check', 'params/10f5-total', '--answer', '760']);
     expect([right.status, right.stdout]).toEqual([0, 'right: params/10f5-total\n']);
-    const wrong = cli(['exercise', 'check', 'params/10f5-total', '--answer', '750']);
+    const wrong = await cli(['exercise', 'check', 'params/10f5-total', '--answer', '750']);
     expect(wrong.status).toBe(1);
     expect(wrong.stdout).toContain('Looks like you forgot the biases.');
-    expect(cli(['exercise', 'solve', 'output-size/32-repeated-5x5']).stdout).toContain('32 → 28 → 24');
-    const missing = cli(['exercise', 'show', 'output-size/nope']);
+    expect((await cli(['exercise', 'solve', 'output-size/32-repeated-5x5'])).stdout).toContain('32 → 28 → 24');
+    const missing = await cli(['exercise', 'show', 'output-size/nope']);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('no exercise');
-    const unread = cli(['exercise', 'check', 'params/10f5-total', '--answer', 'lots']);
+    const unread = await cli(['exercise', 'check', 'params/10f5-total', '--answer', 'lots']);
     expect([unread.status, unread.stderr]).toEqual([2, expect.stringContaining('could not read the answer "lots"')]);
   });
 
-  it('a student variant is shown and checked with its own numbers', () => {
+  it('a student variant is shown and checked with its own numbers', async () => {
     const x = getExercise('params/10f5-total');
     const p = variantParams(x, { student: 'ada' });
-    const show = cli(['exercise', 'show', 'params/10f5-total', '--student', 'ada']).stdout;
+    const show = (await cli(['exercise', 'show', 'params/10f5-total', '--student', 'ada'])).stdout;
     expect(show).toContain(`${p.in}×${p.in}×${p.cin} input, ${p.filters} filters ${p.k}×${p.k}: parameters in all`);
     const want = (p.k * p.k * p.cin + 1) * p.filters;
-    expect(cli(['exercise', 'check', 'params/10f5-total', '--student', 'ada', '--answer', String(want)]).status).toBe(0);
+    expect((await cli(['exercise', 'check', 'params/10f5-total', '--student', 'ada', '--answer', String(want)])).status).toBe(0);
   });
 
-  it('exercise sheet prints a student’s questions', () => {
-    const r = cli(['exercise', 'sheet', '--student', 'ada', '--exercises', 'params/10f5-total,by-hand/sobel']);
+  it('exercise sheet prints a student’s questions', async () => {
+    const r = await cli(['exercise', 'sheet', '--student', 'ada', '--exercises', 'params/10f5-total,by-hand/sobel']);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`1. params/10f5-total: ${titleText(getExercise('params/10f5-total'), { student: 'ada' })}`);
     expect(r.stdout).toContain('2. by-hand/sobel');
-    expect(cli(['exercise', 'sheet', '--exercises', 'nope']).status).toBe(2);
+    expect((await cli(['exercise', 'sheet', '--exercises', 'nope'])).status).toBe(2);
   });
 
-  it('grade grades an answer sheet against the assignment’s exercises and the graded student’s variants', () => {
+  it('grade grades an answer sheet against the assignment’s exercises and the graded student’s variants', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sheet-'));
     const adaAnswer = answer('params/10f5-total', { student: 'ada' });
     const sheet = { student: 'bob', variant: 0, answers: { 'params/10f5-total': adaAnswer, 'padding/same-f5': 999, 'by-hand/sobel': 'none', 'not/listed': 1 } };
     writeFileSync(join(dir, 'ada.json'), JSON.stringify(sheet));
     writeFileSync(join(dir, 'a.json'), JSON.stringify({ name: 'sheet', exercises: [{ id: 'params/10f5-total', points: 2 }, { id: 'padding/same-f5' }, { id: 'by-hand/sobel' }] }));
-    const r = cli(['grade', join(dir, 'ada.json'), '--assignment', join(dir, 'a.json'), '--student', 'ada', '--format', 'json']);
+    const r = await cli(['grade', join(dir, 'ada.json'), '--assignment', join(dir, 'a.json'), '--student', 'ada', '--format', 'json']);
     expect(r.status).toBe(0);
     const res = JSON.parse(r.stdout);
     expect([res.score, res.maxScore]).toEqual([2, 4]); // ada's own variant, whatever the sheet says it is
     expect(res.notes.join(' ')).toMatch(/"student" field is ignored.*"variant" field is ignored.*not\/listed/);
-    const asBob = JSON.parse(cli(['grade', join(dir, 'ada.json'), '--assignment', join(dir, 'a.json'), '--student', 'bob', '--format', 'json']).stdout);
+    const asBob = JSON.parse((await cli(['grade', join(dir, 'ada.json'), '--assignment', join(dir, 'a.json'), '--student', 'bob', '--format', 'json'])).stdout);
     expect(asBob.score).toBe(adaAnswer === answer('params/10f5-total', { student: 'bob' }) ? 2 : 0);
     // the notes' own numbers (exerciseVariant "published"): 6 is their example's unbiased variance
     const published = parseAssignment({ name: 'p', exercises: [{ id: 'by-hand/batch-norm-variance' }], exerciseVariant: 'published' }, dir);
     const sheetOf = (answers: Record<string, unknown>) => gradeAnswerSheet({ answers, extra: {} }, published, 'student', 'x');
     expect(sheetOf({ 'by-hand/batch-norm-variance': 6 }).tests.find((t) => t.name === 'by-hand/batch-norm-variance')!.cases[0].message).toContain('unbiased variance');
-    expect(cli(['grade', join(dir, 'ada.json'), '--assignment', join(dir, 'a.json'), '--student', 'ada', '--format', 'gradescope']).stdout).toContain('"max_score": 2');
+    expect((await cli(['grade', join(dir, 'ada.json'), '--assignment', join(dir, 'a.json'), '--student', 'ada', '--format', 'gradescope'])).stdout).toContain('"max_score": 2');
   });
 });
 

@@ -1,37 +1,37 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, copyFileSync, cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { getOp, resolveParams, fromData, encodeTensor } from '../src/index.js';
 import { MISTAKES } from '../src/grading/mistakes.js';
-import { allowances, climb } from '../src/grading/ladder.js';
+import { climb } from '../src/grading/ladder.js';
+import { allowances } from '../src/judge/index.js';
 import { diagnose, grade, type GradeResult } from '../src/grading/grade.js';
 import { defaultAssignment, loadAssignment, parseAssignment, collectCases } from '../src/grading/assignment.js';
 import { jsSubmission } from '../src/grading/process.js';
 import { INSTRUCTOR_VIEW, toGradescope, toJUnit, toPrairieLearn, toText, toHtml } from '../src/grading/report.js';
+import { cli as runCli } from './helpers/cli.js';
 
 const ROOT = join(__dirname, '..');
 const JS = join(ROOT, 'examples', 'submissions', 'js');
 const TS = join(ROOT, 'examples', 'submissions', 'ts');
 const INTRO = loadAssignment(join(ROOT, 'examples', 'assignments', 'intro.json'));
-const CLI = join(ROOT, 'dist', 'src', 'cli.js');
-const cli = (args: string[], opts: { cwd?: string } = {}) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: opts.cwd ?? ROOT });
+const cli = (args: string[], opts: { cwd?: string } = {}) => runCli(args, { cwd: opts.cwd ?? ROOT });
 const byTest = (r: GradeResult) => Object.fromEntries(r.tests.map((t) => [t.name, t]));
 
 describe('the catalogue of known mistakes', () => {
-  it('is listed in full in the README', () => {
+  it('is listed in full in the README', async () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     for (const m of MISTAKES) expect(readme, m.id).toContain(`| \`${m.id}\` | ${m.title} |`);
   });
 
-  it('has at least ten entries, on distinct ops, each with a trigger', () => {
+  it('has at least ten entries, on distinct ops, each with a trigger', async () => {
     expect(MISTAKES.length).toBeGreaterThanOrEqual(10);
     expect(new Set(MISTAKES.map((m) => m.id)).size).toBe(MISTAKES.length);
   });
 
   for (const m of MISTAKES) {
-    it(`${m.id}: the wrong implementation fails its trigger and is diagnosed as itself`, () => {
+    it(`${m.id}: the wrong implementation fails its trigger and is diagnosed as itself`, async () => {
       const op = getOp(m.op);
       const inputs = Object.fromEntries(Object.entries(m.trigger.inputs).map(([k, v]) => [k, fromData(v.data, v.shape)]));
       const params = resolveParams(op, m.trigger.params);
@@ -71,7 +71,7 @@ describe('the check ladder', () => {
     expect(r.rung).toBe(rung);
     expect(r.message).toBeTruthy();
   });
-  it('passes the right answer, with −0 equal to 0, in JSON or binary (base64) tensors, inputs unchanged', () => {
+  it('passes the right answer, with −0 equal to 0, in JSON or binary (base64) tensors, inputs unchanged', async () => {
     expect(answer({ outputs: { y: { shape: [2], data: [1, -0] } } }).passed).toBe(true);
     const b64 = (a: number[]) => Buffer.from(new Float64Array(a).buffer).toString('base64');
     expect(answer({ outputs: { y: { shape: [2], dtype: 'float64', base64: b64([1, 0]) } }, inputsAfter: { x: b64([1, -2]) } }).passed).toBe(true);
@@ -79,7 +79,7 @@ describe('the check ladder', () => {
     expect(answer({ outputs: { y: { shape: [2], dtype: 'float64', base64: b64([1, 0.5]) } } }).rung).toBe('values');
     expect(answer({ outputs: { y: { shape: [3], dtype: 'float64', base64: b64([1, 0]) } } }).rung).toBe('shape');
   });
-  it('tolerates float32 rounding but not a wrong value', () => {
+  it('tolerates float32 rounding but not a wrong value', async () => {
     const c = getOp('conv2d');
     const g = c.generate!(new (class { i = 0; next() { return (this.i = (this.i * 7 + 3) % 11) / 11; } int(a: number, b: number) { return a + Math.floor(this.next() * (b - a + 1)); } pick<T>(x: T[]) { return x[0]; } dyadic() { return this.next() * 2 - 1; } float32() { return this.next(); } })() as never);
     const p = resolveParams(c, g.params);
@@ -121,7 +121,7 @@ describe('grading submissions end to end (child processes)', () => {
     expect(Object.values(ok).every((x) => x.status === 'passed')).toBe(true);
     const bad = byTest(await grade(jsSubmission(TS), INTRO, { backend: 'simd' }));
     expect(bad.conv2d.cases.find((k) => k.id === 'mistake:conv2d/flipped-kernel')?.diagnosis?.id).toBe('conv2d/flipped-kernel');
-    const out = cli(['grade', join(JS, 'correct.js'), '-a', join(ROOT, 'examples', 'assignments', 'intro.json'), '--backend', 'accelerated', '-f', 'json']);
+    const out = await cli(['grade', join(JS, 'correct.js'), '-a', join(ROOT, 'examples', 'assignments', 'intro.json'), '--backend', 'accelerated', '-f', 'json']);
     expect(out.status).toBe(0);
     expect(JSON.parse(out.stdout).score).toBe(JSON.parse(out.stdout).maxScore);
   }, 60000);
@@ -243,27 +243,27 @@ function existsChromium(): boolean {
 }
 
 describe('the CLI', () => {
-  it('grade writes Gradescope results.json; bad assignments exit 2 naming the field', () => {
+  it('grade writes Gradescope results.json; bad assignments exit 2 naming the field', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'gs-')), 'results.json');
-    const r = cli(['grade', join(JS, 'correct.js'), '--assignment', 'examples/assignments/intro.json', '--format', 'gradescope', '--out', out]);
+    const r = await cli(['grade', join(JS, 'correct.js'), '--assignment', 'examples/assignments/intro.json', '--format', 'gradescope', '--out', out]);
     expect(r.status).toBe(0);
     expect(JSON.parse(readFileSync(out, 'utf8')).score).toBe(12);
     const dir = mkdtempSync(join(tmpdir(), 'asg-'));
     writeFileSync(join(dir, 'a.json'), JSON.stringify({ name: 'x', tests: [{ op: 'conv2d', pionts: 3, random: 1 }] }));
-    const bad = cli(['grade', join(JS, 'correct.js'), '--assignment', join(dir, 'a.json')]);
+    const bad = await cli(['grade', join(JS, 'correct.js'), '--assignment', join(dir, 'a.json')]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('"pionts"');
     writeFileSync(join(dir, 'b.json'), JSON.stringify({ name: 'x', tests: [{ op: 'conv3d', random: 1 }] }));
-    expect(cli(['grade', join(JS, 'correct.js'), '--assignment', join(dir, 'b.json')]).stderr).toContain('/tests/0/op');
+    expect((await cli(['grade', join(JS, 'correct.js'), '--assignment', join(dir, 'b.json')])).stderr).toContain('/tests/0/op');
   });
 
-  it('an instructor adapter maps the catalogue calls onto a student’s own signatures', () => {
-    const r = cli(['grade', 'examples/submissions/positional/student.js', '--adapter', 'examples/adapters/positional.mjs', '--assignment', 'examples/assignments/positional.json', '--format', 'json']);
+  it('an instructor adapter maps the catalogue calls onto a student’s own signatures', async () => {
+    const r = await cli(['grade', 'examples/submissions/positional/student.js', '--adapter', 'examples/adapters/positional.mjs', '--assignment', 'examples/assignments/positional.json', '--format', 'json']);
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ score: 3, maxScore: 3 });
   });
 
-  it('grade-all grades a folder in parallel into a CSV gradebook; one broken submission does not stop it', () => {
+  it('grade-all grades a folder in parallel into a CSV gradebook; one broken submission does not stop it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'class-'));
     mkdirSync(join(dir, 'ada'));
     copyFileSync(join(JS, 'correct.js'), join(dir, 'ada', 'index.js'));
@@ -273,7 +273,7 @@ describe('the CLI', () => {
     writeFileSync(join(dir, 'cy', 'index.js'), "export * from './correct.js';\nexport function linear() { process.exit(0); }\n");
     mkdirSync(join(dir, 'dan')); // an empty folder: no submission
     const csv = join(dir, '..', `grades-${Date.now()}.csv`);
-    const r = cli(['grade-all', dir, '--assignment', 'examples/assignments/intro.json', '--csv', csv, '--jobs', '2']);
+    const r = await cli(['grade-all', dir, '--assignment', 'examples/assignments/intro.json', '--csv', csv, '--jobs', '2']);
     expect(r.status).toBe(0);
     const lines = readFileSync(csv, 'utf8').trim().split('\n');
     expect(lines[0]).toBe('student,score,max_score,conv2d,maxPool2d,relu,linear,softmax,batchNorm,mistakes,status');

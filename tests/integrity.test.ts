@@ -19,6 +19,7 @@ import { grade, type GradeResult } from '../src/grading/grade.js';
 import { jsSubmission } from '../src/grading/process.js';
 import { render, toJUnit, FORMATS, INSTRUCTOR_VIEW, STUDENT_VIEW } from '../src/grading/report.js';
 import { UID_SLOTS, uidBase } from '../src/sandbox/capabilities.js';
+import { cli as runCli } from './helpers/cli.js';
 
 vi.setConfig({ testTimeout: 120000 });
 // a uid range of this file's own, so that processes of other graders on the machine are not counted as left behind
@@ -28,7 +29,7 @@ const CLI = join(ROOT, 'dist', 'src', 'cli.js');
 const TS = join(ROOT, 'examples', 'submissions', 'ts');
 const JS = join(ROOT, 'examples', 'submissions', 'js');
 const INTRO = join(ROOT, 'examples', 'assignments', 'intro.json');
-const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, ...env }, timeout: 120000 });
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(args, { cwd: ROOT, env });
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 const schema = (name: string) => ajv.compile(JSON.parse(readFileSync(join(__dirname, 'schemas', name), 'utf8')));
@@ -77,7 +78,7 @@ describe('hidden tests do not leak', () => {
     expect(junit).toContain('<testsuite name="tests not shown yet" tests="2" failures="0" errors="0" skipped="2"');
     expect(JSON.parse(render(r, 'json', STUDENT_VIEW)).tests[1]).toEqual({ name: 'batchNorm', op: 'batchNorm', visibility: 'hidden', shown: false });
   });
-  it('and an instructor, or --reveal after the due date, sees them', () => {
+  it('and an instructor, or --reveal after the due date, sees them', async () => {
     expect(render(r, 'html', INSTRUCTOR_VIEW)).toContain('pool&#x2F;later-case'); // Mustache escapes the slash
     expect(render(r, 'json', INSTRUCTOR_VIEW)).toContain('7.25');
     const revealed = render(r, 'text', { audience: 'student', reveal: ['after_due_date'] });
@@ -90,25 +91,25 @@ describe('hidden tests do not leak', () => {
 describe('answer sheets are controlled by the assignment', () => {
   const dir = tmp('sheet-');
   writeFileSync(join(dir, 'a.json'), JSON.stringify({ name: 'sheet', exercises: [{ id: 'params/10f5-total', points: 3 }] }));
-  it('a sheet with a JSON error, or answers that are not an object, is a named error', () => {
+  it('a sheet with a JSON error, or answers that are not an object, is a named error', async () => {
     writeFileSync(join(dir, 'broken.json'), '{"answers": {"params/10f5-total": 760,}}');
-    const r = cli(['grade', join(dir, 'broken.json'), '--assignment', join(dir, 'a.json'), '--format', 'json']);
+    const r = await cli(['grade', join(dir, 'broken.json'), '--assignment', join(dir, 'a.json'), '--format', 'json']);
     expect(r.status).toBe(0);
     const res = JSON.parse(r.stdout);
     expect(res.gradable).toBe(false);
     expect(res.formatErrors[0]).toMatch(/^broken\.json: an answer sheet must be valid JSON: .*\(line 1, column \d+\)/);
     writeFileSync(join(dir, 'five.json'), '{"answers": 5}');
-    expect(JSON.parse(cli(['grade', join(dir, 'five.json'), '--format', 'json']).stdout).formatErrors[0]).toBe('five.json /answers: must be an object mapping exercise ids to answers, got 5');
+    expect(JSON.parse((await cli(['grade', join(dir, 'five.json'), '--format', 'json'])).stdout).formatErrors[0]).toBe('five.json /answers: must be an object mapping exercise ids to answers, got 5');
   });
-  it('unknown exercises add nothing; the variant is the graded student’s', () => {
+  it('unknown exercises add nothing; the variant is the graded student’s', async () => {
     writeFileSync(join(dir, 'cheat.json'), JSON.stringify({ student: 'x', variant: 0, answers: { 'params/10f5-total': 760, 'no/such': 1, 'params/lenet-conv1': 156 } }));
-    const published = JSON.parse(cli(['grade', join(dir, 'cheat.json'), '--assignment', join(dir, 'a.json'), '--student', 'ada', '--format', 'json']).stdout);
+    const published = JSON.parse((await cli(['grade', join(dir, 'cheat.json'), '--assignment', join(dir, 'a.json'), '--student', 'ada', '--format', 'json'])).stdout);
     expect([published.score, published.maxScore]).toEqual([0, 3]); // 760 is the notes' answer, not ada's
     expect(published.notes.join(' ')).toMatch(/ignored: no\/such, params\/lenet-conv1/);
   });
-  it('an assignment naming an unknown exercise is an error naming the field', () => {
+  it('an assignment naming an unknown exercise is an error naming the field', async () => {
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ name: 'x', exercises: [{ id: 'no/such' }] }));
-    const r = cli(['assignment', join(dir, 'bad.json')]);
+    const r = await cli(['assignment', join(dir, 'bad.json')]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/\/exercises\/0\/id/);
   });
@@ -138,7 +139,7 @@ describe('a submission that cannot load says why', () => {
 
 describe('a results file is always written', () => {
   const out = (d: string, f = 'results.json') => join(d, f);
-  it('for a missing entry file, a program that cannot start, a missing folder (exit 0, score 0, the reason shown)', () => {
+  it('for a missing entry file, a program that cannot start, a missing folder (exit 0, score 0, the reason shown)', async () => {
     const d = tmp('always-');
     mkdirSync(join(d, 'empty'));
     for (const [args, why] of [
@@ -146,14 +147,14 @@ describe('a results file is always written', () => {
       [[join(ROOT, 'examples', 'submissions', 'python'), '--command', 'python3 missing.py'], /could not be started: .*missing\.py/],
       [[join(d, 'no-such-folder'), '--command', 'python3 student.py'], /no such file or folder/],
     ] as [string[], RegExp][]) {
-      const gs = cli(['grade', ...args, '--assignment', INTRO, '--format', 'gradescope', '--out', out(d)]);
+      const gs = await cli(['grade', ...args, '--assignment', INTRO, '--format', 'gradescope', '--out', out(d)]);
       expect(gs.status, gs.stderr).toBe(0);
       const res = JSON.parse(readFileSync(out(d), 'utf8'));
       expect(gradescopeSchema(res)).toBe(true);
       expect(res.score).toBe(0);
       expect(res.tests[0]).toMatchObject({ name: 'The submission could not be graded', visibility: 'visible', status: 'failed' });
       expect(res.tests[0].output).toMatch(why);
-      const pl = cli(['grade', ...args, '--assignment', INTRO, '--format', 'prairielearn', '--out', out(d, 'pl.json')]);
+      const pl = await cli(['grade', ...args, '--assignment', INTRO, '--format', 'prairielearn', '--out', out(d, 'pl.json')]);
       expect(pl.status).toBe(0);
       const p = JSON.parse(readFileSync(out(d, 'pl.json'), 'utf8'));
       expect(prairielearnSchema(p)).toBe(true);
@@ -161,10 +162,10 @@ describe('a results file is always written', () => {
       expect(p.format_errors.join(' ')).toMatch(why);
     }
   });
-  it('a timeLimitMs past the bound is an assignment error naming the field (exit 2, still a result file)', () => {
+  it('a timeLimitMs past the bound is an assignment error naming the field (exit 2, still a result file)', async () => {
     const d = tmp('limit-');
     writeFileSync(join(d, 'a.json'), JSON.stringify({ name: 'x', timeLimitMs: 3000000000, tests: [{ op: 'relu', random: 1 }] }));
-    const r = cli(['grade', join(JS, 'correct.js'), '--assignment', join(d, 'a.json'), '--format', 'gradescope', '--out', out(d)]);
+    const r = await cli(['grade', join(JS, 'correct.js'), '--assignment', join(d, 'a.json'), '--format', 'gradescope', '--out', out(d)]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/assignment \/timeLimitMs must be <= 600000/);
     expect(JSON.parse(readFileSync(out(d), 'utf8')).output).toMatch(/timeLimitMs/);
@@ -186,30 +187,30 @@ describe('a results file is always written', () => {
 });
 
 describe('the student id comes from the platform, --student overrides it', () => {
-  it('Gradescope’s submission_metadata.json and PrairieLearn’s data.json', () => {
+  it('Gradescope’s submission_metadata.json and PrairieLearn’s data.json', async () => {
     const root = tmp('platform-');
     mkdirSync(join(root, 'autograder'));
     const meta = (ids: number[]) => writeFileSync(join(root, 'autograder', 'submission_metadata.json'), JSON.stringify({ users: ids.map((id) => ({ id, email: `${id}@x`, name: 'n' })) }));
     // the TypeScript example fails conv2d's random cases, so their inputs are in the result
-    const cases = (extra: string[] = [], env = { CNN_ORACLE_PLATFORM_ROOT: root }) => JSON.parse(cli(['grade', TS, '--assignment', INTRO, '--format', 'json', '--audience', 'instructor', ...extra], env).stdout);
+    const cases = async (extra: string[] = [], env = { CNN_ORACLE_PLATFORM_ROOT: root }) => JSON.parse((await cli(['grade', TS, '--assignment', INTRO, '--format', 'json', '--audience', 'instructor', ...extra], env)).stdout);
     meta([7]);
-    const a = cases();
+    const a = await cases();
     expect(a.student).toBe('7');
     expect(a.notes.join(' ')).toMatch(/graded as 7, from Gradescope’s submission_metadata.json/);
     meta([9, 8]);
-    expect(cases().student).toBe('8+9'); // a group shares one variant
+    expect((await cases()).student).toBe('8+9'); // a group shares one variant
     meta([8]);
     const inputsOf = (r: { tests: { cases: { random: boolean; inputs?: unknown }[] }[] }) => JSON.stringify(r.tests[0].cases.filter((c) => c.random).map((c) => c.inputs));
     expect(inputsOf(a)).toContain('"shape"');
-    const eight = cases();
+    const eight = await cases();
     expect(inputsOf(eight)).not.toBe(inputsOf(a)); // another student, other random cases
     meta([7]);
-    expect(inputsOf(cases())).toBe(inputsOf(a)); // the same student, the same cases
-    expect(cases(['--student', 'ada']).student).toBe('ada');
+    expect(inputsOf(await cases())).toBe(inputsOf(a)); // the same student, the same cases
+    expect((await cases(['--student', 'ada'])).student).toBe('ada');
     const pl = tmp('platform-');
     mkdirSync(join(pl, 'grade', 'data'), { recursive: true });
     writeFileSync(join(pl, 'grade', 'data', 'data.json'), JSON.stringify({ params: {}, variant_seed: 1234 }));
-    expect(cases([], { CNN_ORACLE_PLATFORM_ROOT: pl }).student).toBe('variant-1234');
+    expect((await cases([], { CNN_ORACLE_PLATFORM_ROOT: pl })).student).toBe('variant-1234');
   });
 });
 
@@ -280,7 +281,7 @@ describe('signals end every submission process', () => {
 });
 
 describe('grade-all', () => {
-  it('skips what is not a submission, refuses colliding names and unwritable outputs before grading, keeps what it graded', () => {
+  it('skips what is not a submission, refuses colliding names and unwritable outputs before grading, keeps what it graded', async () => {
     const d = tmp('all-');
     const cls = join(d, 'class');
     mkdirSync(cls);
@@ -293,25 +294,25 @@ describe('grade-all', () => {
     const a = join(d, 'a.json');
     writeFileSync(a, JSON.stringify({ name: 'all', tests: [{ op: 'relu', points: 2, cases: ['cnn-oracle:fixtures/activation/relu.jsonl'] }] }));
     chmodSync(a, 0o600);
-    const r = cli(['grade-all', cls, '--assignment', a, '--csv', join(d, 'g.csv')]);
+    const r = await cli(['grade-all', cls, '--assignment', a, '--csv', join(d, 'g.csv')]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/skipped \.DS_Store \(hidden\)\nskipped README\.md \(a README\)\nskipped notes\.txt \(not a JS\/TS module, a folder or an answer sheet\)/);
     expect(readFileSync(join(d, 'g.csv'), 'utf8').trim().split('\n').map((l) => l.split(',').slice(0, 3).join(','))).toEqual(['student,score,max_score', 'ada,2,2', 'bob,0,2']);
     mkdirSync(join(cls, 'ada'));
-    const clash = cli(['grade-all', cls, '--assignment', a, '--csv', join(d, 'g2.csv')]);
+    const clash = await cli(['grade-all', cls, '--assignment', a, '--csv', join(d, 'g2.csv')]);
     expect(clash.status).toBe(2);
     expect(clash.stderr).toMatch(/ada\/ and ada\.js would both be student ada: rename one/);
     expect(existsSync(join(d, 'g2.csv'))).toBe(false);
     rmdir(join(cls, 'ada'));
-    const noCsv = cli(['grade-all', cls, '--assignment', a, '--csv', join(d, 'missing', 'dir', 'g.csv')]);
+    const noCsv = await cli(['grade-all', cls, '--assignment', a, '--csv', join(d, 'missing', 'dir', 'g.csv')]);
     expect(noCsv.status).toBe(2);
     expect(noCsv.stderr).toMatch(/cannot write .*missing\/dir\/g\.csv: ENOENT/);
     writeFileSync(join(d, 'file'), '');
-    const noDir = cli(['grade-all', cls, '--assignment', a, '--csv', join(d, 'g3.csv'), '--format', 'json', '--out-dir', join(d, 'file', 'sub')]);
+    const noDir = await cli(['grade-all', cls, '--assignment', a, '--csv', join(d, 'g3.csv'), '--format', 'json', '--out-dir', join(d, 'file', 'sub')]);
     expect(noDir.status).toBe(2);
     expect(noDir.stderr).toMatch(/--out-dir .*file\/sub: cannot write there/);
   });
-  it('counts the named mistakes of each student and across the class', () => {
+  it('counts the named mistakes of each student and across the class', async () => {
     const d = tmp('mistakes-');
     const cls = join(d, 'class');
     mkdirSync(cls);
@@ -319,7 +320,7 @@ describe('grade-all', () => {
     cpSync(TS, join(cls, 'bob'), { recursive: true });
     cpSync(join(JS, 'unbiased-bn.js'), join(cls, 'cy.js'));
     chmodSync(cls, 0o700);
-    const r = cli(['grade-all', cls, '--assignment', INTRO, '--csv', join(d, 'g.csv'), '--jobs', '2']);
+    const r = await cli(['grade-all', cls, '--assignment', INTRO, '--csv', join(d, 'g.csv'), '--jobs', '2']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/named mistakes across the class \(students\):\n {2}conv2d\/flipped-kernel: 2\n {2}batchNorm\/unbiased-variance: 1/);
     expect(readFileSync(join(d, 'g.csv'), 'utf8')).toMatch(/\nada,[\d.]+,12,.*,conv2d\/flipped-kernel \(\d+\),graded/);
@@ -331,11 +332,11 @@ function rmdir(p: string) {
 }
 
 describe('GitHub Classroom', () => {
-  it('--fail-under sets the exit status on the score; --github-output writes the points Classroom reads', () => {
+  it('--fail-under sets the exit status on the score; --github-output writes the points Classroom reads', async () => {
     const d = tmp('classroom-');
     const gh = join(d, 'github-output');
     writeFileSync(gh, '');
-    const r = cli(['grade', TS, '--student', 'ada', '--assignment', INTRO, '--format', 'classroom', '--github-output', '--fail-under', '90', '--out', join(d, 'r.json')], { GITHUB_OUTPUT: gh });
+    const r = await cli(['grade', TS, '--student', 'ada', '--assignment', INTRO, '--format', 'classroom', '--github-output', '--fail-under', '90', '--out', join(d, 'r.json')], { GITHUB_OUTPUT: gh });
     expect(r.status).toBe(3); // 9.091 / 12 is under 90 %
     const line = readFileSync(gh, 'utf8').trim();
     expect(line).toMatch(/^result=[A-Za-z0-9+/=]+$/);
@@ -343,7 +344,7 @@ describe('GitHub Classroom', () => {
     expect(classroomSchema(res)).toBe(true);
     expect(res.max_score).toBe(12);
     expect(res.tests.reduce((s: number, t: { score: number }) => s + t.score, 0)).toBeCloseTo(9.091, 3);
-    expect(cli(['grade', TS, '--student', 'ada', '--assignment', INTRO, '--format', 'classroom', '--fail-under', '50']).status).toBe(0);
+    expect((await cli(['grade', TS, '--student', 'ada', '--assignment', INTRO, '--format', 'classroom', '--fail-under', '50'])).status).toBe(0);
   });
 });
 
@@ -399,10 +400,10 @@ describe('exports: one container per submission', () => {
     const r = spawnSync(process.execPath, ['-e', `import('${join(ROOT, 'dist', 'src', 'grading', 'export.js')}').then((m) => m.exportTo('${platform}', { assignment: process.argv[1], out: process.argv[2], tarball: process.argv[3], ${extra.length ? `command: ${JSON.stringify(extra[0])}` : ''} }))`, INTRO, out, tarball()], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
   };
-  it('gradescope: the zip’s setup.sh installs cnn-oracle; run_autograder grades a correct, a buggy and a non-loading submission', () => {
+  it('gradescope: the zip’s setup.sh installs cnn-oracle; run_autograder grades a correct, a buggy and a non-loading submission', async () => {
     const root = tmp('gradescope-');
     const zip = join(root, 'autograder.zip');
-    expect(cli(['export', 'gradescope', INTRO, '-o', zip]).status).toBe(0); // the CLI packs this installation itself
+    expect((await cli(['export', 'gradescope', INTRO, '-o', zip])).status).toBe(0); // the CLI packs this installation itself
     const A = join(root, 'autograder');
     mkdirSync(join(A, 'source'), { recursive: true });
     for (const [name, data] of Object.entries(unzipSync(readFileSync(zip)))) {
@@ -435,7 +436,7 @@ describe('exports: one container per submission', () => {
     expect(broken.tests[0]).toMatchObject({ name: 'The submission could not be graded', visibility: 'visible' });
     expect(broken.tests[0].output).toMatch(/SyntaxError in index\.js, line 1/);
   });
-  it('prairielearn: run.sh grades /grade/student into /grade/results/results.json', () => {
+  it('prairielearn: run.sh grades /grade/student into /grade/results/results.json', async () => {
     const root = tmp('prairielearn-');
     const out = join(root, 'export');
     exportIt('prairielearn', out, ['python3 student.py']);
@@ -468,7 +469,7 @@ describe('exports: one container per submission', () => {
     expect(broken).toMatchObject({ gradable: false });
     expect(broken.format_errors.join(' ')).toMatch(/ModuleNotFoundError/);
   });
-  it('classroom: the workflow grades with --github-output and hands the points to the reporter', () => {
+  it('classroom: the workflow grades with --github-output and hands the points to the reporter', async () => {
     const root = tmp('classroom-');
     exportIt('classroom', root);
     const wf = YAML.parse(readFileSync(join(root, '.github', 'workflows', 'classroom.yml'), 'utf8'));

@@ -2,14 +2,13 @@
  * The one validation path on the inputs that used to crash, hang or answer wrongly (issue 16's
  * battery): each is now a named error, the same on every backend.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkRaw, evaluateRaw, parseCases } from '../src/cases.js';
 import { getOp, resolveParams } from '../src/registry.js';
 import { fromData } from '../src/tensor.js';
+import { cli } from './helpers/cli.js';
 
-const CLI = join(__dirname, '..', 'dist', 'src', 'cli.js');
 const t = (shape: number[], data?: (number | string)[], dtype?: string) => ({ shape, data: data ?? new Array(shape.reduce((a, b) => a * b, 1)).fill(1), ...(dtype ? { dtype } : {}) });
 const x4 = t([1, 1, 4, 4]);
 
@@ -104,25 +103,28 @@ describe('silent wrong answers are named errors', () => {
 });
 
 describe('the command line', () => {
-  it('a full disk or a missing folder for --out is exit 2 with one line, no stack trace', () => {
+  it('a full disk or a missing folder for --out is exit 2 with one line, no stack trace', async () => {
     for (const out of ['/dev/full', '/nonexistent-dir/out.jsonl']) {
-      const r = spawnSync('node', [CLI, 'eval', join(__dirname, '..', 'fixtures', 'activation', 'relu.jsonl'), '--out', out], { encoding: 'utf8' });
+      const r = await cli(['eval', join(__dirname, '..', 'fixtures', 'activation', 'relu.jsonl'), '--out', out]);
       expect(r.status, out).toBe(2);
       expect(r.stderr.trim().split('\n'), out).toHaveLength(1);
       expect(r.stderr).toMatch(/^cnn-oracle: cannot write /);
     }
   });
 
-  it('100,000 nested arrays are an error naming the field, and --max-elements raises the budget', () => {
+  it('100,000 nested arrays are an error naming the field, and --max-elements raises the budget', async () => {
     const deep = `{"op":"relu","inputs":{"x":{"shape":[1],"data":[1]}},"params":{"a":${'['.repeat(100000)}${']'.repeat(100000)}}}`;
-    const r = spawnSync('node', [CLI, 'eval', '-'], { input: deep, encoding: 'utf8' });
+    const r = await cli(['eval', '-'], { input: deep });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'INVALID_CASE' });
     expect(JSON.parse(r.stdout).error.message).toContain('nested more than 64 levels');
     const up = JSON.stringify({ op: 'upsample2d', inputs: { x: t([1, 1, 2, 2]) }, params: { scaleFactor: 3 } });
-    const small = spawnSync('node', [CLI, 'eval', '-', '--max-elements', '10'], { input: up, encoding: 'utf8' });
+    const small = await cli(['eval', '-', '--max-elements', '10'], { input: up });
     expect(JSON.parse(small.stdout).error).toMatchObject({ code: 'TOO_LARGE', path: '/params/scaleFactor' });
-    const ok = execFileSync('node', [CLI, 'eval', '-', '--max-elements', '36'], { input: up, encoding: 'utf8' });
-    expect(JSON.parse(ok).outputs.y.shape).toEqual([1, 1, 6, 6]);
+    // a flag of one run does not carry over to the next in the same process
+    expect(JSON.parse((await cli(['eval', '-'], { input: up })).stdout).outputs.y.shape).toEqual([1, 1, 6, 6]);
+    const ok = await cli(['eval', '-', '--max-elements', '36'], { input: up });
+    expect(JSON.parse(ok.stdout).outputs.y.shape).toEqual([1, 1, 6, 6]);
+    expect(JSON.parse((await cli(['eval', '-'], { input: up, env: { CNN_ORACLE_MAX_ELEMENTS: '10' } })).stdout).error.code).toBe('TOO_LARGE');
   });
 });

@@ -21,6 +21,8 @@ flat row-major, `.at(i, j, ...)`, `.tolist()`); `params` holds every param with 
 (cnn-oracle's op catalogue). A function returns one output (a NumPy array, a nested list, a number,
 a `Tensor`, or `{"shape", "data"}`), or a dict keyed by output name for ops with several outputs.
 An exception becomes an error answer for that case, with its traceback on standard error.
+`raise Unsupported("why")` says the program does not compute this case (a conformance target:
+counted as unsupported, not as a failure); an op with no function is answered the same way.
 
 What `print` writes goes to standard error (the grader's log), so it never corrupts the protocol.
 With NumPy, tensors travel as base64 bytes (the protocol's binary form), which keeps large
@@ -37,12 +39,16 @@ try:  # NumPy is optional
 except ImportError:  # pragma: no cover - exercised when NumPy is absent
     np = None
 
-__all__ = ["serve", "Tensor"]
+__all__ = ["serve", "Tensor", "Unsupported"]
 
 HELLO_ID = "cnn-oracle:hello"
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf, "-0": -0.0}
 _NP_DTYPES = {"float64": "<f8", "float32": "<f4", "int64": "<i8", "int32": "<i4", "bool": "|u1"}
 _INT_DTYPES = ("int64", "int32")
+
+
+class Unsupported(Exception):
+    """Raised by an op function for a case it does not compute: the answer says so, with the reason."""
 
 
 class Tensor:
@@ -138,7 +144,8 @@ def _encode(v, name, binary):
     elif np is not None and isinstance(v, (np.ndarray, np.generic)):
         a = np.asarray(v)
         dtype = "int64" if np.issubdtype(a.dtype, np.integer) else "float64"
-        a = np.ascontiguousarray(a, dtype=np.int64 if dtype == "int64" else np.float64)
+        # np.ascontiguousarray makes a 0-d array 1-d: reshape keeps a scalar (a loss) of shape []
+        a = np.ascontiguousarray(a, dtype=np.int64 if dtype == "int64" else np.float64).reshape(a.shape)
         if binary:
             return {"shape": list(a.shape), "dtype": dtype, "base64": base64.b64encode(a.astype(_NP_DTYPES[dtype]).tobytes()).decode("ascii")}
         shape, data = list(a.shape), a.reshape(-1).tolist()
@@ -163,8 +170,11 @@ def _outputs(result, names, binary):
     return {names[0]: _encode(result, names[0], binary)}
 
 
-def serve(ops, stdin=None, stdout=None):
-    """Answers the grader's requests with the functions in `ops` (op name -> function) until end of input."""
+def serve(ops, stdin=None, stdout=None, hello=None):
+    """Answers the grader's requests with the functions in `ops` (op name -> function) until end of input.
+
+    `hello`: more fields for the answer to the hello request (e.g. {"target": "MyLib 1.2"}, which
+    `cnn-oracle conformance --command` shows as the target's description)."""
     stdin = stdin or sys.stdin
     out = stdout or sys.stdout
     sys.stdout = sys.stderr  # what the student prints goes to the log, never into the protocol
@@ -185,16 +195,18 @@ def serve(ops, stdin=None, stdout=None):
         if rid == HELLO_ID:
             asked = (req.get("params") or {}).get("encodings") or []
             binary = np is not None and "base64" in asked
-            send({"id": rid, "outputs": {}, "protocol": {"encodings": ["json", "base64"] if binary else ["json"]}})
+            send({**(hello or {}), "id": rid, "outputs": {}, "protocol": {"encodings": ["json", "base64"] if binary else ["json"]}})
             continue
         fn = ops.get(req.get("op"))
         if fn is None:
-            send({"id": rid, "error": f"the submission has no function for {req.get('op')}"})
+            send({"id": rid, "error": f"the submission has no function for {req.get('op')}", "errorKind": "missing"})
             continue
         try:
             inputs = {k: _decode(t) for k, t in req.get("inputs", {}).items()}
             result = fn(inputs, req.get("params", {}))
             answer = {"id": rid, "outputs": _outputs(result, req.get("outputNames") or ["y"], binary)}
+        except Unsupported as e:
+            answer = {"id": rid, "error": str(e) or "unsupported", "errorKind": "unsupported"}
         except Exception as e:  # noqa: BLE001 - every failure is the student's answer for this case
             traceback.print_exc(file=sys.stderr)
             answer = {"id": rid, "error": f"{type(e).__name__}: {e}"}

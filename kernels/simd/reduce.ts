@@ -103,3 +103,15 @@ export async function softmax(x: Arr, dim: number): Promise<Arr> {
   );
   return fromData(ar.takeF64(yOff, n), x.shape);
 }
+
+/** hardswish, elementwise (a scalar loop; see wat.ts), y rounded to float32. */
+export async function hardswish(x: Arr): Promise<Arr> {
+  const n = flat(x).length;
+  const ar = new Arena(await getEngine());
+  const xOff = ar.allocF64(n);
+  const yOff = ar.allocF64(n);
+  ar.commit();
+  ar.f64().set(flat(x), xOff / 8);
+  ar.fns.hardswish(xOff, yOff, n);
+  return fromData(ar.takeF64(yOff, n), x.shape);
+}

@@ -50,6 +50,7 @@ export const SIGNATURES = {
   unpack: { params: ['c', 'ldc', 'srcRow', 'bias', 'dst', 'dstO', 'dstRow', 'dstCol', 'm', 'rows', 'cols'], result: null },
   maxpool: { params: ['x', 'out', 'idx', 'planes', 'H', 'W', 'Ho', 'Wo', 'ti', 'tj', 'dh', 'dw'], result: null },
   avgpool: { params: ['x', 'out', 'planes', 'H', 'W', 'Ho', 'Wo', 'ti', 'tj', 'di', 'dj', 'divisor:f64'], result: null },
+  hardswish: { params: ['x', 'out', 'n'], result: null },
   nonfinite: { params: ['p', 'n'], result: 'i32' },
   dwconv: { params: ['img', 'w', 'bias', 'y', 'koff', 'K', 'planes', 'Hp', 'Wp', 'Ho', 'Wo', 'sh'], result: null },
   padcopy: { params: ['src', 'dst', 'planes', 'H', 'W', 'Hp', 'Wp', 'pt', 'pl'], result: null },
@@ -235,6 +236,18 @@ ${windowed({
           (local.set $at (i32.add (local.get $at) (local.get $stride)))
         `, { label: 'k3' })}
       `)}
+    `)})
+  ;; hardswish, elementwise over n float64 values: NaN and −∞ give NaN, x ≤ −3 gives 0, x ≥ 3 gives x,
+  ;; else x·(x + 3)/6 in float64; every result rounded to float32
+  ${head('hardswish')}
+    (local $k i32) (local $v f64) (local $y f64)
+    ${loop('k', '(local.get $n)', `
+      (local.set $v (f64.load (i32.add (local.get $x) (i32.shl (local.get $k) (i32.const 3)))))
+      (local.set $y (f64.div (f64.mul (local.get $v) (f64.add (local.get $v) (f64.const 3))) (f64.const 6)))
+      (local.set $y (select (local.get $v) (local.get $y) (f64.ge (local.get $v) (f64.const 3))))
+      (local.set $y (select (f64.const 0) (local.get $y) (f64.le (local.get $v) (f64.const -3))))
+      (local.set $y (select (f64.const nan) (local.get $y) (i32.or (f64.ne (local.get $v) (local.get $v)) (f64.eq (local.get $v) (f64.const -inf)))))
+      (f64.store (i32.add (local.get $out) (i32.shl (local.get $k) (i32.const 3))) (f64.promote_f32 (f32.demote_f64 (local.get $y))))
     `)})
   ;; col2im: row (m, p, q) of C, column (n, ih, iw) = n·HW + ih·W + iw, is added to
   ;; y[n·yN + m·HoWo + (ih·sh + tp[3p+2])·Wo + iw·sw + tq[3q+2]] for ih in tp[3p] + [0, tp[3p+1]),

@@ -19,3 +19,10 @@ export interface TargetAdapter {
   init?(): Promise<void>;
   dispose?(): Promise<void>;
 }
+
+/**
+ * Thrown by an adapter's `run` for a case the target does not compute, when it can only tell by
+ * trying (a program target answering `errorKind: "unsupported"`): the case counts as unsupported,
+ * with the message as the reason, not as a failure.
+ */
+export class Unsupported extends Error {}

@@ -1,7 +1,8 @@
 /**
  * The convnetjs 0.3 conformance target (karpathy/convnetjs): float64 Vols in HWC order, one batch
  * element at a time, layers driven through their forward passes. Conv: one stride for both axes,
- * symmetric padding, no dilation or groups; max pooling with its own padding; LRN; activations.
+ * symmetric padding, no dilation or groups; max pooling with its own padding; LRN; activations
+ * (elementwise, so any tensor runs as one 1×1×n Vol).
  */
 import { createRequire } from 'node:module';
 import type { Inputs, Params } from '../registry.js';
@@ -40,8 +41,16 @@ export function convnetjsTarget(): TargetAdapter {
     });
     return fromData(y, [N, C, H, W]);
   };
-  const symmetric = (p: Params, k: number[], d: number[]): number | undefined => {
-    const pads = resolvePadding(p.padding, 2, k, d, null);
+  /** An elementwise layer on every value of x at once (a 1×1×n Vol), back in x's shape. */
+  const elementwise = (x: Arr, make: (n: number) => any): Arr => {
+    const d = flat(x);
+    if (d.length === 0) return fromData(new Float64Array(0), x.shape);
+    const v: Vol = new cn.Vol(1, 1, d.length, 0.0);
+    v.w.set(d);
+    return fromData(Float64Array.from(make(d.length).forward(v, false).w as Float64Array), x.shape);
+  };
+  const symmetric = (p: Params, k: number[], d: number[], x: Arr, stride: number[]): number | undefined => {
+    const pads = resolvePadding(p.padding, 2, k, d, stride, '/params/padding', x.shape.slice(2));
     return pads.begin.every((v, i) => v === pads.begin[0] && pads.end[i] === v) ? pads.begin[0] : undefined;
   };
   const ops: Record<string, OpAdapter> = {
@@ -53,7 +62,7 @@ export function convnetjsTarget(): TargetAdapter {
         if (p.flip) return 'flip';
         if (perDim(p.dilation, 2).some((v) => v !== 1)) return 'dilation';
         if (s[0] !== s[1]) return 'different strides per axis';
-        if (symmetric(p, [kh, kw], [1, 1]) === undefined) return 'asymmetric padding';
+        if (symmetric(p, [kh, kw], [1, 1], i.x, s) === undefined) return 'asymmetric padding';
         return undefined;
       },
       run(i, p) {
@@ -62,7 +71,7 @@ export function convnetjsTarget(): TargetAdapter {
         const wd = flat(i.weight);
         const bd = i.bias ? flat(i.bias) : undefined;
         const y = perImage(i.x, () => {
-          const layer = new cn.ConvLayer({ in_sx: W, in_sy: H, in_depth: C, sx: kw, sy: kh, filters: O, stride: perDim(p.stride, 2)[0], pad: symmetric(p, [kh, kw], [1, 1]), bias_pref: 0 });
+          const layer = new cn.ConvLayer({ in_sx: W, in_sy: H, in_depth: C, sx: kw, sy: kh, filters: O, stride: perDim(p.stride, 2)[0], pad: symmetric(p, [kh, kw], [1, 1], i.x, perDim(p.stride, 2)), bias_pref: 0 });
           for (let o = 0; o < O; o++) {
             const f: Vol = layer.filters[o];
             for (let c = 0; c < C; c++) for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) f.set(b, a, c, wd[((o * C + c) * kh + a) * kw + b]);
@@ -81,18 +90,19 @@ export function convnetjsTarget(): TargetAdapter {
         if (p.returnIndices) return 'returnIndices';
         if (perDim(p.dilation, 2).some((v) => v !== 1)) return 'dilation';
         if (s[0] !== s[1]) return 'different strides per axis';
-        if (symmetric(p, k, [1, 1]) === undefined) return 'asymmetric padding';
+        if (symmetric(p, k, [1, 1], i.x, perDim(p.stride ?? p.kernelSize, 2)) === undefined) return 'asymmetric padding';
         return undefined;
       },
       run(i, p) {
         const [kh, kw] = perDim(p.kernelSize, 2);
         const [, C, H, W] = i.x.shape;
-        return { y: perImage(i.x, () => new cn.PoolLayer({ in_sx: W, in_sy: H, in_depth: C, sx: kw, sy: kh, stride: perDim(p.stride ?? p.kernelSize, 2)[0], pad: symmetric(p, [kh, kw], [1, 1]) })) };
+        return { y: perImage(i.x, () => new cn.PoolLayer({ in_sx: W, in_sy: H, in_depth: C, sx: kw, sy: kh, stride: perDim(p.stride ?? p.kernelSize, 2)[0], pad: symmetric(p, [kh, kw], [1, 1], i.x, perDim(p.stride ?? p.kernelSize, 2)) })) };
       },
     },
-    relu: { unsupported: (i) => (i.x.shape.length === 4 ? undefined : 'x of rank other than 4'), run: (i) => ({ y: perImage(i.x, () => new cn.ReluLayer({ in_sx: i.x.shape[3], in_sy: i.x.shape[2], in_depth: i.x.shape[1] })) }) },
-    sigmoid: { unsupported: (i) => (i.x.shape.length === 4 ? undefined : 'x of rank other than 4'), run: (i) => ({ y: perImage(i.x, () => new cn.SigmoidLayer({ in_sx: i.x.shape[3], in_sy: i.x.shape[2], in_depth: i.x.shape[1] })) }) },
-    tanh: { unsupported: (i) => (i.x.shape.length === 4 ? undefined : 'x of rank other than 4'), run: (i) => ({ y: perImage(i.x, () => new cn.TanhLayer({ in_sx: i.x.shape[3], in_sy: i.x.shape[2], in_depth: i.x.shape[1] })) }) },
+    // elementwise layers: any tensor, its values laid out as one 1×1×n Vol
+    relu: { run: (i) => ({ y: elementwise(i.x, (n) => new cn.ReluLayer({ in_sx: 1, in_sy: 1, in_depth: n })) }) },
+    sigmoid: { run: (i) => ({ y: elementwise(i.x, (n) => new cn.SigmoidLayer({ in_sx: 1, in_sy: 1, in_depth: n })) }) },
+    tanh: { run: (i) => ({ y: elementwise(i.x, (n) => new cn.TanhLayer({ in_sx: 1, in_sy: 1, in_depth: n })) }) },
     localResponseNorm: {
       unsupported: (i, p) => (i.x.shape.length !== 4 ? 'x of rank other than 4' : (p.size as number) % 2 === 0 ? 'an even size' : undefined),
       run: (i, p) => ({ y: perImage(i.x, () => new cn.LocalResponseNormalizationLayer({ in_sx: i.x.shape[3], in_sy: i.x.shape[2], in_depth: i.x.shape[1], k: p.k, n: p.size, alpha: p.alpha, beta: p.beta })) }),

@@ -63,9 +63,10 @@ export async function onnxruntimeTarget(): Promise<TargetAdapter> {
   }
 
   const feed = (name: string, a: Arr): Feed => ({ name, data: Float32Array.from(flat(a)), dims: a.shape.slice() });
-  const arr = (o: { data: ArrayLike<number | bigint>; dims: readonly number[] }) => fromData(Float64Array.from(o.data as ArrayLike<number>, Number), o.dims.slice());
-  const onnxPads = (p: Params, k: number[], d: number[], stride: number[] | null) => {
-    const pads = resolvePadding(p.padding, 2, k, d, stride);
+  // a typed-array copy (Float32Array → Float64Array in one native step; Float64Array.from(…, Number) calls a function per element)
+  const arr = (o: { data: ArrayLike<number | bigint>; dims: readonly number[] }) => fromData(new Float64Array(o.data as Float32Array), o.dims.slice());
+  const onnxPads = (p: Params, k: number[], d: number[], stride: number[] | null, x?: Arr) => {
+    const pads = resolvePadding(p.padding, 2, k, d, stride, '/params/padding', x?.shape.slice(2));
     return [pads.begin[0], pads.begin[1], pads.end[0], pads.end[1]];
   };
   const unary = (opType: string, attrs: (p: Params) => Attr[] = () => []): OpAdapter => ({
@@ -80,7 +81,7 @@ export async function onnxruntimeTarget(): Promise<TargetAdapter> {
         const d = perDim(p.dilation, 2);
         const s = perDim(p.stride, 2);
         const feeds = [feed('x', i.x), feed('w', i.weight), ...(i.bias ? [feed('b', i.bias)] : [])];
-        const r = await node('Conv', feeds, [{ name: 'pads', ints: onnxPads(p, k, d, s) }, { name: 'strides', ints: s }, { name: 'dilations', ints: d }, { name: 'group', i: p.groups as number }], ['y']);
+        const r = await node('Conv', feeds, [{ name: 'pads', ints: onnxPads(p, k, d, s, i.x) }, { name: 'strides', ints: s }, { name: 'dilations', ints: d }, { name: 'group', i: p.groups as number }], ['y']);
         return { y: arr(r.y) };
       },
     },
@@ -97,7 +98,7 @@ export async function onnxruntimeTarget(): Promise<TargetAdapter> {
       async run(i, p) {
         const k = perDim(p.kernelSize, 2);
         const d = perDim(p.dilation, 2);
-        const attrs = [{ name: 'kernel_shape', ints: k }, { name: 'strides', ints: perDim(p.stride ?? p.kernelSize, 2) }, { name: 'pads', ints: onnxPads(p, k, d, null) }, { name: 'dilations', ints: d }, { name: 'ceil_mode', i: p.ceilMode ? 1 : 0 }];
+        const attrs = [{ name: 'kernel_shape', ints: k }, { name: 'strides', ints: perDim(p.stride ?? p.kernelSize, 2) }, { name: 'pads', ints: onnxPads(p, k, d, perDim(p.stride ?? p.kernelSize, 2), i.x) }, { name: 'dilations', ints: d }, { name: 'ceil_mode', i: p.ceilMode ? 1 : 0 }];
         const r = await node('MaxPool', [feed('x', i.x)], attrs, p.returnIndices ? ['y', 'indices'] : ['y']);
         const out: Outputs = { y: arr(r.y) };
         if (p.returnIndices) {
@@ -113,8 +114,28 @@ export async function onnxruntimeTarget(): Promise<TargetAdapter> {
       unsupported: (i, p) => (p.divisorOverride !== undefined ? 'divisorOverride' : undefined),
       async run(i, p) {
         const k = perDim(p.kernelSize, 2);
-        const attrs = [{ name: 'kernel_shape', ints: k }, { name: 'strides', ints: perDim(p.stride ?? p.kernelSize, 2) }, { name: 'pads', ints: onnxPads(p, k, [1, 1], null) }, { name: 'ceil_mode', i: p.ceilMode ? 1 : 0 }, { name: 'count_include_pad', i: p.countIncludePad ? 1 : 0 }];
+        const attrs = [{ name: 'kernel_shape', ints: k }, { name: 'strides', ints: perDim(p.stride ?? p.kernelSize, 2) }, { name: 'pads', ints: onnxPads(p, k, [1, 1], perDim(p.stride ?? p.kernelSize, 2), i.x) }, { name: 'ceil_mode', i: p.ceilMode ? 1 : 0 }, { name: 'count_include_pad', i: p.countIncludePad ? 1 : 0 }];
         return { y: arr((await node('AveragePool', [feed('x', i.x)], attrs, ['y'], 19)).y) };
+      },
+    },
+    upsample2d: {
+      async run(i, p) {
+        const [N, C] = i.x.shape;
+        const empty = { data: new Float32Array(0), dims: [0] };
+        // PyTorch's nearest is ONNX's asymmetric/floor; bilinear is pytorch_half_pixel, or align_corners
+        const attrs: Attr[] =
+          p.mode === 'nearest'
+            ? [{ name: 'mode', s: 'nearest' }, { name: 'coordinate_transformation_mode', s: 'asymmetric' }, { name: 'nearest_mode', s: 'floor' }]
+            : [{ name: 'mode', s: 'linear' }, { name: 'coordinate_transformation_mode', s: p.alignCorners ? 'align_corners' : 'pytorch_half_pixel' }];
+        const feeds: Feed[] = [feed('x', i.x), { name: 'roi', ...empty }];
+        if (p.size !== undefined) {
+          const [h, w] = perDim(p.size as number | number[], 2);
+          feeds.push({ name: 'scales', ...empty }, { name: 'sizes', data: BigInt64Array.from([N, C, h, w].map(BigInt)), dims: [4] });
+        } else {
+          const [fh, fw] = perDim(p.scaleFactor as number | number[], 2);
+          feeds.push({ name: 'scales', data: Float32Array.from([1, 1, fh, fw]), dims: [4] });
+        }
+        return { y: arr((await node('Resize', feeds, attrs, ['y'], 11)).y) };
       },
     },
     globalAvgPool2d: unary('GlobalAveragePool'),
@@ -122,6 +143,7 @@ export async function onnxruntimeTarget(): Promise<TargetAdapter> {
     relu: unary('Relu'),
     sigmoid: unary('Sigmoid'),
     tanh: unary('Tanh'),
+    hardswish: unary('HardSwish'), // opset 14
     leakyRelu: unary('LeakyRelu', (p) => [{ name: 'alpha', f: p.negativeSlope as number }]),
     softmax: unary('Softmax', (p) => [{ name: 'axis', i: p.dim as number }]),
     linear: {

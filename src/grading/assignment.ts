@@ -16,7 +16,7 @@ import { fromData } from '../tensor.js';
 import { Rng } from '../rng.js';
 import { MISTAKES } from './mistakes.js';
 import { getExercise } from '../exercises/bank.js';
-import type { TolerancePolicy } from './ladder.js';
+import type { TolerancePolicy } from '../judge/bounds.js';
 
 /** The package root (where fixtures/ lives), from dist/src/grading or src/grading. */
 export const PACKAGE_ROOT = (() => {

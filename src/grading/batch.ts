@@ -30,6 +30,8 @@ export interface BatchOptions {
   /** The gradebook, rewritten after each student. */
   csv?: string;
   progress?: boolean;
+  /** Where the one-line-per-student progress goes when `progress` is false (default: standard error). */
+  log?: (line: string) => void;
   /** Which backend computes the expected outputs (grade's option). */
   backend?: Backend;
   unsafeNoSandbox?: boolean;
@@ -149,7 +151,7 @@ export async function gradeAll(dir: string, a: Assignment, opts: BatchOptions): 
       done++;
       saveGradebook();
       if (bar) bar.update(done, { inflight: [...inFlight].join(', ') });
-      else if (opts.progress === false) process.stderr.write(`graded ${done}/${entries.length}: ${e.student}\n`);
+      else if (opts.progress === false) (opts.log ?? ((l: string) => void process.stderr.write(l)))(`graded ${done}/${entries.length}: ${e.student}\n`);
     }
   };
   try {

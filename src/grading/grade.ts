@@ -8,15 +8,15 @@ import { join } from 'node:path';
 import type { Backend, OpDef, Inputs, Outputs } from '../registry.js';
 import type { TensorJSON } from '../tensor.js';
 import { encodeInputs, encodeOutputs } from '../cases.js';
-import { compareArrays } from '../compare.js';
+import { compareArrays, shrinkCase } from '../judge/index.js';
 import { chooseMode, type SandboxMode } from '../sandbox/capabilities.js';
 import { SandboxError } from '../sandbox/sandbox.js';
 import { toBase64, type WireTensor } from '../sandbox/runner/wire.js';
 import { SubmissionError, SubmissionProcess, type Isolation, type Outcome, type SubmissionSpec } from './process.js';
 import { PACKAGE_ROOT, collectCases, type Assignment, type GradingCase, type TestSpec, type Visibility } from './assignment.js';
-import { allowances, climb, sameOutputs, type CaseCheck, type Rung, type TolerancePolicy } from './ladder.js';
+import { climb, sameOutputs, type CaseCheck, type Rung } from './ladder.js';
+import { allowances, type TolerancePolicy } from '../judge/bounds.js';
 import { mistakesFor, type Mistake } from './mistakes.js';
-import { shrinkCase } from './shrink.js';
 
 export interface CaseResult {
   id: string;
@@ -141,7 +141,7 @@ export function sandboxMode(unsafe: boolean | undefined): { mode: SandboxMode } 
 const elements = (o: Record<string, { data: ArrayLike<number> }>) => Object.values(o).reduce((s, a) => s + a.data.length, 0);
 
 /** The request's tensors on the wire: binary when the program reads it, else JSON. */
-function wireInputs(op: OpDef, inputs: Inputs, binary: boolean): Record<string, WireTensor> {
+export function wireInputs(op: OpDef, inputs: Inputs, binary: boolean): Record<string, WireTensor> {
   const json = encodeInputs(op, inputs);
   if (!binary) return json as Record<string, WireTensor>;
   const out: Record<string, WireTensor> = {};

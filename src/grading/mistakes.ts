@@ -9,6 +9,7 @@ import { fromData } from '../tensor.js';
 import { flat, resolveDim, splitAt } from '../reference/common.js';
 import { nmsRef, type BoxFormat } from '../reference/detection.js';
 import { convGeometry } from '../ops/conv.js';
+import { poolGeometry } from '../ops/pooling.js';
 import { conv2dRef } from '../reference/conv.js';
 
 export interface Mistake {
@@ -60,7 +61,7 @@ function wrongBatchNorm(inputs: Inputs, params: Params, how: 'unbiased' | 'eps-o
 
 /** conv2d with its resolved padding changed. */
 function withPads(i: Inputs, p: Params, change: (pads: { begin: number[]; end: number[] }) => { begin: number[]; end: number[] }): Outputs {
-  const g = convGeometry(resolveParams(getOp('conv2d'), p), i.weight.shape.slice(2), 2);
+  const g = convGeometry(resolveParams(getOp('conv2d'), p), i.weight.shape.slice(2), 2, i.x.shape.slice(2));
   return { y: conv2dRef(i.x, i.weight, i.bias, { ...g, pads: change(g.pads) }) };
 }
 
@@ -79,8 +80,8 @@ export const MISTAKES: Mistake[] = [
     op: 'conv2d',
     title: '"same" padding puts the odd extra row/column at the start',
     explanation: 'With an even kernel, "same" needs an odd total padding d·(k−1); PyTorch and TensorFlow put the extra one at the end (bottom/right), not at the start.',
-    // only "same" has an extra to misplace; on explicit padding this answer is another mistake
-    apply: (i, p) => withPads(i, p, (b) => (p.padding === 'same' ? { begin: b.end, end: b.begin } : b)),
+    // only "same" (and SAME_UPPER, its any-stride form) has an extra to misplace; on explicit padding this answer is another mistake
+    apply: (i, p) => withPads(i, p, (b) => (p.padding === 'same' || p.padding === 'SAME_UPPER' ? { begin: b.end, end: b.begin } : b)),
     trigger: { inputs: { x: t([1, 1, 3, 3], range(9, 1)), weight: t([1, 1, 2, 2], [1, 2, 3, 4]) }, params: { padding: 'same' } },
   },
   {
@@ -143,8 +144,8 @@ export const MISTAKES: Mistake[] = [
     title: 'max pooling reads the padding as 0',
     explanation: 'Max pooling pads with −∞ (the padding is never chosen): a window of negative values next to the border keeps its negative maximum, not 0.',
     apply(i, p) {
-      const rp = resolveParams(getOp('maxPool2d'), p);
-      const pad = typeof rp.padding === 'number' ? [rp.padding, rp.padding, rp.padding, rp.padding] : (rp.padding as number[]).length === 2 ? [(rp.padding as number[])[0], (rp.padding as number[])[0], (rp.padding as number[])[1], (rp.padding as number[])[1]] : (rp.padding as number[]);
+      const { pads } = poolGeometry(resolveParams(getOp('maxPool2d'), p), 2, i.x.shape.slice(2));
+      const pad = [pads.begin[0], pads.end[0], pads.begin[1], pads.end[1]];
       const [N, C, H, W] = i.x.shape;
       const Hp = H + pad[0] + pad[1];
       const Wp = W + pad[2] + pad[3];

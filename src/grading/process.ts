@@ -112,7 +112,7 @@ function needsTs(file: string, folder: string | undefined): boolean {
 }
 
 /** The log keeps the start and the end of what the submission wrote to standard error. */
-class Log {
+export class Log {
   private head = '';
   private tail = '';
   private dropped = 0;
@@ -139,7 +139,7 @@ class Log {
 }
 
 /** Splits a byte stream into lines, refusing any line longer than `max` bytes. */
-class Lines {
+export class Lines {
   private parts: Buffer[] = [];
   private length = 0;
   max = 1 << 20;

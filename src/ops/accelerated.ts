@@ -6,7 +6,9 @@
 import { registerBackend, type Inputs, type KernelTable, type Outputs, type Params } from '../registry.js';
 import { convGeometry } from './conv.js';
 import { transposedGeometry } from './transposed.js';
-import { poolGeometry } from './pooling.js';
+import { avgOptions, poolGeometry } from './pooling.js';
+import { batchNormOptions } from './normalization.js';
+import { roiAlignOptions } from './detection.js';
 import { boxesXyxy, checkBoxes, type BoxFormat, type RoiAlignOptions } from '../reference/detection.js';
 import { flat } from '../reference/common.js';
 import { fromData, type Arr } from '../tensor.js';
@@ -26,16 +28,17 @@ interface BatchNormResult {
  * batchNorm's outputs around a fast kernel (gpu.js or WebAssembly): the reference's input checks,
  * then in training the batch statistics and the momentum update of the running statistics.
  */
-export async function batchNormOutputs(i: Inputs, p: Params, kernel: BatchNormImpl): Promise<Outputs> {
+export async function batchNormOutputs(i: Inputs, params: Params, kernel: BatchNormImpl): Promise<Outputs> {
+  const p = batchNormOptions(params);
   const [N, C] = i.x.shape;
   const n = N * i.x.shape.slice(2).reduce((a, b) => a * b, 1);
   if (p.training && n <= 1) throw invalidInputs('/inputs/x/shape', 'expected more than 1 value per channel when training');
   if (!p.training && (!i.runningMean || !i.runningVar)) throw invalidInputs(i.runningMean ? '/inputs/runningVar' : '/inputs/runningMean', 'batchNorm in inference (training false) needs runningMean and runningVar');
-  const r = await kernel(i.x, p.training ? undefined : flat(i.runningMean), p.training ? undefined : flat(i.runningVar), i.weight, i.bias, p.eps as number);
+  const r = await kernel(i.x, p.training ? undefined : flat(i.runningMean), p.training ? undefined : flat(i.runningVar), i.weight, i.bias, p.eps);
   if (!p.training) return { y: r.y };
   const out: Outputs = { y: r.y, batchMean: fromData(r.mean, [C]), batchVar: fromData(r.variance, [C]) };
   if (i.runningMean && i.runningVar) {
-    const m = p.momentum as number;
+    const m = p.momentum;
     const corr = p.runningVarEstimator === 'unbiased' ? n / (n - 1) : 1;
     out.runningMean = fromData(flat(i.runningMean).map((v, c) => (1 - m) * v + m * r.mean[c]), [C]);
     out.runningVar = fromData(flat(i.runningVar).map((v, c) => (1 - m) * v + m * r.variance[c] * corr), [C]);
@@ -45,8 +48,7 @@ export async function batchNormOutputs(i: Inputs, p: Params, kernel: BatchNormIm
 
 /** roiAlign's outputs around a fast kernel (which checks the RoIs with the reference's checkRois). */
 export async function roiAlignOutputs(i: Inputs, p: Params, kernel: (x: Arr, rois: Arr, o: RoiAlignOptions) => Arr | Promise<Arr>): Promise<Outputs> {
-  const [ph, pw] = perDim(p.outputSize, 2);
-  return { y: await kernel(i.x, i.boxes, { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean }) };
+  return { y: await kernel(i.x, i.boxes, roiAlignOptions(p)) };
 }
 
 /** boxIou's outputs around a fast kernel: the reference's box checks, both sets converted to xyxy. */
@@ -58,15 +60,16 @@ export async function boxIouOutputs(i: Inputs, p: Params, kernel: (a: Float64Arr
 }
 
 const ACCELERATED: KernelTable = {
-  conv2d: async (i, p) => ({ y: (await K()).conv2d(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 2)) }),
+  conv2d: async (i, p) => ({ y: (await K()).conv2d(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 2, i.x.shape.slice(2))) }),
   convTranspose2d: async (i, p) => ({ y: (await K()).convTranspose2d(i.x, i.weight, i.bias, transposedGeometry(p, 2, i.weight.shape.slice(2))) }),
   linear: async (i) => ({ y: (await K()).linear(i.x, i.weight, i.bias) }),
   maxPool2d: async (i, p): Promise<Outputs> => {
-    const r = (await K()).maxPool2d(i.x, poolGeometry(p, 2), Boolean(p.returnIndices));
+    const r = (await K()).maxPool2d(i.x, poolGeometry(p, 2, i.x.shape.slice(2)), Boolean(p.returnIndices));
     return r.indices ? { y: r.y, indices: r.indices } : { y: r.y };
   },
-  avgPool2d: async (i, p) => ({ y: (await K()).avgPool2d(i.x, poolGeometry(p, 2), { countIncludePad: p.countIncludePad as boolean, divisorOverride: p.divisorOverride as number | undefined }) }),
+  avgPool2d: async (i, p) => ({ y: (await K()).avgPool2d(i.x, poolGeometry(p, 2, i.x.shape.slice(2)), avgOptions(p)) }),
   softmax: async (i, p) => ({ y: (await K()).softmax(i.x, p.dim as number) }),
+  hardswish: async (i) => ({ y: (await K()).hardswish(i.x) }),
   batchNorm: async (i, p) => batchNormOutputs(i, p, (await K()).batchNorm),
   roiAlign: async (i, p) => roiAlignOutputs(i, p, (await K()).roiAlign),
   boxIou: async (i, p) => boxIouOutputs(i, p, (await K()).boxIou),

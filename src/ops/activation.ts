@@ -1,10 +1,12 @@
-/** Registry entries: relu, leakyRelu, sigmoid, tanh, softmax, logSoftmax. */
-import { register, type OpDef } from '../registry.js';
-import { leakyReluRef, reluRef, sigmoidRef, softmaxRef, tanhRef } from '../reference/activation.js';
-import { input, randTensor, relativeBound } from './helpers.js';
+/** Registry entries: relu, leakyRelu, sigmoid, tanh, hardswish, softmax, logSoftmax, and their backward ops. */
+import { type OpDef, register } from '../registry.js';
+import { hardswishBackwardRef, hardswishRef, leakyReluBackwardRef, leakyReluRef, reluBackwardRef, reluRef, sigmoidBackwardRef, sigmoidRef, softmaxBackwardRef, softmaxRef, tanhBackwardRef, tanhRef } from '../reference/activation.js';
+import { input, randTensor } from './helpers.js';
+import { relativeBound } from '../judge/bounds.js';
 import { flat, resolveDim } from '../reference/common.js';
-import { fromData } from '../tensor.js';
+import { fromData, numel } from '../tensor.js';
 import type { Rng } from '../rng.js';
+import { backwardOf, elementwiseCancellation } from './backward.js';
 
 const genX = (rng: Rng) => ({ inputs: { x: randTensor(rng, [rng.int(1, 2), rng.int(1, 5)], 6) }, params: {} });
 
@@ -26,6 +28,7 @@ export const leakyRelu = elementwise('leakyRelu', 'x if x ≥ 0 else negativeSlo
 ]);
 export const sigmoid = elementwise('sigmoid', '1 / (1 + e^−x)', (i) => ({ y: sigmoidRef(i.x) }), 4);
 export const tanh = elementwise('tanh', 'hyperbolic tangent', (i) => ({ y: tanhRef(i.x) }), 4);
+export const hardswish = elementwise('hardswish', 'x·min(max(x + 3, 0), 6)/6 (MobileNetV3)', (i) => ({ y: hardswishRef(i.x) }), 3);
 
 /**
  * Softmax error: a naive float sum of the exponentials is off by γ_size relatively, the exp and the
@@ -57,4 +60,36 @@ const softmaxLike = (name: 'softmax' | 'logSoftmax', log: boolean): OpDef => ({
 export const softmax = softmaxLike('softmax', false);
 export const logSoftmax = softmaxLike('logSoftmax', true);
 
-register(relu, leakyRelu, sigmoid, tanh, softmax, logSoftmax);
+export const reluBackward = backwardOf(relu, { gradOf: { dx: 'x' }, reference: (i) => ({ dx: reluBackwardRef(i.x, i.dy) }) });
+export const leakyReluBackward = backwardOf(leakyRelu, { gradOf: { dx: 'x' }, reference: (i, p) => ({ dx: leakyReluBackwardRef(i.x, i.dy, p.negativeSlope as number) }) });
+export const sigmoidBackward = backwardOf(sigmoid, { gradOf: { dx: 'x' }, reference: (i) => ({ dx: sigmoidBackwardRef(i.x, sigmoidRef(i.x), i.dy) }), cancellation: elementwiseCancellation((y) => y * (1 + y), sigmoidRef) });
+export const hardswishBackward = backwardOf(hardswish, { gradOf: { dx: 'x' }, reference: (i) => ({ dx: hardswishBackwardRef(i.x, i.dy) }) });
+export const tanhBackward = backwardOf(tanh, { gradOf: { dx: 'x' }, reference: (i) => ({ dx: tanhBackwardRef(i.x, tanhRef(i.x), i.dy) }), cancellation: elementwiseCancellation((y) => 1 + y * y, tanhRef) });
+/**
+ * softmax′: dx_k = y_k·(dy_k − Σ_j dy_j·y_j), a difference of terms up to |dy_k| and Σ|dy_j|·y_j:
+ * a correct float implementation may be off by (n + 16)·u·y_k·(|dy_k| + Σ_j |dy_j|·y_j).
+ */
+export const softmaxBackward = backwardOf(softmax, {
+  gradOf: { dx: 'x' },
+  reference: (i, p) => ({ dx: softmaxBackwardRef(i.x, i.dy, p.dim as number) }),
+  cancellation(i, p, u) {
+    const x = i.x;
+    const d = (p.dim as number) < 0 ? x.shape.length + (p.dim as number) : (p.dim as number);
+    const y = flat(softmax.reference({ x }, p).y);
+    const g = flat(i.dy);
+    const size = x.shape[d];
+    const inner = numel(x.shape.slice(d + 1));
+    const outer = y.length / (size * inner);
+    const out = new Float64Array(y.length);
+    for (let o = 0; o < outer; o++)
+      for (let q = 0; q < inner; q++) {
+        const base = o * size * inner + q;
+        let s = 0;
+        for (let k = 0; k < size; k++) s += Math.abs(g[base + k * inner]) * y[base + k * inner];
+        for (let k = 0; k < size; k++) out[base + k * inner] = (size + 16) * u * y[base + k * inner] * (Math.abs(g[base + k * inner]) + s);
+      }
+    return { dx: fromData(out, x.shape) };
+  },
+});
+
+register(relu, leakyRelu, sigmoid, tanh, hardswish, softmax, logSoftmax, reluBackward, leakyReluBackward, sigmoidBackward, tanhBackward, hardswishBackward, softmaxBackward);

@@ -1,33 +1,38 @@
 /** Registry entries: conv1d, conv2d, convolve. */
-import { register, type Inputs, type OpDef, type Params } from '../registry.js';
-import { conv1dRef, conv2dRef, convolveRef, type ConvGeometry, type ConvolveMode } from '../reference/conv.js';
-import { intOrPair, intOrSingle, intSchema, padding1dSchema, padding2dSchema, perDim, resolvePadding } from '../params.js';
-import { dotBound, input, optional, randTensor } from './helpers.js';
+import { type Inputs, type OpDef, type Params, register } from '../registry.js';
+import { conv1dRef, conv2dBackwardRef, conv2dRef, type ConvGeometry, type ConvolveMode, convolveRef, convShape } from '../reference/conv.js';
+import { intOrPair, intOrSingle, intSchema, padding1dSchema, padding2dSchema } from '../params.js';
+import { as1d, as2d, lift1d, perDim, resolvePadding } from '../geometry.js';
+import { input, optional, randTensor } from './helpers.js';
+import { dotBound } from '../judge/bounds.js';
 import type { Rng } from '../rng.js';
-import { as2d, convShape } from '../reference/conv.js';
 import { chargeOutput } from '../validate.js';
+import { backwardOf, convOut } from './backward.js';
 
 /** conv1d/conv2d: the shapes against each other (convShape), the output and its work in the budget. */
 function validateConv(rank: 1 | 2) {
   return (i: Inputs, p: Params): void => {
     const x = rank === 1 ? as2d(i.x) : i.x;
     const w = rank === 1 ? as2d(i.weight) : i.weight;
-    const g = convGeometry(p, i.weight.shape.slice(2), rank);
-    const geo = rank === 1 ? { ...g, stride: [1, g.stride[0]], dilation: [1, g.dilation[0]], pads: { begin: [0, g.pads.begin[0]], end: [0, g.pads.end[0]] } } : g;
+    const g = convGeometry(p, i.weight.shape.slice(2), rank, i.x.shape.slice(2));
+    const geo = rank === 1 ? lift1d(g) : g;
     const [Ho, Wo] = convShape(x, w, i.bias, geo);
     const path = [...g.pads.begin, ...g.pads.end].some((v) => v > 0) ? '/params/padding' : '/inputs/x/shape';
     chargeOutput([x.shape[0], w.shape[0], Ho, Wo], w.shape[1] * w.shape[2] * w.shape[3], `conv${rank}d's output`, path);
   };
 }
 
-/** Resolves stride/padding/dilation/groups/flip of a conv op for `rank` spatial dims. */
-export function convGeometry(params: Params, kernel: number[], rank: number): ConvGeometry {
+/**
+ * Resolves stride/padding/dilation/groups/flip of a conv op for `rank` spatial dims; `input` (x's
+ * spatial size) is needed by the SAME_UPPER / SAME_LOWER padding forms.
+ */
+export function convGeometry(params: Params, kernel: number[], rank: number, input?: readonly number[]): ConvGeometry {
   const stride = perDim(params.stride, rank);
   const dilation = perDim(params.dilation, rank);
   return {
     stride,
     dilation,
-    pads: resolvePadding(params.padding, rank, kernel, dilation, stride),
+    pads: resolvePadding(params.padding, rank, kernel, dilation, stride, '/params/padding', input),
     groups: params.groups as number,
     flip: params.flip as boolean,
   };
@@ -39,7 +44,10 @@ const convParams = (rank: 1 | 2) => [
     name: 'padding',
     schema: rank === 2 ? padding2dSchema : padding1dSchema,
     default: 0,
-    doc: rank === 2 ? 'zero padding: int, [ph, pw], [top, bottom, left, right], "valid" or "same" (stride 1)' : 'zero padding: int, [begin, end], "valid" or "same" (stride 1)',
+    doc:
+      rank === 2
+        ? 'zero padding: int, [ph, pw], [top, bottom, left, right], "valid", "same" (stride 1), "SAME_UPPER" or "SAME_LOWER" (ONNX auto_pad, any stride)'
+        : 'zero padding: int, [begin, end], "valid", "same" (stride 1), "SAME_UPPER" or "SAME_LOWER"',
   },
   { name: 'dilation', schema: rank === 2 ? intOrPair(1) : intOrSingle(1), default: 1, doc: 'spacing between kernel taps' },
   { name: 'groups', schema: intSchema(1), default: 1, doc: 'channel groups (C and O divisible by groups)' },
@@ -74,7 +82,7 @@ export const conv2d: OpDef = {
   inputs: [input('x', '[N, C, H, W]', [4]), input('weight', '[O, C/groups, kh, kw]', [4]), optional('bias', '[O]', [1])],
   params: convParams(2),
   outputs: [{ name: 'y', doc: '[N, O, H_out, W_out]' }],
-  reference: (i, p) => ({ y: conv2dRef(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 2)) }),
+  reference: (i, p) => ({ y: conv2dRef(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 2, i.x.shape.slice(2))) }),
   validate: validateConv(2),
   errorBound(i, p, o, u) {
     return dotBound(this, i, p, o, u, convTerms(i));
@@ -89,7 +97,7 @@ export const conv1d: OpDef = {
   inputs: [input('x', '[N, C, L]', [3]), input('weight', '[O, C/groups, k]', [3]), optional('bias', '[O]', [1])],
   params: convParams(1),
   outputs: [{ name: 'y', doc: '[N, O, L_out]' }],
-  reference: (i, p) => ({ y: conv1dRef(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 1)) }),
+  reference: (i, p) => ({ y: conv1dRef(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 1, i.x.shape.slice(2))) }),
   validate: validateConv(1),
   errorBound(i, p, o, u) {
     return dotBound(this, i, p, o, u, convTerms(i));
@@ -119,4 +127,18 @@ export const convolve: OpDef = {
   },
 };
 
-register(conv1d, conv2d, convolve);
+export const conv2dBackward = backwardOf(conv2d, {
+  gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
+  reference: (i, p) => convOut(conv2dBackwardRef(i.x, i.weight, i.bias, i.dy, convGeometry(p, i.weight.shape.slice(2), 2, i.x.shape.slice(2)))),
+});
+
+export const conv1dBackward = backwardOf(conv1d, {
+  gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
+  reference(i, p) {
+    const g = convGeometry(p, i.weight.shape.slice(2), 1, i.x.shape.slice(2));
+    const r = conv2dBackwardRef(as2d(i.x), as2d(i.weight), i.bias, as2d(i.dy), lift1d(g));
+    return { dx: as1d(r.dx), dweight: as1d(r.dweight), dbias: r.dbias };
+  },
+});
+
+register(conv1d, conv2d, convolve, conv1dBackward, conv2dBackward);

@@ -1,8 +1,10 @@
 /** Registry entries: linear, flatten, dropout. */
-import { register, type OpDef } from '../registry.js';
-import { dropoutRef, flattenRef, linearRef, linearShape } from '../reference/dense.js';
-import { dotBound, input, optional, randTensor } from './helpers.js';
+import { type OpDef, register } from '../registry.js';
+import { dropoutRef, flattenRef, linearBackwardRef, linearRef, linearShape } from '../reference/dense.js';
+import { input, optional, randTensor } from './helpers.js';
+import { dotBound } from '../judge/bounds.js';
 import { fromData, numel } from '../tensor.js';
+import { backwardOf, convOut } from './backward.js';
 
 export const linear: OpDef = {
   name: 'linear',
@@ -57,4 +59,9 @@ export const dropout: OpDef = {
   },
 };
 
-register(linear, flatten, dropout);
+export const linearBackward = backwardOf(linear, {
+  gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
+  reference: (i) => convOut(linearBackwardRef(i.x, i.weight, i.dy)),
+});
+
+register(linear, flatten, dropout, linearBackward);

@@ -1,5 +1,5 @@
 /** Registry entries: boxIou, generalizedBoxIou, boxConvert, nms, batchedNms, roiPool, roiAlign. */
-import { register, type Inputs, type OpDef, type Outputs, type Params } from '../registry.js';
+import { type Inputs, type OpDef, type Outputs, type Params, register } from '../registry.js';
 import { chargeElements, chargeWork } from '../validate.js';
 import { invalidInputs } from '../errors.js';
 import { flat } from '../reference/common.js';
@@ -20,9 +20,14 @@ import {
   type NmsOptions,
 } from '../reference/detection.js';
 import { intOrPair, perDim } from '../params.js';
-import { dotBound, input, randTensor, relativeBound } from './helpers.js';
-import { fromData, type Arr } from '../tensor.js';
+import { input, randTensor } from './helpers.js';
+import { dotBound, relativeBound } from '../judge/bounds.js';
+import { type Arr, fromData } from '../tensor.js';
+import { boundaryAlternatives } from './helpers.js';
+import { roiAlignBoundaries, roiAlignCoordinateBound, roiPoolBoundaries } from '../reference/boundaries.js';
 import type { Rng } from '../rng.js';
+import { backwardOf } from './backward.js';
+import { roiAlignBackwardRef, roiPoolBackwardRef, type RoiAlignOptions } from '../reference/detection.js';
 
 const boxFormat = { name: 'boxFormat', schema: { enum: [...BOX_FORMATS] }, default: 'xyxy', doc: 'xyxy, xywh, cxcywh or yxyx' };
 const pixelInclusive = { name: 'pixelInclusive', schema: { type: 'boolean' }, default: false, doc: 'legacy +1 widths and heights (pixel-inclusive corners)' };
@@ -44,6 +49,12 @@ function randScores(rng: Rng, n: number): Arr {
   const s: number[] = [];
   for (let i = 0; i < n; i++) s.push(pool.splice(rng.int(0, pool.length - 1), 1)[0]);
   return fromData(s, [n]);
+}
+
+/** roiAlign's params resolved once, typed: the reference, its backward, the work estimate and the fast backends take this. */
+export function roiAlignOptions(p: Params): RoiAlignOptions {
+  const [ph, pw] = perDim(p.outputSize, 2);
+  return { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean };
 }
 
 export const nmsOptions = (p: Params): NmsOptions => ({
@@ -174,7 +185,7 @@ function validateRois(kind: 'roiPool' | 'roiAlign') {
     for (let k = 0; k < K; k++) {
       if (kind === 'roiPool') steps += C * (H + ph) * (W + pw);
       else {
-        const g = roiAlignGrid(r, k, { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean });
+        const g = roiAlignGrid(r, k, roiAlignOptions(p));
         steps += C * ph * pw * Math.max(g.gridH * g.gridW, 1);
       }
     }
@@ -207,6 +218,10 @@ export const roiPool: OpDef = {
     const [ph, pw] = perDim(p.outputSize, 2);
     return { y: roiPoolRef(i.x, i.boxes, ph, pw, p.spatialScale as number).y };
   },
+  admissible(i, p, u) {
+    const [ph, pw] = perDim(p.outputSize, 2);
+    return boundaryAlternatives(roiPoolBoundaries(i.x, i.boxes, ph, pw, p.spatialScale as number, u));
+  },
   validate: validateRois('roiPool'),
   ulps: 0,
   generate: (rng) => ({ inputs: genRois(rng), params: { outputSize: [rng.int(1, 3), rng.int(1, 3)], spatialScale: rng.pick([1, 0.5]) } }),
@@ -226,11 +241,21 @@ export const roiAlign: OpDef = {
   outputs: [{ name: 'y', doc: '[K, C, h, w]' }],
   reference(i, p) {
     const [ph, pw] = perDim(p.outputSize, 2);
-    return { y: roiAlignRef(i.x, i.boxes, { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean }) };
+    return { y: roiAlignRef(i.x, i.boxes, roiAlignOptions(p)) };
+  },
+  admissible(i, p, u) {
+    const [ph, pw] = perDim(p.outputSize, 2);
+    const o = { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean };
+    return boundaryAlternatives(roiAlignBoundaries(i.x, i.boxes, o, checkRois(i.x, i.boxes).batch, u));
   },
   validate: validateRois('roiAlign'),
   errorBound(i, p, o, u) {
-    return dotBound(this, i, p, o, u, 64, ['x']);
+    const b = dotBound(this, i, p, o, u, 64, ['x']);
+    // plus the rounding of the sample coordinates (a weight is off by an absolute amount, not a relative one)
+    const [ph, pw] = perDim(p.outputSize, 2);
+    const opts = { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean };
+    const c = roiAlignCoordinateBound(i.x, i.boxes, opts, checkRois(i.x, i.boxes).batch, u);
+    return { y: fromData(flat(b.y).map((v, t) => v + c[t]), b.y.shape) };
   },
   generate: (rng) => ({
     inputs: genRois(rng),
@@ -238,4 +263,21 @@ export const roiAlign: OpDef = {
   }),
 };
 
-register(boxIou, generalizedBoxIou, boxConvert, nms, batchedNms, roiPool, roiAlign);
+export const roiPoolBackward = backwardOf(roiPool, {
+  gradOf: { dx: 'x' },
+  reference(i, p) {
+    const [ph, pw] = perDim(p.outputSize, 2);
+    return { dx: roiPoolBackwardRef(i.x, i.boxes, i.dy, ph, pw, p.spatialScale as number) };
+  },
+});
+
+export const roiAlignBackward = backwardOf(roiAlign, {
+  gradOf: { dx: 'x' },
+  reference(i, p) {
+    const [ph, pw] = perDim(p.outputSize, 2);
+    roiAlign.reference({ x: i.x, boxes: i.boxes }, p); // validates boxes and batch indices
+    return { dx: roiAlignBackwardRef(i.x, i.boxes, i.dy, roiAlignOptions(p)) };
+  },
+});
+
+register(boxIou, generalizedBoxIou, boxConvert, nms, batchedNms, roiPool, roiAlign, roiAlignBackward, roiPoolBackward);

@@ -8,6 +8,5 @@ import './dense.js';
 import './activation.js';
 import './loss.js';
 import './detection.js';
-import './backward.js';
 import './accelerated.js';
 import './simd.js';

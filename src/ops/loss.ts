@@ -1,10 +1,12 @@
 /** Registry entries: crossEntropy, mseLoss. */
-import { register, type OpDef } from '../registry.js';
-import { crossEntropyRef, mseLossRef, type Reduction } from '../reference/loss.js';
+import { type OpDef, register } from '../registry.js';
+import { crossEntropyBackwardRef, crossEntropyRef, mseLossRef, type Reduction } from '../reference/loss.js';
+import { softmaxRef } from '../reference/activation.js';
 import { reductionSchema } from '../params.js';
 import { input, randIndexTensor, randTensor } from './helpers.js';
 import { flat } from '../reference/common.js';
 import { fromData, numel } from '../tensor.js';
+import { backwardOf } from './backward.js';
 
 const reduction = { name: 'reduction', schema: reductionSchema, default: 'mean', doc: '"mean", "sum" or "none"' };
 
@@ -79,4 +81,38 @@ export const mseLoss: OpDef = {
   },
 };
 
-register(crossEntropy, mseLoss);
+export const crossEntropyBackward = backwardOf(crossEntropy, {
+  dyOptional: true,
+  gradOf: { dlogits: 'logits' },
+  reference: (i, p) => ({
+    dlogits: crossEntropyBackwardRef(i.logits, i.target, i.dy, p.reduction as Reduction, p.labelSmoothing as number, p.ignoreIndex as number),
+  }),
+  /**
+   * dlogits = s·(p·Σt′ − t′): where the softmax p is close to the smoothed target t′ the result is
+   * far below its terms, and a correct implementation is off by (C + 16)·u·|s|·(p·Σt′ + t′).
+   */
+  cancellation(i, p, u) {
+    const [N, C] = i.logits.shape;
+    const probs = flat(softmaxRef(i.logits, 1, false));
+    const td = flat(i.target);
+    const byIndex = i.target.shape.length === 1;
+    const eps = p.labelSmoothing as number;
+    const g = i.dy ? flat(i.dy) : new Float64Array(p.reduction === 'none' ? N : 1).fill(1);
+    const counted = byIndex ? Array.from(td).filter((t) => t !== p.ignoreIndex).length : N;
+    const out = new Float64Array(N * C);
+    for (let n = 0; n < N; n++) {
+      if (byIndex && td[n] === p.ignoreIndex) continue;
+      const s = Math.abs(p.reduction === 'none' ? g[n] : p.reduction === 'sum' ? g[0] : g[0] / Math.max(counted, 1));
+      let total = 0;
+      const tp = new Float64Array(C);
+      for (let c = 0; c < C; c++) {
+        tp[c] = Math.abs((byIndex ? (c === td[n] ? 1 - eps : 0) : (1 - eps) * td[n * C + c]) + eps / C);
+        total += tp[c];
+      }
+      for (let c = 0; c < C; c++) out[n * C + c] = (C + 16) * u * s * (probs[n * C + c] * total + tp[c]);
+    }
+    return { dlogits: fromData(out, i.logits.shape) };
+  },
+});
+
+register(crossEntropy, mseLoss, crossEntropyBackward);

@@ -1,11 +1,13 @@
 /** Registry entries: batchNorm, layerNorm, instanceNorm, groupNorm, localResponseNorm. */
-import { register, type Inputs, type OpDef, type Outputs, type Params } from '../registry.js';
-import { batchNormRef, checkVector, groupNormRef, instanceNormRef, layerNormRef, localResponseNormRef, type BatchNormOptions } from '../reference/normalization.js';
-import { input, optional, randTensor, relativeBound } from './helpers.js';
-import { flat } from '../reference/common.js';
-import { fromData, type Arr } from '../tensor.js';
+import { type Inputs, type OpDef, type Outputs, type Params, register } from '../registry.js';
+import { type BatchNormOptions, batchNormRef, checkVector, groupNormRef, instanceNormRef, layerNormRef, localResponseNormRef, normBackward } from '../reference/normalization.js';
+import { input, optional, randTensor } from './helpers.js';
+import { relativeBound } from '../judge/bounds.js';
+import { checkDy, flat } from '../reference/common.js';
+import { type Arr, fromData, numel } from '../tensor.js';
 import type { Rng } from '../rng.js';
 import { invalidInputs } from '../errors.js';
+import { backwardOf, normCancellation, normOut } from './backward.js';
 
 const eps = { name: 'eps', schema: { type: 'number', minimum: 0 }, default: 1e-5, doc: 'added to the variance' };
 
@@ -47,6 +49,14 @@ function genNorm(rng: Rng, rank: number): Inputs {
   return { x: randTensor(rng, shape) };
 }
 
+/** batchNorm's params resolved once, typed (the reference and the fast backends' wrapper take this). */
+export const batchNormOptions = (p: Params): BatchNormOptions => ({
+  training: p.training as boolean,
+  momentum: p.momentum as number,
+  eps: p.eps as number,
+  runningVarEstimator: p.runningVarEstimator as BatchNormOptions['runningVarEstimator'],
+});
+
 export const batchNorm: OpDef = {
   name: 'batchNorm',
   family: 'normalization',
@@ -72,7 +82,7 @@ export const batchNorm: OpDef = {
     { name: 'runningVar', conditional: true, doc: '[C] updated, training with running stats given' },
   ],
   reference(i, p) {
-    const r = batchNormRef(i.x, i.weight, i.bias, i.runningMean, i.runningVar, p as unknown as BatchNormOptions);
+    const r = batchNormRef(i.x, i.weight, i.bias, i.runningMean, i.runningVar, batchNormOptions(p));
     const out: Outputs = {};
     for (const [k, v] of Object.entries(r)) if (v) out[k] = v;
     return out;
@@ -94,6 +104,19 @@ export const batchNorm: OpDef = {
     if (!p.training) {
       const rm = flat(i.runningMean).map(Math.abs);
       res.y = fromData(flat(res.y).map((v, t) => v + 4 * u * rm[Math.floor(t / inner) % C] / Math.sqrt(minVar + (p.eps as number))), o.y.shape);
+    } else {
+      // the batch mean is a sum that may cancel, and the running mean's update (1 − m)·old + m·mean
+      // may cancel too (PyTorch float32: 0.9·(−0.125) + 0.1·1.125 = 3.7e-9, exactly 0): both are
+      // judged relative to their terms, K·u·mean|x| and K·u·((1 − m)·|old| + m·mean|x|)
+      const K = N * inner + 10;
+      const m = p.momentum as number;
+      const absMean = new Float64Array(C);
+      for (let t = 0; t < xd.length; t++) absMean[Math.floor(t / inner) % C] += Math.abs(xd[t]) / (N * inner);
+      if (res.batchMean) res.batchMean = fromData(flat(res.batchMean).map((v, c) => v + K * u * absMean[c]), res.batchMean.shape);
+      if (res.runningMean && i.runningMean) {
+        const old = flat(i.runningMean);
+        res.runningMean = fromData(flat(res.runningMean).map((v, c) => v + K * u * ((1 - m) * Math.abs(old[c]) + m * absMean[c])), res.runningMean.shape);
+      }
     }
     return res;
   },
@@ -203,4 +226,60 @@ export const localResponseNorm: OpDef = {
   generate: (rng) => ({ inputs: { x: randTensor(rng, [1, rng.int(1, 5), rng.int(1, 3), rng.int(1, 3)]) }, params: { size: rng.int(1, 5), alpha: rng.pick([1e-4, 0.1, 1]), beta: 0.75, k: rng.pick([1, 2]) } }),
 };
 
-register(batchNorm, layerNorm, instanceNorm, groupNorm, localResponseNorm);
+export const batchNormBackward = backwardOf(batchNorm, {
+  gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
+  summary: 'gradients of batchNorm through the batch statistics (training mode): dx, dweight, dbias',
+  forwardParams: (p) => ({ ...p, training: true }),
+  reference(i, p) {
+    const [N, C] = i.x.shape;
+    const inner = numel(i.x.shape.slice(2));
+    const g = checkDy(i.dy, i.x.shape);
+    const r = normBackward(flat(i.x), g, C, N * inner, (c, k) => (Math.floor(k / inner) * C + c) * inner + (k % inner), p.eps as number, i.weight && flat(i.weight), (t) => Math.floor(t / inner) % C, C);
+    return normOut(i.x, r, [C]);
+  },
+  cancellation(i, p, u) {
+    const [N, C] = i.x.shape;
+    const inner = numel(i.x.shape.slice(2));
+    return normCancellation(flat(i.x), flat(i.dy), C, N * inner, (c, k) => (Math.floor(k / inner) * C + c) * inner + (k % inner), p.eps as number, i.weight && flat(i.weight), (t) => Math.floor(t / inner) % C, C, u, i.x.shape, [C]);
+  },
+});
+
+export const layerNormBackward = backwardOf(layerNorm, {
+  gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
+  reference(i, p) {
+    const ns = typeof p.normalizedShape === 'number' ? [p.normalizedShape] : (p.normalizedShape as number[]);
+    layerNorm.reference({ x: i.x, ...(i.weight ? { weight: i.weight } : {}), ...(i.bias ? { bias: i.bias } : {}) }, p); // validates shapes
+    const size = numel(ns);
+    const g = checkDy(i.dy, i.x.shape);
+    const r = normBackward(flat(i.x), g, numel(i.x.shape) / size, size, (grp, k) => grp * size + k, p.eps as number, i.weight && flat(i.weight), (t) => t % size, size);
+    return normOut(i.x, r, ns);
+  },
+  cancellation(i, p, u) {
+    const ns = typeof p.normalizedShape === 'number' ? [p.normalizedShape] : (p.normalizedShape as number[]);
+    const size = numel(ns);
+    return normCancellation(flat(i.x), flat(i.dy), numel(i.x.shape) / size, size, (grp, k) => grp * size + k, p.eps as number, i.weight && flat(i.weight), (t) => t % size, size, u, i.x.shape, ns);
+  },
+});
+
+export const groupNormBackward = backwardOf(groupNorm, {
+  gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
+  reference(i, p) {
+    groupNorm.reference({ x: i.x, ...(i.weight ? { weight: i.weight } : {}), ...(i.bias ? { bias: i.bias } : {}) }, p); // validates shapes
+    const [N, C] = i.x.shape;
+    const G = p.numGroups as number;
+    const inner = numel(i.x.shape.slice(2));
+    const size = (C / G) * inner;
+    const g = checkDy(i.dy, i.x.shape);
+    const r = normBackward(flat(i.x), g, N * G, size, (grp, k) => grp * size + k, p.eps as number, i.weight && flat(i.weight), (t) => Math.floor(t / inner) % C, C);
+    return normOut(i.x, r, [C]);
+  },
+  cancellation(i, p, u) {
+    const [N, C] = i.x.shape;
+    const G = p.numGroups as number;
+    const inner = numel(i.x.shape.slice(2));
+    const size = (C / G) * inner;
+    return normCancellation(flat(i.x), flat(i.dy), N * G, size, (grp, k) => grp * size + k, p.eps as number, i.weight && flat(i.weight), (t) => Math.floor(t / inner) % C, C, u, i.x.shape, [C]);
+  },
+});
+
+register(batchNorm, layerNorm, instanceNorm, groupNorm, localResponseNorm, batchNormBackward, layerNormBackward, groupNormBackward);

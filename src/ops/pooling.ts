@@ -1,29 +1,39 @@
 /** Registry entries: max/avg/sum/Lp/adaptive/global pooling. */
-import { register, type Inputs, type OpDef, type Params } from '../registry.js';
-import { adaptivePool2dRef, avgPool2dRef, lpPool2dRef, maxPool2dRef, poolShape, sumPool2dRef, type PoolGeometry } from '../reference/pooling.js';
+import { type Inputs, type OpDef, type Params, register } from '../registry.js';
+import { type AvgOptions, adaptiveAvgPool2dBackwardRef, adaptivePool2dRef, avgPool2dBackwardRef, avgPool2dRef, lpPool2dRef, maxPool2dBackwardRef, maxPool2dRef, type PoolGeometry, poolShape, sumPool2dRef } from '../reference/pooling.js';
 import { chargeOutput } from '../validate.js';
-import { as2d } from '../reference/conv.js';
-import { intOrPair, intOrSingle, poolPadding1dSchema, poolPadding2dSchema, perDim, resolvePadding } from '../params.js';
-import { dotBound, input, randTensor, relativeBound } from './helpers.js';
-import { fromData, type Arr } from '../tensor.js';
+import { intOrPair, intOrSingle, windowPadding1dSchema, windowPadding2dSchema } from '../params.js';
+import { as1d, as2d, lift1d, perDim, resolvePadding } from '../geometry.js';
+import { input, randTensor } from './helpers.js';
+import { dotBound, relativeBound } from '../judge/bounds.js';
+import { type Arr, fromData } from '../tensor.js';
+import { boundaryAlternatives } from './helpers.js';
+import { maxPoolBoundaries } from '../reference/boundaries.js';
 import type { Rng } from '../rng.js';
+import { backwardOf } from './backward.js';
 
-/** Kernel, stride (default: the kernel), padding, dilation, ceil mode of a 1-D or 2-D pool. */
-export function poolGeometry(p: Params, rank: 1 | 2): PoolGeometry {
+/**
+ * Kernel, stride (default: the kernel), padding, dilation, ceil mode of a 1-D or 2-D pool, as the
+ * 2-D geometry of the kernel that runs it (a 1-D pool lifted: lift1d). `input` (x's spatial size)
+ * is needed by the SAME_UPPER / SAME_LOWER padding forms.
+ */
+export function poolGeometry(p: Params, rank: 1 | 2, input?: readonly number[]): PoolGeometry {
   const kernel = perDim(p.kernelSize, rank);
   const stride = p.stride === undefined || p.stride === null ? kernel.slice() : perDim(p.stride, rank);
   const dilation = p.dilation === undefined ? new Array<number>(rank).fill(1) : perDim(p.dilation, rank);
-  const pads = resolvePadding(p.padding, rank, kernel, dilation, null);
+  const pads = resolvePadding(p.padding, rank, kernel, dilation, stride, '/params/padding', input);
   const g = { kernel, stride, dilation, pads, ceilMode: Boolean(p.ceilMode) };
-  if (rank === 2) return g;
-  return { kernel: [1, kernel[0]], stride: [1, stride[0]], dilation: [1, dilation[0]], pads: { begin: [0, pads.begin[0]], end: [0, pads.end[0]] }, ceilMode: g.ceilMode };
+  return rank === 2 ? g : lift1d(g);
 }
 
+/** avgPool's divisor params resolved once, typed (the reference, its backward and both fast backends take this). */
+export const avgOptions = (p: Params): AvgOptions => ({ countIncludePad: p.countIncludePad as boolean, divisorOverride: p.divisorOverride as number | undefined });
+
 /** A window pool: the padding rule and output size (poolShape), the output and its work in the budget. */
-function validatePool(rank: 1 | 2, geometry: (p: Params) => PoolGeometry) {
+function validatePool(rank: 1 | 2, geometry: (p: Params, input: number[]) => PoolGeometry) {
   return (i: Inputs, p: Params): void => {
     const x = viewFor(i.x, rank);
-    const g = geometry(p);
+    const g = geometry(p, i.x.shape.slice(2));
     const [Ho, Wo] = poolShape(x.shape[2], x.shape[3], g);
     const path = [...g.pads.begin, ...g.pads.end].some((v) => v > 0) ? '/params/padding' : '/inputs/x/shape';
     chargeOutput([x.shape[0], x.shape[1], Ho, Wo], g.kernel[0] * g.kernel[1], 'the pooled output', path);
@@ -31,7 +41,6 @@ function validatePool(rank: 1 | 2, geometry: (p: Params) => PoolGeometry) {
 }
 
 /** Runs a 2-D pooling function on 1-D input viewed as [N, C, 1, L]. */
-const as1d = (a: Arr): Arr => fromData(a.data, [a.shape[0], a.shape[1], a.shape[3]]);
 const viewFor = (x: Arr, rank: 1 | 2): Arr => (rank === 1 ? as2d(x) : x);
 const back = (y: Arr, rank: 1 | 2): Arr => (rank === 1 ? as1d(y) : y);
 
@@ -39,9 +48,12 @@ const kernelParam = (rank: 1 | 2) => ({ name: 'kernelSize', schema: rank === 2 ?
 const strideParam = (rank: 1 | 2) => ({ name: 'stride', schema: rank === 2 ? intOrPair(1) : intOrSingle(1), optional: true, doc: 'step (default: kernelSize)' });
 const paddingParam = (rank: 1 | 2) => ({
   name: 'padding',
-  schema: rank === 2 ? poolPadding2dSchema : poolPadding1dSchema,
+  schema: rank === 2 ? windowPadding2dSchema : windowPadding1dSchema,
   default: 0,
-  doc: rank === 2 ? 'int, [ph, pw] or [top, bottom, left, right]; at most ⌊kernelSize/2⌋ per axis, as PyTorch (dilation not counted)' : 'int or [begin, end]',
+  doc:
+    rank === 2
+      ? 'int, [ph, pw], [top, bottom, left, right], "SAME_UPPER" or "SAME_LOWER" (ONNX auto_pad, any stride); at most ⌊kernelSize/2⌋ per axis, as PyTorch (dilation not counted)'
+      : 'int, [begin, end], "SAME_UPPER" or "SAME_LOWER"',
 });
 const ceilParam = { name: 'ceilMode', schema: { type: 'boolean' }, default: false, doc: 'round the output size up (the last window must start inside the input or the left padding)' };
 
@@ -75,11 +87,12 @@ const maxPool = (rank: 1 | 2): OpDef => ({
     { name: 'indices', dtype: 'int64', conditional: true, doc: 'flat index within each (n, c) plane, with returnIndices' },
   ],
   reference(i, p): Record<string, Arr> {
-    const r = maxPool2dRef(viewFor(i.x, rank), poolGeometry(p, rank));
+    const r = maxPool2dRef(viewFor(i.x, rank), poolGeometry(p, rank, i.x.shape.slice(2)));
     return p.returnIndices ? { y: back(r.y, rank), indices: back(r.indices, rank) } : { y: back(r.y, rank) };
   },
-  validate: validatePool(rank, (p) => poolGeometry(p, rank)),
+  validate: validatePool(rank, (p, input) => poolGeometry(p, rank, input)),
   ulps: 0,
+  admissible: (i, p, u) => (p.returnIndices ? boundaryAlternatives(maxPoolBoundaries(viewFor(i.x, rank), poolGeometry(p, rank), u)) : undefined),
   generate: (rng) => {
     const g = genPool(rng, rank, true);
     g.params.returnIndices = rng.next() < 0.5;
@@ -102,9 +115,9 @@ const avgPool = (rank: 1 | 2): OpDef => ({
   ],
   outputs: [{ name: 'y', doc: 'pooled values' }],
   reference: (i, p) => ({
-    y: back(avgPool2dRef(viewFor(i.x, rank), poolGeometry(p, rank), { countIncludePad: p.countIncludePad as boolean, divisorOverride: p.divisorOverride as number | undefined }), rank),
+    y: back(avgPool2dRef(viewFor(i.x, rank), poolGeometry(p, rank, i.x.shape.slice(2)), avgOptions(p)), rank),
   }),
-  validate: validatePool(rank, (p) => poolGeometry(p, rank)),
+  validate: validatePool(rank, (p, input) => poolGeometry(p, rank, input)),
   errorBound(i, p, o, u) {
     return dotBound(this, i, p, o, u, perDim(p.kernelSize, rank).reduce((a, b) => a * b, 1) + 1);
   },
@@ -123,8 +136,8 @@ export const sumPool2d: OpDef = {
   inputs: [input('x', '[N, C, H, W]', [4])],
   params: [kernelParam(2), strideParam(2), paddingParam(2), ceilParam],
   outputs: [{ name: 'y', doc: 'window sums' }],
-  reference: (i, p) => ({ y: sumPool2dRef(i.x, poolGeometry(p, 2)) }),
-  validate: validatePool(2, (p) => poolGeometry(p, 2)),
+  reference: (i, p) => ({ y: sumPool2dRef(i.x, poolGeometry(p, 2, i.x.shape.slice(2))) }),
+  validate: validatePool(2, (p, input) => poolGeometry(p, 2, input)),
   errorBound(i, p, o, u) {
     return dotBound(this, i, p, o, u, perDim(p.kernelSize, 2).reduce((a, b) => a * b, 1));
   },
@@ -207,4 +220,24 @@ export const adaptiveMaxPool2d = adaptive('max');
 export const globalAvgPool2d = globalPool('avg');
 export const globalMaxPool2d = globalPool('max');
 
-register(maxPool1d, maxPool2d, avgPool1d, avgPool2d, sumPool2d, lpPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d, globalAvgPool2d, globalMaxPool2d);
+export const maxPool2dBackward = backwardOf(maxPool2d, {
+  gradOf: { dx: 'x' },
+  reference: (i, p) => ({ dx: maxPool2dBackwardRef(i.x, i.dy, poolGeometry(p, 2, i.x.shape.slice(2))) }),
+});
+
+export const avgPool2dBackward = backwardOf(avgPool2d, {
+  gradOf: { dx: 'x' },
+  reference: (i, p) => ({
+    dx: avgPool2dBackwardRef(i.x, i.dy, poolGeometry(p, 2, i.x.shape.slice(2)), avgOptions(p)),
+  }),
+});
+
+export const adaptiveAvgPool2dBackward = backwardOf(adaptiveAvgPool2d, {
+  gradOf: { dx: 'x' },
+  reference(i, p) {
+    const [h, w] = perDim(p.outputSize, 2);
+    return { dx: adaptiveAvgPool2dBackwardRef(i.x, i.dy, h, w) };
+  },
+});
+
+register(maxPool1d, maxPool2d, avgPool1d, avgPool2d, sumPool2d, lpPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d, globalAvgPool2d, globalMaxPool2d, maxPool2dBackward, avgPool2dBackward, adaptiveAvgPool2dBackward);

@@ -1,13 +1,19 @@
 /** Registry entries: maxUnpool2d, upsample2d. */
-import { register, type OpDef, type Params } from '../registry.js';
+import { type OpDef, type Params, register } from '../registry.js';
 import type { Arr } from '../tensor.js';
-import { maxUnpool2dRef, unpoolDefaultSize, upsample2dRef, upsampleSize } from '../reference/resample.js';
+import ndarray from 'ndarray';
+import { flat } from '../reference/common.js';
+import { maxUnpool2dBackwardRef, maxUnpool2dRef, unpoolDefaultSize, upsample2dBackwardRef, upsample2dRef, upsampleSize } from '../reference/resample.js';
 import { maxPool2dRef } from '../reference/pooling.js';
 import { intOrPair, poolPadding2dSchema } from '../params.js';
 import { invalidParams } from '../errors.js';
-import { dotBound, input, randTensor } from './helpers.js';
+import { input, randTensor } from './helpers.js';
+import { dotBound } from '../judge/bounds.js';
+import { boundaryAlternatives } from './helpers.js';
+import { nearestBoundaries } from '../reference/boundaries.js';
 import { chargeOutput } from '../validate.js';
 import { poolGeometry } from './pooling.js';
+import { backwardOf } from './backward.js';
 
 /** Output size of maxUnpool2d: the default (in − 1)·s − P⁻ − P⁺ + k, or outputSize within ±stride of it. */
 export function unpoolOutSize(x: Arr, p: Params): [number, number] {
@@ -59,6 +65,46 @@ export const maxUnpool2d: OpDef = {
   },
 };
 
+/**
+ * Bilinear weights come from a source coordinate c = (dst + ½)·scale − ½ (or dst·(in − 1)/(out − 1)
+ * with alignCorners) that a float implementation rounds: PyTorch forms scale = 1/scaleFactor in the
+ * tensor's dtype, so float32 puts c = 1 at 1.00000004 and mixes in 4·10⁻⁸ of the next pixel. The
+ * coordinate is off by at most 4u·(c + 1) per axis, and the output, continuous in c, by that times
+ * the largest difference of neighbouring pixels around c (the 3×3 block, since c may round across
+ * an integer): that is added to the arithmetic's bound.
+ */
+function addCoordinateRounding(x: Arr, bound: Arr, p: Params, u: number): Arr {
+  const [N, C, H, W] = x.shape;
+  const [oh, ow] = bound.shape.slice(2);
+  const coord = (d: number, inn: number, out: number) => (p.alignCorners ? (out > 1 ? (d * (inn - 1)) / (out - 1) : 0) : Math.max(0, ((d + 0.5) * inn) / out - 0.5));
+  const xd = flat(x);
+  const bd = Float64Array.from(flat(bound));
+  for (let n = 0; n < N; n++)
+    for (let c = 0; c < C; c++) {
+      const plane = (n * C + c) * H * W;
+      for (let h = 0; h < oh; h++) {
+        const ch = coord(h, H, oh);
+        const h0 = Math.floor(ch);
+        for (let w = 0; w < ow; w++) {
+          const cw = coord(w, W, ow);
+          const w0 = Math.floor(cw);
+          let dh = 0;
+          let dw = 0;
+          for (let a = Math.max(0, h0 - 1); a <= Math.min(H - 1, h0 + 1); a++)
+            for (let b = Math.max(0, w0 - 1); b <= Math.min(W - 1, w0 + 1); b++) {
+              const v = xd[plane + a * W + b];
+              if (a < Math.min(H - 1, h0 + 1)) dh = Math.max(dh, Math.abs(xd[plane + (a + 1) * W + b] - v));
+              if (b < Math.min(W - 1, w0 + 1)) dw = Math.max(dw, Math.abs(xd[plane + a * W + b + 1] - v));
+            }
+          const k = ((n * C + c) * oh + h) * ow + w;
+          const e = 4 * u * ((ch + 1) * dh + (cw + 1) * dw);
+          if (Number.isFinite(e)) bd[k] += e;
+        }
+      }
+    }
+  return ndarray(bd, bound.shape.slice());
+}
+
 export const upsample2d: OpDef = {
   name: 'upsample2d',
   family: 'resampling',
@@ -76,12 +122,19 @@ export const upsample2d: OpDef = {
     const { out, scale } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
     return { y: upsample2dRef(i.x, out[0], out[1], p.mode as 'nearest' | 'bilinear', p.alignCorners as boolean, scale) };
   },
+  admissible(i, p, u) {
+    if (p.mode !== 'nearest') return undefined; // bilinear: no discontinuous decision (the weights are continuous in the source coordinate)
+    const { out, scale } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
+    return boundaryAlternatives(nearestBoundaries(i.x, out[0], out[1], scale, u));
+  },
   validate(i, p) {
     const { out } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
     chargeOutput([i.x.shape[0], i.x.shape[1], out[0], out[1]], 4, 'the upsampled output', p.size === undefined ? '/params/scaleFactor' : '/params/size');
   },
   errorBound(i, p, o, u) {
-    return dotBound(this, i, p, o, u, 8);
+    const b = dotBound(this, i, p, o, u, 8);
+    if (p.mode !== 'bilinear') return b;
+    return { y: addCoordinateRounding(i.x, b.y, p, u) };
   },
   generate(rng) {
     const bil = rng.next() < 0.6;
@@ -93,4 +146,22 @@ export const upsample2d: OpDef = {
   },
 };
 
-register(maxUnpool2d, upsample2d);
+export const upsample2dBackward = backwardOf(upsample2d, {
+  gradOf: { dx: 'x' },
+  reference(i, p) {
+    upsample2d.reference({ x: i.x }, p); // validates the params
+    const { out, scale } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
+    return { dx: upsample2dBackwardRef(i.x, i.dy, out[0], out[1], p.mode as 'nearest' | 'bilinear', p.alignCorners as boolean, scale) };
+  },
+});
+
+export const maxUnpool2dBackward = backwardOf(maxUnpool2d, {
+  gradOf: { dx: 'x' },
+  reference(i, p) {
+    maxUnpool2d.reference({ x: i.x, indices: i.indices }, p); // validates indices and size
+    const [h, w] = unpoolOutSize(i.x, p);
+    return { dx: maxUnpool2dBackwardRef(i.x, i.indices, i.dy, h, w) };
+  },
+});
+
+register(maxUnpool2d, upsample2d, upsample2dBackward, maxUnpool2dBackward);

@@ -6,7 +6,7 @@
 import { registerBackend, type KernelTable, type Outputs } from '../registry.js';
 import { convGeometry } from './conv.js';
 import { transposedGeometry } from './transposed.js';
-import { poolGeometry } from './pooling.js';
+import { avgOptions, poolGeometry } from './pooling.js';
 import { nmsOptions } from './detection.js';
 import { batchNormOutputs, boxIouOutputs, roiAlignOutputs } from './accelerated.js';
 import { batchedNmsRef, nmsRef } from '../reference/detection.js';
@@ -18,11 +18,11 @@ const D = () => import('../../kernels/simd/detection.js');
 const B = () => import('../../kernels/simd/normalization.js');
 
 const SIMD: KernelTable = {
-  conv2d: async (i, p) => ({ y: await (await S()).conv2d(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 2)) }),
+  conv2d: async (i, p) => ({ y: await (await S()).conv2d(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 2, i.x.shape.slice(2))) }),
   convTranspose2d: async (i, p) => ({ y: await (await S()).convTranspose2d(i.x, i.weight, i.bias, transposedGeometry(p, 2, i.weight.shape.slice(2))) }),
   linear: async (i) => ({ y: await (await S()).linear(i.x, i.weight, i.bias) }),
   maxPool2d: async (i, p): Promise<Outputs> => {
-    const r = await (await R()).maxPool2d(i.x, poolGeometry(p, 2), Boolean(p.returnIndices));
+    const r = await (await R()).maxPool2d(i.x, poolGeometry(p, 2, i.x.shape.slice(2)), Boolean(p.returnIndices));
     return r.indices ? { y: r.y, indices: r.indices } : { y: r.y };
   },
   batchNorm: async (i, p) => batchNormOutputs(i, p, (await B()).batchNorm),
@@ -38,7 +38,8 @@ const SIMD: KernelTable = {
   },
   roiAlign: async (i, p) => roiAlignOutputs(i, p, (await D()).roiAlign),
   softmax: async (i, p) => ({ y: await (await R()).softmax(i.x, p.dim as number) }),
-  avgPool2d: async (i, p) => ({ y: await (await R()).avgPool2d(i.x, poolGeometry(p, 2), { countIncludePad: p.countIncludePad as boolean, divisorOverride: p.divisorOverride as number | undefined }) }),
+  hardswish: async (i) => ({ y: await (await R()).hardswish(i.x) }),
+  avgPool2d: async (i, p) => ({ y: await (await R()).avgPool2d(i.x, poolGeometry(p, 2, i.x.shape.slice(2)), avgOptions(p)) }),
 };
 
 registerBackend('simd', SIMD);

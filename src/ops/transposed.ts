@@ -1,11 +1,13 @@
 /** Registry entries: convTranspose1d, convTranspose2d. */
-import { register, type Inputs, type OpDef, type Params } from '../registry.js';
-import { convTranspose1dRef, convTranspose2dRef, transposedShape, type TransposedGeometry } from '../reference/transposed.js';
-import { as2d } from '../reference/conv.js';
+import { type Inputs, type OpDef, type Params, register } from '../registry.js';
+import { convTranspose1dRef, convTranspose2dBackwardRef, convTranspose2dRef, type TransposedGeometry, transposedShape } from '../reference/transposed.js';
+import { as2d, lift1d } from '../geometry.js';
 import { chargeOutput } from '../validate.js';
 import { intOrPair, intOrSingle, intSchema, perDim, poolPadding1dSchema, poolPadding2dSchema, resolvePadding } from '../params.js';
-import { dotBound, input, optional, randTensor } from './helpers.js';
+import { input, optional, randTensor } from './helpers.js';
+import { dotBound } from '../judge/bounds.js';
 import type { Rng } from '../rng.js';
+import { backwardOf, convOut } from './backward.js';
 
 export function transposedGeometry(p: Params, rank: number, kernel: number[]): TransposedGeometry {
   const dilation = perDim(p.dilation, rank);
@@ -61,8 +63,7 @@ const transposed = (rank: 1 | 2): OpDef => ({
   },
   validate(i, p) {
     const g = transposedGeometry(p, rank, i.weight.shape.slice(2));
-    const lift = (v: number[], one: number) => (rank === 1 ? [one, v[0]] : v);
-    const g2 = rank === 2 ? g : { ...g, stride: lift(g.stride, 1), dilation: lift(g.dilation, 1), outputPadding: lift(g.outputPadding, 0), pads: { begin: lift(g.pads.begin, 0), end: lift(g.pads.end, 0) } };
+    const g2 = rank === 2 ? g : lift1d(g);
     const x = rank === 1 ? as2d(i.x) : i.x;
     const w = rank === 1 ? as2d(i.weight) : i.weight;
     const [Ho, Wo] = transposedShape(x, w, i.bias, g2);
@@ -79,4 +80,9 @@ const transposed = (rank: 1 | 2): OpDef => ({
 
 export const convTranspose1d = transposed(1);
 export const convTranspose2d = transposed(2);
-register(convTranspose1d, convTranspose2d);
+export const convTranspose2dBackward = backwardOf(convTranspose2d, {
+  gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
+  reference: (i, p) => convOut(convTranspose2dBackwardRef(i.x, i.weight, i.bias, i.dy, transposedGeometry(p, 2, i.weight.shape.slice(2)))),
+});
+
+register(convTranspose1d, convTranspose2d, convTranspose2dBackward);

@@ -10,7 +10,7 @@ import { CertifiedSum, ExactSum } from '../exact.js';
 import { invalidInputs, invalidParams } from '../errors.js';
 import type { Arr } from '../tensor.js';
 import { fromData, numel, shapeString } from '../tensor.js';
-import { convOutSize, type Pads } from '../params.js';
+import { as1d, as2d, convOutSize, lift1d, type Pads } from '../geometry.js';
 
 export interface ConvGeometry {
   stride: number[];
@@ -21,12 +21,9 @@ export interface ConvGeometry {
   flip: boolean;
 }
 
-import { flat } from './common.js';
+import { checkDy, flat, ScatterSum } from './common.js';
 
-/** Views a [N,C,L] array as [N,C,1,L] (same data). */
-export function as2d(a: Arr): Arr {
-  return fromData(flat(a), [a.shape[0], a.shape[1], 1, a.shape[2]]);
-}
+export { as2d } from '../geometry.js';
 
 /**
  * Validates x [N, C, H, W], weight [O, C/g, kh, kw] and bias [O] of a 2-D conv against each other
@@ -219,13 +216,7 @@ function conv2dCertified(x: Arr, w: Arr, b: Arr | undefined, geo: ConvGeometry, 
 
 /** 1-D convolution, NCL: conv2d on [N,C,1,L] with a [O,C/g,1,k] kernel. */
 export function conv1dRef(x: Arr, w: Arr, b: Arr | undefined, geo: ConvGeometry): Arr {
-  const y = conv2dRef(as2d(x), as2d(w), b, {
-    ...geo,
-    stride: [1, geo.stride[0]],
-    dilation: [1, geo.dilation[0]],
-    pads: { begin: [0, geo.pads.begin[0]], end: [0, geo.pads.end[0]] },
-  });
-  return fromData(y.data, [y.shape[0], y.shape[1], y.shape[3]]);
+  return as1d(conv2dRef(as2d(x), as2d(w), b, lift1d(geo)));
 }
 
 export type ConvolveMode = 'full' | 'same' | 'valid';
@@ -277,4 +268,50 @@ export function convolveRef(a: Arr, b: Arr, mode: ConvolveMode, flip: boolean): 
     }
   }
   return fromData(out, one ? [cols] : [rows, cols]);
+}
+
+// ---- backward passes (the gradients of the ops above; see ops/backward.ts for how they are registered) ----
+
+/**
+ * conv2d backward. With the forward y[n,o,i,j] = b[o] + Σ x[n, g·C/g + c, h, w]·w[o,c,p,q] over the
+ * taps h = i·s_h − P_h⁻ + p·d_h, w = j·s_w − P_w⁻ + q·d_w (w̃ flipped when `flip`):
+ *
+ *   dx[n, g·C/g + c, h, w] = Σ dy[n,o,i,j]·w̃[o,c,p,q]   over every (o, i, j, p, q) reading (h, w)
+ *   dw̃[o,c,p,q]           = Σ_{n,i,j} dy[n,o,i,j]·x[n, g·C/g + c, h, w]
+ *   db[o]                 = Σ_{n,i,j} dy[n,o,i,j]
+ */
+export function conv2dBackwardRef(x: Arr, w: Arr, b: Arr | undefined, dy: Arr, geo: ConvGeometry): { dx: Arr; dweight: Arr; dbias: Arr } {
+  const [N, C, H, W] = x.shape;
+  const [O, Cg, kh, kw] = w.shape;
+  const [Ho, Wo] = convShape(x, w, b, geo);
+  const g = checkDy(dy, [N, O, Ho, Wo]);
+  const xd = flat(x);
+  const wd = flat(w);
+  const dx = new ScatterSum(xd.length);
+  const dw = new ScatterSum(wd.length);
+  const db = new ScatterSum(O);
+  const Og = O / geo.groups;
+  for (let n = 0; n < N; n++)
+    for (let o = 0; o < O; o++) {
+      const grp = Math.floor(o / Og);
+      for (let i = 0; i < Ho; i++)
+        for (let j = 0; j < Wo; j++) {
+          const gy = g[((n * O + o) * Ho + i) * Wo + j];
+          db.add(o, gy);
+          for (let c = 0; c < Cg; c++)
+            for (let p = 0; p < kh; p++) {
+              const h = i * geo.stride[0] - geo.pads.begin[0] + p * geo.dilation[0];
+              if (h < 0 || h >= H) continue;
+              for (let q = 0; q < kw; q++) {
+                const v = j * geo.stride[1] - geo.pads.begin[1] + q * geo.dilation[1];
+                if (v < 0 || v >= W) continue;
+                const wi = ((o * Cg + c) * kh + (geo.flip ? kh - 1 - p : p)) * kw + (geo.flip ? kw - 1 - q : q);
+                const xi = ((n * C + grp * Cg + c) * H + h) * W + v;
+                dx.addProduct(xi, gy, wd[wi]);
+                dw.addProduct(wi, gy, xd[xi]);
+              }
+            }
+        }
+    }
+  return { dx: fromData(dx.values(), x.shape), dweight: fromData(dw.values(), w.shape), dbias: fromData(db.values(), [O]) };
 }

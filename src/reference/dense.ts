@@ -3,7 +3,7 @@ import { ExactSum } from '../exact.js';
 import { invalidInputs, invalidParams } from '../errors.js';
 import type { Arr } from '../tensor.js';
 import { fromData, numel, shapeString } from '../tensor.js';
-import { flat, resolveDim } from './common.js';
+import { checkDy, flat, resolveDim } from './common.js';
 
 /** Checks weight [out, in] and bias [out] against x [*, in]. */
 export function linearShape(x: Arr, w: Arr, b: Arr | undefined): void {
@@ -79,4 +79,37 @@ export function exactTotal(values: Float64Array): number {
   const acc = new ExactSum();
   for (let i = 0; i < values.length; i++) acc.add(values[i]);
   return acc.value();
+}
+
+// ---- backward passes (the gradients of the ops above; see ops/backward.ts for how they are registered) ----
+
+/** linear backward: dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy (x viewed as [rows, in]). */
+export function linearBackwardRef(x: Arr, w: Arr, dy: Arr): { dx: Arr; dweight: Arr; dbias: Arr } {
+  const inF = x.shape[x.shape.length - 1];
+  const [outF] = w.shape;
+  const rows = x.shape.length ? flat(x).length / Math.max(inF, 1) : 0;
+  const g = checkDy(dy, [...x.shape.slice(0, -1), outF]);
+  const xd = flat(x);
+  const wd = flat(w);
+  const dx = new Float64Array(xd.length);
+  const dw = new Float64Array(wd.length);
+  const db = new Float64Array(outF);
+  const acc = new ExactSum();
+  for (let r = 0; r < rows; r++)
+    for (let i = 0; i < inF; i++) {
+      acc.reset();
+      for (let o = 0; o < outF; o++) acc.addProduct(g[r * outF + o], wd[o * inF + i]);
+      dx[r * inF + i] = acc.value();
+    }
+  for (let o = 0; o < outF; o++) {
+    for (let i = 0; i < inF; i++) {
+      acc.reset();
+      for (let r = 0; r < rows; r++) acc.addProduct(g[r * outF + o], xd[r * inF + i]);
+      dw[o * inF + i] = acc.value();
+    }
+    acc.reset();
+    for (let r = 0; r < rows; r++) acc.add(g[r * outF + o]);
+    db[o] = acc.value();
+  }
+  return { dx: fromData(dx, x.shape), dweight: fromData(dw, w.shape), dbias: fromData(db, [outF]) };
 }

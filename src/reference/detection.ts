@@ -8,7 +8,7 @@ import type { Q } from '../rational.js';
 import { invalidInputs } from '../errors.js';
 import type { Arr } from '../tensor.js';
 import { fromData, shapeString } from '../tensor.js';
-import { flat } from './common.js';
+import { checkDy, flat, ScatterSum } from './common.js';
 
 export const BOX_FORMATS = ['xyxy', 'xywh', 'cxcywh', 'yxyx'] as const;
 export type BoxFormat = (typeof BOX_FORMATS)[number];
@@ -649,4 +649,55 @@ export function batchedNmsKeepSets(boxes: Arr, scores: Arr, classes: Arr, o: Nms
   const seen = new Set<string>([exact.join(',')]);
   const rest = sets.filter((k) => (seen.has(k.join(',')) ? false : (seen.add(k.join(',')), true)));
   return { sets: [exact, ...rest], ambiguous, bounded };
+}
+
+// ---- backward passes (the gradients of the ops above; see ops/backward.ts for how they are registered) ----
+
+/** roiPool backward: each dy goes to its bin's argmax; empty bins send nothing. */
+export function roiPoolBackwardRef(x: Arr, rois: Arr, dy: Arr, ph: number, pw: number, scale: number): Arr {
+  const { y, argmax } = roiPoolRef(x, rois, ph, pw, scale);
+  const g = checkDy(dy, y.shape);
+  const [, C, H, W] = x.shape;
+  const r = flat(rois);
+  const a = flat(argmax);
+  const dx = new ScatterSum(flat(x).length);
+  const per = C * ph * pw;
+  for (let t = 0; t < g.length; t++) {
+    if (a[t] < 0) continue;
+    const k = Math.floor(t / per);
+    const c = Math.floor(t / (ph * pw)) % C;
+    dx.add((Math.trunc(r[5 * k]) * C + c) * H * W + a[t], g[t]);
+  }
+  return fromData(dx.values(), x.shape);
+}
+
+/** roiAlign backward: each sample's four bilinear weights carry dy / count back to their pixels. */
+export function roiAlignBackwardRef(x: Arr, rois: Arr, dy: Arr, o: RoiAlignOptions): Arr {
+  const [, C, H, W] = x.shape;
+  const K = rois.shape[0];
+  const g = checkDy(dy, [K, C, o.ph, o.pw]);
+  const r = flat(rois);
+  const dx = new ScatterSum(flat(x).length);
+  for (let k = 0; k < K; k++) {
+    const grid = roiAlignAxes(r, k, o, H, W);
+    const b = Math.trunc(r[5 * k]);
+    for (let c = 0; c < C; c++) {
+      const base = (b * C + c) * H * W;
+      for (let i = 0; i < o.ph; i++)
+        for (let j = 0; j < o.pw; j++) {
+          const gy = g[((k * C + c) * o.ph + i) * o.pw + j] / grid.count;
+          for (const ay of grid.ys[i]) {
+            if (!ay) continue;
+            for (const ax of grid.xs[j]) {
+              if (!ax) continue;
+              dx.addProduct(base + ay.lo * W + ax.lo, ay.h * ax.h, gy);
+              dx.addProduct(base + ay.lo * W + ax.hi, ay.h * ax.l, gy);
+              dx.addProduct(base + ay.hi * W + ax.lo, ay.l * ax.h, gy);
+              dx.addProduct(base + ay.hi * W + ax.hi, ay.l * ax.l, gy);
+            }
+          }
+        }
+    }
+  }
+  return fromData(dx.values(), x.shape);
 }

@@ -3,7 +3,7 @@ import { ExactSum } from '../exact.js';
 import { invalidInputs } from '../errors.js';
 import type { Arr } from '../tensor.js';
 import { fromData, shapeString } from '../tensor.js';
-import { flat } from './common.js';
+import { checkDy, flat } from './common.js';
 import { softmaxRef } from './activation.js';
 
 export type Reduction = 'none' | 'mean' | 'sum';
@@ -78,4 +78,36 @@ export function mseLossRef(input: Arr, target: Arr, reduction: Reduction): Arr {
   }
   const s = acc.value();
   return fromData([reduction === 'sum' ? s : s / a.length], []);
+}
+
+// ---- backward passes (the gradients of the ops above; see ops/backward.ts for how they are registered) ----
+
+/**
+ * crossEntropy backward w.r.t. the logits. With p = softmax(logits) and the smoothed target
+ * t' = (1 − ε)·onehot(t) + ε/C (or (1 − ε)·t + ε/C for probabilities):
+ *
+ *   dlogits[n] = s_n·(p[n]·Σ_c t'[n,c] − t'[n])
+ *
+ * where s_n = dy (sum), dy / (non-ignored count or N) (mean), dy[n] (none); ignored rows get 0.
+ */
+export function crossEntropyBackwardRef(logits: Arr, target: Arr, dy: Arr, reduction: Reduction, eps: number, ignoreIndex: number): Arr {
+  const [N, C] = logits.shape;
+  const p = flat(softmaxRef(logits, 1, false));
+  const td = flat(target);
+  const g = checkDy(dy, reduction === 'none' ? [N] : []);
+  const byIndex = target.shape.length === 1;
+  const counted = byIndex ? Array.from(td).filter((t) => t !== ignoreIndex).length : N;
+  const out = new Float64Array(N * C);
+  for (let n = 0; n < N; n++) {
+    if (byIndex && td[n] === ignoreIndex) continue;
+    if (byIndex && (!Number.isInteger(td[n]) || td[n] < 0 || td[n] >= C)) throw invalidInputs(`/inputs/target/data/${n}`, `target[${n}] = ${td[n]} is not a class index in 0..${C - 1}`);
+    const s = reduction === 'none' ? g[n] : reduction === 'sum' ? g[0] : g[0] / counted;
+    const tp = new Float64Array(C);
+    for (let c = 0; c < C; c++) tp[c] = (byIndex ? (c === td[n] ? 1 - eps : 0) : (1 - eps) * td[n * C + c]) + eps / C;
+    const acc = new ExactSum();
+    for (const v of tp) acc.add(v);
+    const total = acc.value();
+    for (let c = 0; c < C; c++) out[n * C + c] = s * (p[n * C + c] * total - tp[c]);
+  }
+  return fromData(out, logits.shape);
 }

@@ -7,7 +7,7 @@ import { ExactSum } from '../exact.js';
 import { invalidInputs } from '../errors.js';
 import type { Arr } from '../tensor.js';
 import { fromData, shapeString } from '../tensor.js';
-import { flat } from './common.js';
+import { flat, ScatterSum } from './common.js';
 
 /** Mean and biased variance of the values at offsets produced by `each`. */
 export function moments(n: number, each: (visit: (v: number) => void) => void): { mean: number; variance: number } {
@@ -183,4 +183,60 @@ export function localResponseNormRef(x: Arr, size: number, alpha: number, beta: 
         y[t] = xd[t] / Math.pow(k + (alpha / size) * acc.value(), beta);
       }
   return fromData(y, x.shape);
+}
+
+// ---- backward passes (the gradients of the ops above; see ops/backward.ts for how they are registered) ----
+
+/**
+ * Backward of y = x̂·γ + β with x̂ = (x − μ)/σ, σ = √(σ² + ε), over each group of n values whose
+ * statistics were computed from the group itself (training-mode BN, layer, group, instance norm):
+ *
+ *   ĝ_i = dy_i·γ_i,   dx_i = (ĝ_i − mean(ĝ) − x̂_i·mean(ĝ·x̂)) / σ
+ *   dγ_a = Σ dy·x̂,  dβ_a = Σ dy   over the elements sharing affine index a
+ *
+ * `member(g, k)` is the flat index of the k-th element of group g; `affine(t)` the affine index of t.
+ */
+export function normBackward(
+  xd: Float64Array,
+  g: Float64Array,
+  groups: number,
+  n: number,
+  member: (grp: number, k: number) => number,
+  eps: number,
+  gamma: Float64Array | undefined,
+  affine: (t: number) => number,
+  affineSize: number,
+): { dx: Float64Array; dgamma: Float64Array; dbeta: Float64Array } {
+  const dx = new Float64Array(xd.length);
+  const dgamma = new ScatterSum(affineSize);
+  const dbeta = new ScatterSum(affineSize);
+  const acc = new ExactSum();
+  const xhat = new Float64Array(n);
+  const gh = new Float64Array(n);
+  for (let grp = 0; grp < groups; grp++) {
+    acc.reset();
+    for (let k = 0; k < n; k++) acc.add(xd[member(grp, k)]);
+    const mean = acc.value() / n;
+    acc.reset();
+    for (let k = 0; k < n; k++) {
+      const d = xd[member(grp, k)] - mean;
+      acc.addProduct(d, d);
+    }
+    const sigma = Math.sqrt(acc.value() / n + eps);
+    for (let k = 0; k < n; k++) {
+      const t = member(grp, k);
+      xhat[k] = (xd[t] - mean) / sigma;
+      gh[k] = g[t] * (gamma ? gamma[affine(t)] : 1);
+      dgamma.addProduct(affine(t), g[t], xhat[k]);
+      dbeta.add(affine(t), g[t]);
+    }
+    acc.reset();
+    for (let k = 0; k < n; k++) acc.add(gh[k]);
+    const meanG = acc.value() / n;
+    acc.reset();
+    for (let k = 0; k < n; k++) acc.addProduct(gh[k], xhat[k]);
+    const meanGX = acc.value() / n;
+    for (let k = 0; k < n; k++) dx[member(grp, k)] = (gh[k] - meanG - xhat[k] * meanGX) / sigma;
+  }
+  return { dx, dgamma: dgamma.values(), dbeta: dbeta.values() };
 }

@@ -7,8 +7,8 @@ import { ExactSum } from '../exact.js';
 import { invalidInputs, invalidParams } from '../errors.js';
 import type { Arr } from '../tensor.js';
 import { fromData } from '../tensor.js';
-import type { Pads } from '../params.js';
-import { flat } from './common.js';
+import { poolOutSize, type Pads } from '../geometry.js';
+import { checkDy, flat, ScatterSum } from './common.js';
 
 export interface PoolGeometry {
   kernel: number[];
@@ -18,19 +18,7 @@ export interface PoolGeometry {
   ceilMode: boolean;
 }
 
-/**
- * Pooling output size along one axis:
- *
- *   out = ⌊(in + p⁻ + p⁺ − d(k−1) − 1 + (ceil ? s−1 : 0)) / s⌋ + 1,
- *   and in ceil mode, if (out−1)·s ≥ in + p⁻, out − 1 (the last window must start inside the input
- *   or the left padding).
- */
-export function poolOutSize(inSize: number, k: number, s: number, d: number, pb: number, pe: number, ceil: boolean): number {
-  const eff = d * (k - 1) + 1;
-  let out = Math.floor((inSize + pb + pe - eff + (ceil ? s - 1 : 0)) / s) + 1;
-  if (ceil && (out - 1) * s >= inSize + pb) out--;
-  return out;
-}
+export { poolOutSize } from '../geometry.js';
 
 const AXES = ['height', 'width'];
 
@@ -221,4 +209,53 @@ export function adaptivePool2dRef(x: Arr, outH: number, outW: number, kind: 'avg
     }
   }
   return { y: fromData(y, [N, C, outH, outW]), indices: fromData(ind, [N, C, outH, outW]) };
+}
+
+// ---- backward passes (the gradients of the ops above; see ops/backward.ts for how they are registered) ----
+
+/** maxPool2d backward: each dy goes to its window's argmax (the first maximum): dx[n,c].flat[arg] += dy. */
+export function maxPool2dBackwardRef(x: Arr, dy: Arr, geo: PoolGeometry): Arr {
+  const { y, indices } = maxPool2dRef(x, geo);
+  const g = checkDy(dy, y.shape);
+  const [N, C, H, W] = x.shape;
+  const plane = y.shape[2] * y.shape[3];
+  const dx = new ScatterSum(N * C * H * W);
+  const id = flat(indices);
+  for (let t = 0; t < g.length; t++) dx.add(Math.floor(t / plane) * H * W + id[t], g[t]);
+  return fromData(dx.values(), x.shape);
+}
+
+/** avgPool2d backward: every valid cell of a window receives dy / divisor (the forward's divisor). */
+export function avgPool2dBackwardRef(x: Arr, dy: Arr, geo: PoolGeometry, opts: AvgOptions): Arr {
+  const [N, C, H, W] = x.shape;
+  const [Ho, Wo] = poolShape(H, W, geo);
+  const g = checkDy(dy, [N, C, Ho, Wo]);
+  const dx = new ScatterSum(N * C * H * W);
+  let t = 0;
+  for (let nc = 0; nc < N * C; nc++)
+    for (let i = 0; i < Ho; i++)
+      for (let j = 0; j < Wo; j++, t++) {
+        const win = avgWindow(i, j, H, W, geo, opts);
+        if (!win) continue;
+        const { h0, h1, w0, w1, divisor } = win;
+        for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) dx.add(nc * H * W + h * W + w, g[t] / divisor);
+      }
+  return fromData(dx.values(), x.shape);
+}
+
+/** adaptiveAvgPool2d backward: each cell of a bin receives dy / (bin size); bins may overlap. */
+export function adaptiveAvgPool2dBackwardRef(x: Arr, dy: Arr, outH: number, outW: number): Arr {
+  const [N, C, H, W] = x.shape;
+  const g = checkDy(dy, [N, C, outH, outW]);
+  const dx = new ScatterSum(N * C * H * W);
+  let t = 0;
+  for (let nc = 0; nc < N * C; nc++)
+    for (let i = 0; i < outH; i++)
+      for (let j = 0; j < outW; j++, t++) {
+        const [h0, h1] = [Math.floor((i * H) / outH), Math.ceil(((i + 1) * H) / outH)];
+        const [w0, w1] = [Math.floor((j * W) / outW), Math.ceil(((j + 1) * W) / outW)];
+        const size = (h1 - h0) * (w1 - w0);
+        for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) dx.add(nc * H * W + h * W + w, g[t] / size);
+      }
+  return fromData(dx.values(), x.shape);
 }

@@ -3,7 +3,7 @@ import { ExactSum } from '../exact.js';
 import { invalidInputs, invalidParams } from '../errors.js';
 import type { Arr } from '../tensor.js';
 import { fromData, shapeString } from '../tensor.js';
-import { flat } from './common.js';
+import { checkDy, flat, ScatterSum } from './common.js';
 
 /**
  * Max unpooling: every value goes back to the position its index names within its (n, c) plane,
@@ -43,11 +43,13 @@ export function unpoolDefaultSize(inSize: number, k: number, s: number, pb: numb
 /**
  * Nearest-neighbour source index, as PyTorch computes it (in float32, whatever the dtype):
  * src = min(⌊dst · scale⌋, in − 1) with scale = 1/scaleFactor when a scale factor was given,
- * in/out otherwise.
+ * in/out otherwise; except that an output of the input's size copies (src = dst) and one of twice
+ * its size halves (src = dst >> 1), whatever the scale factor (torch 1.13 `nearest_idx`:
+ * scaleFactor 2.0000001 on 4 rows gives rows 0 0 1 1 …, where ⌊dst·fl(1/2.0000001)⌋ gives 0 0 0 1).
  */
 export function nearestIndex(dst: number, inSize: number, outSize: number, scaleFactor: number | undefined): number {
   if (outSize === inSize) return dst;
-  if (outSize === 2 * inSize && scaleFactor === undefined) return dst >> 1;
+  if (outSize === 2 * inSize) return dst >> 1;
   const scale = Math.fround(scaleFactor !== undefined ? 1 / scaleFactor : inSize / outSize);
   return Math.min(Math.floor(Math.fround(dst * scale)), inSize - 1);
 }
@@ -124,4 +126,38 @@ export function upsampleSize(H: number, W: number, size: unknown, scaleFactor: u
   const out: [number, number] = [Math.floor(H * f[0]), Math.floor(W * f[1])];
   if (out[0] < 1 || out[1] < 1) throw invalidParams('/params/scaleFactor', `scaleFactor [${f.join(', ')}] gives an empty output from ${H}×${W}`);
   return { out, scale: [f[0], f[1]] };
+}
+
+// ---- backward passes (the gradients of the ops above; see ops/backward.ts for how they are registered) ----
+
+/** upsample2d backward: nearest sends dy to its source pixel; bilinear splits it over the four corners. */
+export function upsample2dBackwardRef(x: Arr, dy: Arr, outH: number, outW: number, mode: 'nearest' | 'bilinear', alignCorners: boolean, scale: [number, number] | undefined): Arr {
+  const [N, C, H, W] = x.shape;
+  const g = checkDy(dy, [N, C, outH, outW]);
+  const dx = new ScatterSum(N * C * H * W);
+  let t = 0;
+  for (let nc = 0; nc < N * C; nc++) {
+    const base = nc * H * W;
+    for (let i = 0; i < outH; i++)
+      for (let j = 0; j < outW; j++, t++) {
+        if (mode === 'nearest') {
+          dx.add(base + nearestIndex(i, H, outH, scale?.[0]) * W + nearestIndex(j, W, outW, scale?.[1]), g[t]);
+          continue;
+        }
+        const taps = bilinearTaps(i, j, H, W, outH, outW, alignCorners, scale);
+        for (let q = 0; q < 4; q++) dx.addProduct(base + taps.idx[q], taps.w[q], g[t]);
+      }
+  }
+  return fromData(dx.values(), x.shape);
+}
+
+/** maxUnpool2d backward: dx[n,c,i,j] = dy[n,c].flat[indices[n,c,i,j]] (a gather). */
+export function maxUnpool2dBackwardRef(x: Arr, indices: Arr, dy: Arr, outH: number, outW: number): Arr {
+  const [N, C, H, W] = x.shape;
+  const g = checkDy(dy, [N, C, outH, outW]);
+  const id = flat(indices);
+  const plane = outH * outW;
+  const dx = new Float64Array(N * C * H * W);
+  for (let t = 0; t < dx.length; t++) dx[t] = g[Math.floor(t / (H * W)) * plane + id[t]];
+  return fromData(dx, x.shape);
 }

@@ -3,9 +3,8 @@ import { ExactSum } from '../exact.js';
 import { invalidInputs, invalidParams } from '../errors.js';
 import type { Arr } from '../tensor.js';
 import { fromData, shapeString } from '../tensor.js';
-import type { Pads } from '../params.js';
-import { flat } from './common.js';
-import { as2d } from './conv.js';
+import { as1d, as2d, lift1d, transposedOutSize, type Pads } from '../geometry.js';
+import { checkDy, flat, ScatterSum } from './common.js';
 
 export interface TransposedGeometry {
   stride: number[];
@@ -17,10 +16,7 @@ export interface TransposedGeometry {
 
 const AXES = ['height', 'width'];
 
-/** out = (in − 1)·s − P⁻ − P⁺ + d·(k − 1) + outputPadding + 1 */
-export function transposedOutSize(inSize: number, k: number, s: number, d: number, pb: number, pe: number, op: number): number {
-  return (inSize - 1) * s - pb - pe + d * (k - 1) + op + 1;
-}
+export { transposedOutSize } from '../geometry.js';
 
 /**
  * Validates x [N, C, H, W], weight [C, O/g, kh, kw], bias [O] and the geometry of a transposed conv
@@ -100,12 +96,50 @@ export function convTranspose2dRef(x: Arr, w: Arr, b: Arr | undefined, g: Transp
 
 /** 1-D transposed convolution: the 2-D one on [N, C, 1, L]. */
 export function convTranspose1dRef(x: Arr, w: Arr, b: Arr | undefined, g: TransposedGeometry): Arr {
-  const y = convTranspose2dRef(as2d(x), as2d(w), b, {
-    stride: [1, g.stride[0]],
-    dilation: [1, g.dilation[0]],
-    pads: { begin: [0, g.pads.begin[0]], end: [0, g.pads.end[0]] },
-    outputPadding: [0, g.outputPadding[0]],
-    groups: g.groups,
-  });
-  return fromData(y.data, [y.shape[0], y.shape[1], y.shape[3]]);
+  return as1d(convTranspose2dRef(as2d(x), as2d(w), b, lift1d(g)));
+}
+
+// ---- backward passes (the gradients of the ops above; see ops/backward.ts for how they are registered) ----
+
+/**
+ * convTranspose2d backward. The forward scatters y[n, g·O/g + m, i·s − P⁻ + p·d, …] += x[n,c,i,j]·w[c,m,p,q],
+ * so for every such contribution:  dx[n,c,i,j] += dy[…]·w[c,m,p,q],  dw[c,m,p,q] += dy[…]·x[n,c,i,j],
+ * and db[o] = Σ dy[n,o,·,·].
+ */
+export function convTranspose2dBackwardRef(x: Arr, w: Arr, b: Arr | undefined, dy: Arr, geo: TransposedGeometry): { dx: Arr; dweight: Arr; dbias: Arr } {
+  const [N, C, H, W] = x.shape;
+  const [, Og, kh, kw] = w.shape;
+  const G = geo.groups;
+  const O = Og * G;
+  const [Ho, Wo] = transposedShape(x, w, b, geo);
+  const g = checkDy(dy, [N, O, Ho, Wo]);
+  const xd = flat(x);
+  const wd = flat(w);
+  const dx = new ScatterSum(xd.length);
+  const dw = new ScatterSum(wd.length);
+  const db = new ScatterSum(O);
+  for (let t = 0; t < g.length; t++) db.add(Math.floor(t / (Ho * Wo)) % O, g[t]);
+  const Cg = C / G;
+  for (let n = 0; n < N; n++)
+    for (let c = 0; c < C; c++) {
+      const grp = Math.floor(c / Cg);
+      for (let i = 0; i < H; i++)
+        for (let j = 0; j < W; j++) {
+          const xi = ((n * C + c) * H + i) * W + j;
+          for (let m = 0; m < Og; m++)
+            for (let p = 0; p < kh; p++) {
+              const oh = i * geo.stride[0] - geo.pads.begin[0] + p * geo.dilation[0];
+              if (oh < 0 || oh >= Ho) continue;
+              for (let q = 0; q < kw; q++) {
+                const ow = j * geo.stride[1] - geo.pads.begin[1] + q * geo.dilation[1];
+                if (ow < 0 || ow >= Wo) continue;
+                const gy = g[((n * O + grp * Og + m) * Ho + oh) * Wo + ow];
+                const wi = ((c * Og + m) * kh + p) * kw + q;
+                dx.addProduct(xi, gy, wd[wi]);
+                dw.addProduct(wi, gy, xd[xi]);
+              }
+            }
+        }
+    }
+  return { dx: fromData(dx.values(), x.shape), dweight: fromData(dw.values(), w.shape), dbias: fromData(db.values(), [O]) };
 }

@@ -14,6 +14,11 @@
  * - **Binary tensors.** A tensor may be `{"shape", "dtype", "base64"}` instead of `{..., "data"}`,
  *   in requests (once the program asked for it) and in answers (always accepted).
  * - `outputNames` in requests: the outputs the grader expects, in order.
+ * - `errorKind: "unsupported"` in an answer: the program does not compute this case (the reason is
+ *   the `error`); `conformance --command` counts it as unsupported, as it does `"missing"` (no
+ *   function for the op). The Python helper answers so for `raise Unsupported(...)` and for ops it
+ *   has no function for. `target` in the answer to the hello request: a description of the program
+ *   (a library and its version), shown by `conformance --command`.
  * - In answers from cnn-oracle's own JS runner: `errorKind` ("missing", "threw", "bad-return",
  *   "load") and `inputsAfter` (the bytes of each input after the call, for the grader to check
  *   that the submission left them unchanged).
@@ -36,7 +41,9 @@ export interface Response {
   id: string;
   outputs?: Record<string, WireTensor>;
   error?: string;
-  errorKind?: 'missing' | 'threw' | 'bad-return' | 'load';
+  errorKind?: 'missing' | 'threw' | 'bad-return' | 'load' | 'unsupported';
   inputsAfter?: Record<string, string>;
   protocol?: { encodings?: string[] };
+  /** In the answer to the hello request: what the program is (shown by conformance --command). */
+  target?: string;
 }

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { fromData, getOp } from '../src/index.js';
+import * as judge from '../src/judge/index.js';
+import * as oldCompare from '../src/compare.js';
+import * as oldShrink from '../src/grading/shrink.js';
+import * as helpers from '../src/ops/helpers.js';
+import * as ladder from '../src/grading/ladder.js';
+
+const u32 = 2 ** -24;
+
+describe('the judging module: bounds, comparison and shrinking in one place', () => {
+  it('unit roundoff, γₙ and the relative bound, hand-worked', () => {
+    expect(judge.unitRoundoff('float32')).toBe(2 ** -24);
+    expect(judge.unitRoundoff('float64')).toBe(2 ** -53);
+    expect(judge.gamma(3, 2 ** -10)).toBe((3 * 2 ** -10) / (1 - 3 * 2 ** -10));
+    const b = judge.relativeBound({ y: fromData([2, -8], [2]) }, 4, u32, 1e-3);
+    expect(Array.from(b.y.data)).toEqual([4 * u32 * 2 + 1e-3, 4 * u32 * 8 + 1e-3]);
+  });
+
+  it('the sum-of-products bound of linear: γ₃·Σ|x·w| + u·|y|, by hand', () => {
+    const op = getOp('linear');
+    const inputs = { x: fromData([1, -2], [1, 2]), weight: fromData([3, 4], [1, 2]) };
+    const y = op.reference(inputs, {});
+    expect(Array.from(y.y.data)).toEqual([-5]);
+    const b = judge.dotBound(op, inputs, {}, y, u32, 2);
+    expect(b.y.data[0]).toBe(judge.gamma(3, u32) * 11 + u32 * 5);
+  });
+
+  it('allowances: sigmoid at float32 is its 4 ulps at float32 + 4 at float64 + the output rounding; int64 outputs are exact', () => {
+    const op = getOp('sigmoid');
+    const x = { x: fromData([0], [1]) };
+    const y = op.reference(x, {});
+    const a = judge.allowances(op, x, {}, y, { kind: 'bound', precision: 'float32' });
+    expect(a.y(0, 0.5)).toBe(4 * u32 * 0.5 + 4 * 2 ** -53 * 0.5 + u32 * 0.5);
+    const mp = getOp('maxPool2d');
+    const px = { x: fromData([1, 2, 3, 4], [1, 1, 2, 2]) };
+    const p = { kernelSize: 2, returnIndices: true, stride: 2, padding: 0, dilation: 1, ceilMode: false };
+    const pa = judge.allowances(mp, px, p, mp.reference(px, p), { kind: 'bound', precision: 'float32' });
+    expect(pa.indices(0, 3)).toBe(0);
+  });
+
+  it('compareArrays finds the worst element against its allowance', () => {
+    const m = judge.compareArrays(fromData([1, 2.5, NaN], [3]), fromData([1, 2, NaN], [3]), () => 0.25);
+    expect(m.ok).toBe(false);
+    expect([m.mismatched, m.maxAbs, m.allowedAtWorst, m.worstExpected, m.worstGot]).toEqual([1, 0.5, 0.25, 2, 2.5]);
+  });
+
+  it('the old paths re-export the same functions (code written against them still works)', () => {
+    expect(oldCompare.compareArrays).toBe(judge.compareArrays);
+    expect(oldShrink.shrinkCase).toBe(judge.shrinkCase);
+    expect(helpers.dotBound).toBe(judge.dotBound);
+    expect(ladder.allowances).toBe(judge.allowances);
+  });
+});
