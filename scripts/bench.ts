@@ -42,7 +42,7 @@ for (const [name, f] of rows) {
   const note = r.gradable === false ? '  (NOT GRADABLE: this figure times a failed load)' : '';
   const s = (await time(3, f)) / 1000;
   // issue 15, goal 5: grading the built-in assignment (every op) stays under 3 s
-  const goal = name.startsWith('built-in') ? `   goal < 3 s: ${s < 3 && r.gradable !== false ? 'met' : 'NOT met'}` : '';
+  const goal = name.startsWith('built-in') ? `   goal < 3 s: ${r.gradable === false ? 'not measured (the grade did not run)' : s < 3 ? 'met' : 'NOT met'}` : '';
   console.log(`  ${name.padEnd(78)} ${s.toFixed(2)} s  score ${r.score}/${r.maxScore}${note}${goal}`);
 }
 
