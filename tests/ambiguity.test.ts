@@ -103,3 +103,23 @@ describe('NMS at the threshold: every outcome rounding can flip to is accepted',
     expect(g.failures.length).toBeGreaterThan(0);
   });
 });
+
+describe('hardswishBackward at the kink x = 3', () => {
+  // x = [3, 1, 3], dy = [2, 2, -4]: PyTorch's vectorised kernel gives dy at 3, its scalar tail 1.5·dy;
+  // elsewhere dy·(2x + 3)/6 = 2·5/6 = 5/3.
+  const op = getOp('hardswishBackward');
+  const inputs = { x: t([3], [3, 1, 3]), dy: t([3], [2, 2, -4]) };
+  const p = resolveParams(op, {});
+  const tight = () => (_k: number, e: number) => 1e-12 * Math.abs(e);
+  it('the reference is the vectorised kernel; the scalar one (1.5·dy) and a mix of the two are admissible', () => {
+    expect(Array.from(op.reference(inputs, p).dx.data as Float64Array)).toEqual([2, 5 / 3, -4]);
+    for (const dx of [[3, 5 / 3, -6], [3, 5 / 3, -4], [2, 5 / 3, -6]]) {
+      expect(admissibleMatch(op, inputs, p, 2 ** -53, { dx: t([3], dx) }, tight), String(dx)).toMatch(/hardswish's kink/);
+    }
+  });
+  it('a wrong slope at the kink, or a wrong value beside it, is not admissible', () => {
+    expect(admissibleMatch(op, inputs, p, 2 ** -53, { dx: t([3], [4, 5 / 3, -4]) }, tight)).toBeUndefined(); // 2·dy
+    expect(admissibleMatch(op, inputs, p, 2 ** -53, { dx: t([3], [3, 2, -6]) }, tight)).toBeUndefined(); // 1 where 5/3
+    expect(admissibleMatch(getOp('hardswishBackward'), { x: t([1], [2.5]), dy: t([1], [1]) }, p, 2 ** -53, { dx: t([1], [1.5]) }, tight)).toBeUndefined(); // no kink at 2.5
+  });
+});
