@@ -87,7 +87,7 @@ export interface OpDef {
 }
 
 /**
- * What rounding at a judged precision may flip (src/ambiguity.ts): whole alternative outputs (NMS
+ * What rounding at a judged precision may flip (src/judge/admissible.ts): whole alternative outputs (NMS
  * keep sets), and/or independent blocks of one output, each a set of element positions that may
  * take any of its value vectors (the exact one first) — one block per RoI of roiAlign, per window
  * of maxPool's indices — so that variants combine block by block without enumerating products.

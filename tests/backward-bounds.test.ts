@@ -8,8 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { getOp } from '../src/index.js';
 import { resolveParams, type Outputs } from '../src/registry.js';
-import { compareArrays } from '../src/compare.js';
-import { allowances } from '../src/grading/ladder.js';
+import { compareArrays } from '../src/judge/compare.js';
+import { allowances } from '../src/judge/bounds.js';
 import { fromData } from '../src/tensor.js';
 
 const f32 = Math.fround;

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fromData, getOp } from '../src/index.js';
 import * as judge from '../src/judge/index.js';
-import * as oldCompare from '../src/compare.js';
-import * as oldShrink from '../src/grading/shrink.js';
-import * as helpers from '../src/ops/helpers.js';
-import * as ladder from '../src/grading/ladder.js';
 
 const u32 = 2 ** -24;
 
@@ -43,12 +39,5 @@ describe('the judging module: bounds, comparison and shrinking in one place', ()
     const m = judge.compareArrays(fromData([1, 2.5, NaN], [3]), fromData([1, 2, NaN], [3]), () => 0.25);
     expect(m.ok).toBe(false);
     expect([m.mismatched, m.maxAbs, m.allowedAtWorst, m.worstExpected, m.worstGot]).toEqual([1, 0.5, 0.25, 2, 2.5]);
-  });
-
-  it('the old paths re-export the same functions (code written against them still works)', () => {
-    expect(oldCompare.compareArrays).toBe(judge.compareArrays);
-    expect(oldShrink.shrinkCase).toBe(judge.shrinkCase);
-    expect(helpers.dotBound).toBe(judge.dotBound);
-    expect(ladder.allowances).toBe(judge.allowances);
   });
 });

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { compareArrays, describeMismatch, fromData, getOp, resolveParams, Rng, type Inputs } from '../src/index.js';
 import { kernelOf } from '../src/registry.js';
-import { allowances } from '../src/grading/ladder.js';
+import { allowances } from '../src/judge/bounds.js';
 import { Arena, getEngine, simdInfo } from '../kernels/simd/engine.js';
 
 /**

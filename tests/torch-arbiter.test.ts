@@ -21,7 +21,7 @@ import { Rng } from '../src/rng.js';
 import { Unsupported } from '../src/conformance/adapter.js';
 import { pytorchPython, pytorchTarget } from '../src/conformance/command.js';
 import { runConformance } from '../src/conformance/run.js';
-import { allowances } from '../src/grading/ladder.js';
+import { allowances } from '../src/judge/bounds.js';
 import '../src/index.js';
 
 const ROOT = join(__dirname, '..');

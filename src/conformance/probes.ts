@@ -48,7 +48,7 @@ PROBES.push({
  * float32 computes off it and coordinates·scale exactly at .5, max-pool windows whose maximum ties
  * another cell once rounded to float32 (and exact ties), nearest indices where ⌊dst·in/out⌋ is an
  * exact integer that PyTorch's float32 product misses. A correct library passes every one of them:
- * each is judged against the set of outcomes rounding may flip to (src/ambiguity.ts).
+ * each is judged against the set of outcomes rounding may flip to (src/judge/admissible.ts).
  */
 export function boundaryProbes(seed = 'boundary'): typeof PROBES {
   const rng = new Rng(`probes/${seed}`);

@@ -13,7 +13,6 @@ import type { Outcome } from './process.js';
 export const RUNGS = ['exists', 'returns', 'shape', 'dtype', 'finite', 'values', 'properties'] as const;
 export type Rung = (typeof RUNGS)[number];
 
-export { allowances, type TolerancePolicy } from '../judge/bounds.js';
 
 export interface CaseCheck {
   passed: boolean;

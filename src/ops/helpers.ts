@@ -40,8 +40,6 @@ export function randIndexTensor(rng: Rng, shape: number[], lo: number, hi: numbe
   return fromData(d, shape);
 }
 
-// the bound helpers moved to the judging module; re-exported for code written against this file
-export { absArr, dotBound, gamma, relativeBound } from '../judge/bounds.js';
 
 /** An op's admissible blocks from a boundaries analysis (src/reference/boundaries.ts), with its reason; none when nothing can flip. */
 export function boundaryAlternatives(b: Boundaries): Admissible | undefined {

@@ -1,7 +1,7 @@
 /**
  * Decision boundaries of RoIAlign, RoIPool, max pooling and nearest upsampling (issue 13): the
  * outcomes a correct implementation at unit roundoff u (2⁻²⁴ float32, 2⁻⁵³ float64) may reach
- * where rounding can flip a discrete decision, as admissible blocks (src/ambiguity.ts).
+ * where rounding can flip a discrete decision, as admissible blocks (src/judge/admissible.ts).
  *
  * Rule, for every decision: it is ambiguous when the exact quantity lies within a stated rounding
  * band of the boundary AND the float computation of torchvision / PyTorch's formula at that
