@@ -352,12 +352,16 @@ export function hardswish(x: Arr): Arr {
   if (total === 0) return fromData(new Float64Array(0), x.shape);
   const k = kernel('hardswish', function (this: This, v: number[]) {
     const e = v[this.thread.x];
-    if (e !== e || e < -3.4e38) return Math.sqrt(-1); // NaN (the NaN literal is not allowed in kernels)
     if (e <= -3) return 0;
     if (e >= 3) return e;
     return (e * (e + 3)) / 6;
   } as KernelFunction, { output: [total] });
-  return fromData(run(k, total, f32(x)), x.shape);
+  const y = run(k, total, f32(x));
+  // NaN and ±∞ on the CPU: GLSL has no NaN literal and WebGL/headless-gl drivers need not keep NaN
+  // through comparisons or give sqrt(−1) as NaN (Mesa gives 0), so the kernel sees finite values' rules only
+  const xd = flat(x);
+  for (let i = 0; i < total; i++) if (!Number.isFinite(xd[i])) y[i] = xd[i] === Infinity ? Infinity : NaN;
+  return fromData(y, x.shape);
 }
 
 /** batchNorm: y = (x − μ)/√(σ² + ε)·γ + β per channel; training computes μ and the biased σ² first. */
