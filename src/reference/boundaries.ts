@@ -18,7 +18,7 @@ import { ExactSum } from '../exact.js';
 import type { Arr } from '../tensor.js';
 import type { AdmissibleBlock } from '../registry.js';
 import { flat } from './common.js';
-import { bilinearAxisExact, roiAlignAxes, roundScaled, binEdge, type Axis, type RoiAlignOptions } from './detection.js';
+import { bilinearAxisExact, binSum, roiAlignAxes, roundScaled, binEdge, type Axis, type RoiAlignOptions } from './detection.js';
 import { poolShape, type PoolGeometry } from './pooling.js';
 import { nearestIndex } from './resample.js';
 
@@ -178,18 +178,7 @@ function roiAlignBins(xd: Float64Array, base0: number, C: number, H: number, W: 
     const base = base0 + c * H * W;
     for (let i = 0; i < ph; i++)
       for (let j = 0; j < pw; j++) {
-        acc.reset();
-        for (const a of ys.samples[i]) {
-          if (!a) continue;
-          for (const b of xs.samples[j]) {
-            if (!b) continue;
-            acc.addProduct(a.h * b.h, xd[base + a.lo * W + b.lo]);
-            acc.addProduct(a.h * b.l, xd[base + a.lo * W + b.hi]);
-            acc.addProduct(a.l * b.h, xd[base + a.hi * W + b.lo]);
-            acc.addProduct(a.l * b.l, xd[base + a.hi * W + b.hi]);
-          }
-        }
-        out[(c * ph + i) * pw + j] = acc.value() / count;
+        out[(c * ph + i) * pw + j] = binSum(acc, ys.samples[i], xs.samples[j], xd, base, W) / count;
       }
   }
   return out;

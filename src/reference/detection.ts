@@ -456,6 +456,25 @@ export function roiAlignAxes(r: ArrayLike<number>, k: number, o: RoiAlignOptions
 }
 
 /**
+ * Σ over a bin's samples (ys × xs, a null sample outside the map) of the bilinear weights times
+ * the plane's pixels (the plane starts at `base`, rows of W), summed exactly in `acc`.
+ */
+export function binSum(acc: ExactSum, ys: Axis[], xs: Axis[], xd: Float64Array, base: number, W: number): number {
+  acc.reset();
+  for (const a of ys) {
+    if (!a) continue;
+    for (const b of xs) {
+      if (!b) continue;
+      acc.addProduct(a.h * b.h, xd[base + a.lo * W + b.lo]);
+      acc.addProduct(a.h * b.l, xd[base + a.lo * W + b.hi]);
+      acc.addProduct(a.l * b.h, xd[base + a.hi * W + b.lo]);
+      acc.addProduct(a.l * b.l, xd[base + a.hi * W + b.hi]);
+    }
+  }
+  return acc.value();
+}
+
+/**
  * RoIAlign (torchvision CPU kernel, avg mode). For bin (i, j) of RoI k, the samples are
  *   y = start_h + i·bin_h + (iy + ½)·bin_h/grid_h,  x likewise,  iy < grid_h, ix < grid_w
  * with start = x1·scale − (aligned ? ½ : 0), roi size clamped to ≥ 1 unless aligned, grid =
@@ -477,18 +496,7 @@ export function roiAlignRef(x: Arr, rois: Arr, o: RoiAlignOptions): Arr {
       const base = (batch[k] * C + c) * H * W;
       for (let i = 0; i < o.ph; i++)
         for (let j = 0; j < o.pw; j++) {
-          acc.reset();
-          for (const a of g.ys[i]) {
-            if (!a) continue;
-            for (const b of g.xs[j]) {
-              if (!b) continue;
-              acc.addProduct(a.h * b.h, xd[base + a.lo * W + b.lo]);
-              acc.addProduct(a.h * b.l, xd[base + a.lo * W + b.hi]);
-              acc.addProduct(a.l * b.h, xd[base + a.hi * W + b.lo]);
-              acc.addProduct(a.l * b.l, xd[base + a.hi * W + b.hi]);
-            }
-          }
-          y[((k * C + c) * o.ph + i) * o.pw + j] = acc.value() / g.count;
+          y[((k * C + c) * o.ph + i) * o.pw + j] = binSum(acc, g.ys[i], g.xs[j], xd, base, W) / g.count;
         }
     }
   }
