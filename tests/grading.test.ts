@@ -209,7 +209,7 @@ describe('results formats', () => {
     expect(junit).toContain('<failure message="looks like: the kernel is flipped" type="values">');
     expect(toText(result, INSTRUCTOR_VIEW, false)).toMatch(/◐ conv2d +[\d.]+ \/ 4 +\(\d+\/22 cases\) +looks like: the kernel is flipped/);
     expect(toHtml(result)).toContain('<svg');
-  });
+  }, 60000); // a TypeScript submission graded with diagnosis and shrinking: 1.15 s idle, past vitest's 5 s default on a loaded machine
 
   it.runIf(existsChromium())('the HTML report renders in headless Chromium with heatmaps', async () => {
     const { chromium } = await import('playwright-core');
