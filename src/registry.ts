@@ -91,6 +91,7 @@ export interface OpDef {
  * keep sets), and/or independent blocks of one output, each a set of element positions that may
  * take any of its value vectors (the exact one first) — one block per RoI of roiAlign, per window
  * of maxPool's indices — so that variants combine block by block without enumerating products.
+ * A block marked `any` admits every value (where the output is mathematically undefined).
  */
 export interface Admissible {
   outputs: Outputs[];
@@ -102,8 +103,14 @@ export interface AdmissibleBlock {
   name: string;
   /** Flat positions in that output. */
   at: number[];
-  /** Admissible values at those positions, one vector per variant (the exact one first). */
+  /** Admissible values at those positions, one vector per variant (the exact one first); empty when `any`. */
   values: Float64Array[];
+  /**
+   * Every value is admissible at these positions, NaN and ±∞ included: the output is undefined
+   * there (batchNormBackward's dx and dweight of a channel with σ = 0: the reference's 0/0 = NaN
+   * and PyTorch's 0 are both answers). `values` and `slack` are then ignored.
+   */
+  any?: true;
   /**
    * Per variant, what its own error bound adds to the exact output's allowance at each position
    * (a RoIAlign sample kept where the exact one drops it brings its own rounding); absent: nothing.

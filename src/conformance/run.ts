@@ -391,7 +391,7 @@ export function reportText(r: Report, markdown = false): string {
   const unsupported = r.rows.filter((w) => w.reasons.length);
   if (unsupported.length) lines.push('', markdown ? '**Unsupported:**' : 'unsupported:', ...unsupported.map((w) => `${markdown ? '- ' : '  '}${w.op} (${w.region}): ${w.reasons.join('; ')}`));
   if (r.ambiguous?.length) {
-    lines.push('', markdown ? '**Ambiguous** (passed on an outcome rounding may flip to):' : 'ambiguous (passed on an outcome rounding may flip to):');
+    lines.push('', markdown ? '**Ambiguous** (passed on an outcome rounding may flip to, or where the result is undefined):' : 'ambiguous (passed on an outcome rounding may flip to, or where the result is undefined):');
     for (const a of r.ambiguous) lines.push(`${markdown ? '- ' : '  '}${a.id}: ${a.why}`);
   }
   if (r.failures.length) {

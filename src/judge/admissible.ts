@@ -11,6 +11,10 @@
  * that block's vectors and every element outside the blocks equals the exact output (index outputs
  * exactly, others within `allowed`). Blocks are chosen so that one implementation makes each block's
  * decisions together (one RoI, one pooling window), so variants combine block by block.
+ *
+ * A block with `any` set admits every value at its positions (NaN and ±∞ included): the op's output
+ * is undefined there, not merely rounding-sensitive (a normalisation's gradient where σ = 0). The
+ * alternative assembled for it takes the answer's own values at those positions, with no slack.
  */
 import type { OpDef, Inputs, Outputs, Params } from '../registry.js';
 import { compareArrays } from './compare.js';
@@ -28,6 +32,13 @@ export function ambiguityReason(decisions: string[], capped?: string): string {
   const shown = decisions.slice(0, MAX_REASONS).join('; ');
   const more = decisions.length > MAX_REASONS ? `; and ${decisions.length - MAX_REASONS} more` : '';
   return `ambiguous at this precision (rounding may flip a decision): ${shown}${more}${capped ? '; ' + capped : ''}`;
+}
+
+/** A why for outputs the maths leaves undefined (blocks with `any`): the places, the first few shown, the rest counted. */
+export function undefinedReason(places: string[]): string {
+  const shown = places.slice(0, MAX_REASONS).join('; ');
+  const more = places.length > MAX_REASONS ? `; and ${places.length - MAX_REASONS} more` : '';
+  return `ambiguous (the result is mathematically undefined there, so any value is accepted): ${shown}${more}`;
 }
 
 /**
@@ -74,6 +85,10 @@ export function admissibleFor(
     const extra = new Float64Array(data.length);
     const tol = tolOf(name);
     for (const b of alt.blocks.filter((x) => x.name === name)) {
+      if (b.any) {
+        for (const pos of b.at) data[pos] = gd[pos];
+        continue;
+      }
       const v = b.values.findIndex((vals, k) => b.at.every((pos, t) => sameElement(gd[pos], vals[t], tol(pos, vals[t]) + (b.slack?.[k][t] ?? 0))));
       if (v < 0) return undefined;
       b.at.forEach((pos, t) => {

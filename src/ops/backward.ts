@@ -14,14 +14,16 @@ import { input, randTensor } from './helpers.js';
 
 /**
  * Error of a backward output at precision u: the gradients are sums of products of dy with forward
- * quantities, so K·u·(|g| + max|g|) with K growing with the number of terms.
+ * quantities, so K·u·(|g| + max|g|) with K growing with the number of terms. The max is over the
+ * finite elements: one undefined (NaN) gradient must not make every other element's allowance NaN,
+ * which would accept any value (batchNormBackward's σ = 0 channel beside normal ones).
  */
 function gradBound(o: Outputs, u: number, terms: number): Outputs {
   const res: Outputs = {};
   for (const [k, a] of Object.entries(o)) {
     const d = flat(a);
     let m = 0;
-    for (const v of d) m = Math.max(m, Math.abs(v));
+    for (const v of d) if (Number.isFinite(v)) m = Math.max(m, Math.abs(v));
     res[k] = fromData(d.map((v) => (terms + 16) * u * (Math.abs(v) + m)), a.shape);
   }
   return res;

@@ -1,5 +1,6 @@
 /** Registry entries: batchNorm, layerNorm, instanceNorm, groupNorm, localResponseNorm. */
-import { type Inputs, type OpDef, type Outputs, type Params, register } from '../registry.js';
+import { type Admissible, type AdmissibleBlock, type Inputs, type OpDef, type Outputs, type Params, register } from '../registry.js';
+import { rounder, undefinedReason } from '../judge/admissible.js';
 import { type BatchNormOptions, batchNormRef, checkVector, groupNormRef, instanceNormRef, layerNormRef, localResponseNormRef, normBackward } from '../reference/normalization.js';
 import { input, optional, randTensor } from './helpers.js';
 import { relativeBound } from '../judge/bounds.js';
@@ -42,6 +43,26 @@ function minGroupVar(xd: Float64Array, groups: number, size: number, stride: (g:
     m = Math.min(m, v / size);
   }
   return m;
+}
+
+/**
+ * The channels of batchNorm's x [N, C, …] with σ = 0 at precision u: eps rounds to 0 and every value
+ * of the channel rounds to the same finite number. There x̂ = (x − μ)/σ is 0/0.
+ */
+export function zeroSigmaChannels(x: Arr, eps: number, u: number): { c: number; value: number }[] {
+  const r = rounder(u);
+  if (r(eps) !== 0) return [];
+  const [N, C] = x.shape;
+  const inner = numel(x.shape.slice(2));
+  const xd = flat(x);
+  const out: { c: number; value: number }[] = [];
+  for (let c = 0; c < C; c++) {
+    const v = r(xd[c * inner]);
+    let constant = Number.isFinite(v);
+    for (let n = 0; n < N && constant; n++) for (let k = 0; k < inner && constant; k++) constant = r(xd[(n * C + c) * inner + k]) === v;
+    if (constant) out.push({ c, value: v });
+  }
+  return out;
 }
 
 function genNorm(rng: Rng, rank: number): Inputs {
@@ -132,7 +153,11 @@ export const batchNorm: OpDef = {
       inputs.runningMean = randTensor(rng, [C], 1);
       inputs.runningVar = fromData(randTensor(rng, [C], 2).data.map((v) => Math.abs(v) + 0.5), [C]);
     }
-    return { inputs, params: { training, momentum: rng.pick([0.1, 0.01, 0.5]), eps: rng.pick([1e-5, 1e-3, 0]), runningVarEstimator: rng.pick(['unbiased', 'biased']) } };
+    // eps 0 with a constant channel leaves that channel's y and gradients undefined (0/0): such a
+    // case says nothing about an implementation, so eps falls back to 1e-5 there (no draw changes)
+    const params = { training, momentum: rng.pick([0.1, 0.01, 0.5]), eps: rng.pick([1e-5, 1e-3, 0]), runningVarEstimator: rng.pick(['unbiased', 'biased']) };
+    if (params.eps === 0 && zeroSigmaChannels(inputs.x, 0, 2 ** -24).length) params.eps = 1e-5;
+    return { inputs, params };
   },
 };
 
@@ -281,5 +306,34 @@ export const groupNormBackward = backwardOf(groupNorm, {
     return normCancellation(flat(i.x), flat(i.dy), N * G, size, (grp, k) => grp * size + k, p.eps as number, i.weight && flat(i.weight), (t) => Math.floor(t / inner) % C, C, u, i.x.shape, [C]);
   },
 });
+
+/**
+ * With eps 0, a channel whose values are all equal has σ = 0: x̂ = 0/0, and the channel's dx and
+ * dweight are undefined (the reference gives NaN, PyTorch 0: its invstd is 0 when var + eps is 0).
+ * Any value of them is accepted, one `any` block per output per such channel; dbias = Σ dy is defined.
+ */
+batchNormBackward.admissible = (i, p, u) => zeroSigmaAlternatives(i.x, p.eps as number, u, 'dx', 'dweight', 'its dx and dweight are undefined (the reference gives NaN, PyTorch 0)');
+/** The same channels in training mode leave batchNorm's y = 0/0·γ + β undefined too (the reference gives NaN, PyTorch β). */
+batchNorm.admissible = (i, p, u) => (p.training ? zeroSigmaAlternatives(i.x, p.eps as number, u, 'y', undefined, 'its y is undefined (the reference gives NaN, PyTorch β)') : undefined);
+
+/** `any` blocks over the σ = 0 channels: their positions in the x-shaped output `xOut`, and [c] in the per-channel output `perChannel`. */
+function zeroSigmaAlternatives(x: Arr, eps: number, u: number, xOut: string, perChannel: string | undefined, consequence: string): Admissible | undefined {
+  const zero = zeroSigmaChannels(x, eps, u);
+  if (!zero.length) return undefined;
+  const [N, C] = x.shape;
+  const inner = numel(x.shape.slice(2));
+  const blocks: AdmissibleBlock[] = [];
+  for (const { c } of zero) {
+    const at: number[] = [];
+    for (let n = 0; n < N; n++) for (let k = 0; k < inner; k++) at.push((n * C + c) * inner + k);
+    blocks.push({ name: xOut, at, values: [], any: true });
+    if (perChannel) blocks.push({ name: perChannel, at: [c], values: [], any: true });
+  }
+  return {
+    outputs: [],
+    blocks,
+    why: undefinedReason(zero.map(({ c, value }) => `channel ${c}: eps is 0 and every x of the channel is ${value}, so σ = 0 and x̂ = (x − μ)/σ is 0/0; ${consequence}`)),
+  };
+}
 
 register(batchNorm, layerNorm, instanceNorm, groupNorm, localResponseNorm, batchNormBackward, layerNormBackward, groupNormBackward);
