@@ -1,6 +1,9 @@
 import { Option, type Command } from 'commander';
 import { reportHtml, reportText, runConformance } from '../conformance/run.js';
-import { loadTarget } from '../conformance/targets.js';
+import { loadTarget, TARGETS } from '../conformance/targets.js';
+import { matrixText, runMatrix } from '../conformance/matrix.js';
+import { hasOp } from '../registry.js';
+import { existsSync } from 'node:fs';
 import { commandTarget, ProgramError } from '../conformance/command.js';
 import { loadCases } from '../conformance/replay.js';
 import { encodeNumber, stringify } from '../tensor.js';
@@ -24,11 +27,15 @@ export function register(program: Command, ctx: Ctx): void {
     .addOption(new Option('-f, --format <format>', 'report format').choices(['text', 'json', 'markdown', 'html']).default('text'))
     .option('-o, --out <file>', 'write the report there')
     .option('--reproducers <file>', 'write every failure’s reproducing case there, as JSON Lines (cnn-oracle check reads it)')
-    .action(async (opts: { target?: string; command?: string; precision: 'float32' | 'float64'; cases?: string; ops?: string; random: string; seed: string; probes: string; shrink: boolean; format: Format; out?: string; reproducers?: string }) => {
+    .option('--matrix', 'run every target (or --targets) and print one op × target table: pass N, FAIL k/N, — unsupported, n/a not available here (failures are not shrunk)')
+    .option('--targets <list>', `with --matrix: comma-separated targets (default: ${TARGETS.join(', ')})`)
+    .action(async (opts: { target?: string; command?: string; precision: 'float32' | 'float64'; cases?: string; ops?: string; random: string; seed: string; probes: string; shrink: boolean; format: Format; out?: string; reproducers?: string; matrix?: boolean; targets?: string }) => {
       const n = Number(opts.random);
       if (!Number.isInteger(n) || n < 0) ctx.fail(`--random must be a non-negative integer, got ${JSON.stringify(opts.random)}`);
       const probes = Number(opts.probes);
       if (!Number.isInteger(probes) || probes < 0 || probes > 1000) ctx.fail(`--probes must be an integer from 0 to 1000, got ${JSON.stringify(opts.probes)}`);
+      if (opts.matrix) return matrix(ctx, opts, n, probes);
+      if (opts.targets) ctx.fail('--targets goes with --matrix (one target: --target NAME)');
       if (!opts.target === !opts.command) ctx.fail(opts.target ? 'give --target or --command, not both' : 'give a target: --target NAME|FILE or --command "PROGRAM ARGS"');
       let cases;
       if (opts.cases) {
@@ -60,4 +67,20 @@ export function register(program: Command, ctx: Ctx): void {
       if (opts.reproducers) ctx.emit(report.failures.filter((f) => f.reproducer).map((f) => stringify(f.reproducer) + '\n').join(''), opts.reproducers);
       ctx.exitCode = report.failures.length ? EXIT.failed : EXIT.ok; // a CI gate: 0 all pass, 1 some case fails, 2 bad usage
     });
+}
+
+/** `conformance --matrix`: every target's run as one op × target table; exit 1 when a cell fails. */
+async function matrix(ctx: Ctx, opts: { target?: string; command?: string; cases?: string; reproducers?: string; ops?: string; seed: string; shrink: boolean; format: Format; out?: string; targets?: string }, random: number, probes: number): Promise<void> {
+  for (const [flag, v] of [['--target', opts.target], ['--command', opts.command], ['--cases', opts.cases], ['--reproducers', opts.reproducers]] as const) {
+    if (v !== undefined) ctx.fail(`--matrix runs every target on its own cases; ${flag} does not go with it (--targets chooses the targets)`);
+  }
+  if (opts.format === 'html') ctx.fail('--matrix prints text, markdown or json');
+  const targets = opts.targets ? opts.targets.split(',').map((x) => x.trim()).filter(Boolean) : [...TARGETS];
+  for (const t of targets) if (!(TARGETS as readonly string[]).includes(t) && !existsSync(t)) ctx.fail(`--targets: ${t} is neither a built-in target (${TARGETS.join(', ')}) nor an adapter module file`);
+  const ops = opts.ops?.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const o of ops ?? []) if (!hasOp(o)) ctx.fail(`--ops: ${o} is not an op of the catalogue (cnn-oracle ops lists them)`);
+  // --no-shrink is the matrix's default; shrinking only makes failing cells slower to count
+  const m = await runMatrix(targets, loadTarget, { ops, random, seed: opts.seed, probes, shrink: false }, (line) => ctx.err(line + '\n'));
+  ctx.emit(opts.format === 'json' ? JSON.stringify(m, null, 2) + '\n' : matrixText(m, opts.format === 'markdown'), opts.out);
+  ctx.exitCode = m.ops.some((o) => Object.values(m.cells[o]).some((c) => c.status === 'failed')) ? EXIT.failed : EXIT.ok;
 }

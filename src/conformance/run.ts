@@ -378,16 +378,19 @@ const severityText = (f: Outcome): string =>
 
 const num = (x: number) => (!Number.isFinite(x) ? '—' : x === 0 ? '0' : x < 1e-3 ? x.toExponential(1) : String(Math.round(x * 1000) / 1000));
 
+/** A table's lines: Markdown (a header row, `---`, rows), or text columns padded to their widest cell, two spaces apart. */
+export function tableLines(head: string[], body: string[][], markdown: boolean): string[] {
+  if (markdown) return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((b) => `| ${b.join(' | ')} |`)];
+  const w = head.map((_, i) => Math.max(...[head, ...body].map((b) => b[i].length)));
+  return [head.map((h, i) => h.padEnd(w[i])).join('  '), ...body.map((b) => b.map((v, i) => v.padEnd(w[i])).join('  '))];
+}
+
 export function reportText(r: Report, markdown = false): string {
   const head = ['op', 'region', 'passed', 'failed', 'unsupported', 'worst ULP', 'worst rel.', 'worst × allowance'];
   const body = r.rows.map((w) => [w.op, w.region, String(w.passed), String(w.failed), String(w.unsupported), w.passed + w.failed ? num(w.worstUlp) : '', w.passed + w.failed ? num(w.worstRel) : '', w.passed + w.failed ? ratio(w.worstRatio) : '']);
-  const lines: string[] = [];
-  if (markdown) {
-    lines.push(`### ${r.target}: ${r.description} (${r.precision})`, '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((b) => `| ${b.join(' | ')} |`));
-  } else {
-    const w = head.map((_, i) => Math.max(...[head, ...body].map((b) => b[i].length)));
-    lines.push(`${r.target}: ${r.description} (held to the ${r.precision} error bound)`, head.map((h, i) => h.padEnd(w[i])).join('  '), ...body.map((b) => b.map((v, i) => v.padEnd(w[i])).join('  ')));
-  }
+  const lines: string[] = markdown
+    ? [`### ${r.target}: ${r.description} (${r.precision})`, '', ...tableLines(head, body, true)]
+    : [`${r.target}: ${r.description} (held to the ${r.precision} error bound)`, ...tableLines(head, body, false)];
   const unsupported = r.rows.filter((w) => w.reasons.length);
   if (unsupported.length) lines.push('', markdown ? '**Unsupported:**' : 'unsupported:', ...unsupported.map((w) => `${markdown ? '- ' : '  '}${w.op} (${w.region}): ${w.reasons.join('; ')}`));
   if (r.ambiguous?.length) {
