@@ -223,6 +223,10 @@ describe('seeded probes find the bug areas on their own, and stay finding them',
     expect(c.failures.find((f) => f.message === 'threw: memory access out of bounds')?.severity).toBe('Infinity');
     expect(c.failures.find((f) => f.message === 'threw: memory access out of bounds')?.id).toMatch(/^probe\/conv2d-non-square-int-padding/);
     expect(c.rows.find((w) => w.op === 'relu')!.reasons[0]).toMatch(/^not run: tfjs-wasm's WebAssembly instance trapped on probe\/conv2d-non-square-int-padding/);
+    // counted apart from the cases tfjs declines (conformance --matrix shows them as "not run")
+    const relu = c.rows.filter((w) => w.op === 'relu');
+    expect(relu.every((w) => w.unsupported > 0 && w.notRun === w.unsupported)).toBe(true);
+    expect(c.rows.filter((w) => w.op === 'conv2d' && w.reasons.some((x) => !x.startsWith('not run'))).some((w) => !w.notRun)).toBe(true);
   }, 120000);
 
   it('onnxruntime: sigmoid is 0 for x ≤ −18; MaxPool drops NaN unless it comes first; Resize agrees', async () => {

@@ -15,33 +15,35 @@ import { fromData } from '../src/tensor.js';
 const ROOT = join(__dirname, '..');
 const cli = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'src', 'cli.ts'), ...args], { encoding: 'utf8', cwd: ROOT });
 
-const row = (op: string, region: string, passed: number, failed: number, unsupported: number) => ({ op, region, passed, failed, unsupported, worstUlp: 0, worstRel: 0, worstRatio: 0, reasons: [] });
+const row = (op: string, region: string, passed: number, failed: number, unsupported: number, notRun?: number) => ({ op, region, passed, failed, unsupported, worstUlp: 0, worstRel: 0, worstRatio: 0, reasons: [], ...(notRun ? { notRun } : {}) });
 const report = (target: string, rows: ReturnType<typeof row>[]): Report => ({ target, description: target, precision: 'float32', rows, failures: [] });
 
 describe('buildMatrix', () => {
-  it('sums an op’s regions per target; a failure anywhere fails the cell; no judged case is —; a target that did not run is n/a', () => {
+  it('sums an op’s regions per target; a failure anywhere fails the cell; no judged case is —, or not run after a trap; a target that did not run is n/a', () => {
     const m = buildMatrix(
       [
         { target: 'a', report: report('a', [row('relu', 'defaults', 5, 0, 1), row('relu', 'inplace', 2, 0, 0), row('conv2d', 'defaults', 3, 1, 0), row('conv2d', 'groups', 4, 0, 0), row('nms', 'defaults', 0, 0, 3)]) },
         { target: 'b', unavailable: 'torch is not installed\nsecond line' },
-        { target: 'c', report: report('c', [row('conv2d', 'defaults', 6, 0, 0)]) },
+        // c trapped during conv2d: its last 2 conv2d cases and every relu case were not run
+        { target: 'c', report: report('c', [row('conv2d', 'defaults', 6, 0, 0), row('conv2d', 'groups', 0, 0, 3, 2), row('relu', 'defaults', 0, 0, 4, 4)]) },
       ],
       ['conv2d', 'relu', 'nms'],
     );
     expect(m.targets).toEqual([{ name: 'a', precision: 'float32' }, { name: 'b', unavailable: 'torch is not installed\nsecond line' }, { name: 'c', precision: 'float32' }]);
     const text = (op: string) => ['a', 'b', 'c'].map((t) => cellText(m.cells[op][t]));
-    expect(text('conv2d')).toEqual(['FAIL 1/8', 'n/a', 'pass 6']);
-    expect(text('relu')).toEqual(['pass 7', 'n/a', '—']);
+    expect(text('conv2d')).toEqual(['FAIL 1/8', 'n/a', 'pass 6, 2 not run']);
+    expect(text('relu')).toEqual(['pass 7', 'n/a', 'not run']);
     expect(text('nms')).toEqual(['—', 'n/a', '—']);
-    expect(m.cells.relu.a).toEqual({ status: 'passed', passed: 7, failed: 0, unsupported: 1 });
+    expect(m.cells.relu.a).toEqual({ status: 'passed', passed: 7, failed: 0, unsupported: 1, notRun: 0 });
     expect(matrixText(m)).toBe(
       [
-        'op      a         b    c     ',
-        'conv2d  FAIL 1/8  n/a  pass 6',
-        'relu    pass 7    n/a  —     ',
-        'nms     —         n/a  —     ',
+        'op      a         b    c                ',
+        'conv2d  FAIL 1/8  n/a  pass 6, 2 not run',
+        'relu    pass 7    n/a  not run          ',
+        'nms     —         n/a  —                ',
         '',
         'pass N: all N judged cases passed; FAIL k/N: k of N failed; —: not supported by the target; n/a: the target is not available here',
+        'not run: the target broke earlier in its run (a trapped WebAssembly instance); --ops runs the op alone',
         '',
         'not available here:',
         '  b: torch is not installed',
@@ -51,7 +53,7 @@ describe('buildMatrix', () => {
         '',
       ].join('\n'),
     );
-    expect(matrixText(m, true).split('\n').slice(0, 3)).toEqual(['| op | a | b | c |', '|---|---|---|---|', '| conv2d | FAIL 1/8 | n/a | pass 6 |']);
+    expect(matrixText(m, true).split('\n').slice(0, 3)).toEqual(['| op | a | b | c |', '|---|---|---|---|', '| conv2d | FAIL 1/8 | n/a | pass 6, 2 not run |']);
   });
 });
 

@@ -10,14 +10,17 @@ import { runConformance, tableLines, type ConformanceOptions, type Report } from
 
 /**
  * One cell. `passed`: every judged case passed; `failed`: at least one failed; `unsupported`: the
- * target has no adapter for the op, or declined every case; `unavailable`: the target could not be
- * loaded or started on this machine.
+ * target has no adapter for the op, or declined every case; `not run`: no case judged because the
+ * target broke earlier in the run (a trapped WebAssembly instance); `unavailable`: the target could
+ * not be loaded or started on this machine.
  */
 export interface MatrixCell {
-  status: 'passed' | 'failed' | 'unsupported' | 'unavailable';
+  status: 'passed' | 'failed' | 'unsupported' | 'not run' | 'unavailable';
   passed: number;
   failed: number;
+  /** Cases not judged, `notRun` included. */
   unsupported: number;
+  notRun: number;
 }
 
 export interface Matrix {
@@ -36,14 +39,15 @@ export function buildMatrix(runs: TargetRun[], ops: string[]): Matrix {
   for (const op of ops) {
     cells[op] = {};
     for (const r of runs) {
-      const cell: MatrixCell = { status: 'unavailable', passed: 0, failed: 0, unsupported: 0 };
+      const cell: MatrixCell = { status: 'unavailable', passed: 0, failed: 0, unsupported: 0, notRun: 0 };
       if ('report' in r) {
         for (const row of r.report.rows.filter((w) => w.op === op)) {
           cell.passed += row.passed;
           cell.failed += row.failed;
           cell.unsupported += row.unsupported;
+          cell.notRun += row.notRun ?? 0;
         }
-        cell.status = cell.failed ? 'failed' : cell.passed ? 'passed' : 'unsupported';
+        cell.status = cell.failed ? 'failed' : cell.passed ? 'passed' : cell.notRun ? 'not run' : 'unsupported';
       }
       cells[op][r.target] = cell;
     }
@@ -55,11 +59,17 @@ export function buildMatrix(runs: TargetRun[], ops: string[]): Matrix {
   };
 }
 
-/** A cell as printed: `pass 14` (cases passed), `FAIL 2/14` (failed of judged), `—` unsupported, `n/a` unavailable. */
+/**
+ * A cell as printed: `pass 14` (cases passed), `FAIL 2/14` (failed of judged), `—` unsupported,
+ * `not run` (the target broke earlier), `n/a` unavailable; `, k not run` after a count when the
+ * target broke during the op.
+ */
 export function cellText(c: MatrixCell): string {
   if (c.status === 'unavailable') return 'n/a';
   if (c.status === 'unsupported') return '—';
-  return c.status === 'failed' ? `FAIL ${c.failed}/${c.passed + c.failed}` : `pass ${c.passed}`;
+  if (c.status === 'not run') return 'not run';
+  const more = c.notRun ? `, ${c.notRun} not run` : '';
+  return (c.status === 'failed' ? `FAIL ${c.failed}/${c.passed + c.failed}` : `pass ${c.passed}`) + more;
 }
 
 export function matrixText(m: Matrix, markdown = false): string {
@@ -68,6 +78,7 @@ export function matrixText(m: Matrix, markdown = false): string {
   const lines = tableLines(head, body, markdown);
   const bullet = markdown ? '- ' : '  ';
   lines.push('', `pass N: all N judged cases passed; FAIL k/N: k of N failed; —: not supported by the target; n/a: the target is not available here`);
+  if (m.ops.some((op) => m.targets.some((t) => m.cells[op][t.name].notRun))) lines.push(`not run: the target broke earlier in its run (a trapped WebAssembly instance); --ops runs the op alone`);
   const na = m.targets.filter((t) => t.unavailable);
   if (na.length) lines.push('', markdown ? '**Not available here:**' : 'not available here:', ...na.map((t) => `${bullet}${t.name}: ${t.unavailable!.split('\n')[0]}`));
   const failing = m.ops.flatMap((op) => m.targets.filter((t) => m.cells[op][t.name].status === 'failed').map((t) => `${t.name} --ops ${op}`));

@@ -37,6 +37,8 @@ export interface Outcome {
   shrunk?: { from: number; to: number };
   /** Passed on an admissible alternative (a decision rounding may flip): why the case is ambiguous. */
   ambiguous?: string;
+  /** Counted as unsupported, but only because the target broke earlier in the run (a trapped WebAssembly instance). */
+  notRun?: true;
 }
 
 export interface Row {
@@ -50,6 +52,8 @@ export interface Row {
   /** The worst error of the row's judged cases as a multiple of its allowance. */
   worstRatio: number;
   reasons: string[];
+  /** Of the unsupported cases, those not run because the target broke earlier in the run (absent: none). */
+  notRun?: number;
 }
 
 export interface Report {
@@ -244,7 +248,11 @@ export async function runConformance(target: TargetAdapter, opts: ConformanceOpt
         continue;
       }
       const trap = trapped.get(target);
-      if (!reason && trap) reason = `not run: ${target.name}'s WebAssembly instance trapped on ${trap} and cannot run more cases in this process (--ops runs the others alone)`;
+      if (!reason && trap) {
+        reason = `not run: ${target.name}'s WebAssembly instance trapped on ${trap} and cannot run more cases in this process (--ops runs the others alone)`;
+        outcomes.push({ op: name, region, id: c.id, status: 'unsupported', reason, notRun: true });
+        continue;
+      }
       if (reason) {
         outcomes.push({ op: name, region, id: c.id, status: 'unsupported', reason });
         continue;
@@ -277,6 +285,7 @@ export async function runConformance(target: TargetAdapter, opts: ConformanceOpt
     if (o.worstRel !== undefined && o.status !== 'unsupported') row.worstRel = Math.max(row.worstRel, o.worstRel);
     if (o.severity !== undefined && o.status !== 'unsupported') row.worstRatio = Math.max(row.worstRatio, o.severity);
     if (o.reason && !row.reasons.includes(o.reason)) row.reasons.push(o.reason);
+    if (o.notRun) row.notRun = (row.notRun ?? 0) + 1;
     rows.set(key, row);
   }
   return {
