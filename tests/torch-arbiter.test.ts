@@ -47,8 +47,9 @@ if (!HAS_TORCH) {
  * s6 roiAlign/seeded-s6-47 (x = W = 6) and seeded-s6-64 (y = −1), s7 roiAlign/seeded-s7-93
  * (x = W = 7); float64 s5 roiAlign/seeded-s5-30 (y = H = 3), s7 roiAlign/seeded-s7-36 (x = −1 and
  * x = W = 4). The seed used here draws none of them; once border samples are set-valued, any seed
- * passes. Also left out by the seed: batchNormBackward with eps 0 on a constant channel (the
- * reference's NaN against PyTorch's 0, see README Decisions).
+ * passes. batchNormBackward with eps 0 on a constant channel (the reference's NaN against
+ * PyTorch's 0) is no longer drawn by the generator, and is admissible where it occurs (README
+ * Decisions; tests/batchnorm-zero-sigma.test.ts).
  */
 const RANDOM = 20;
 
