@@ -17,16 +17,16 @@ const eps = { name: 'eps', schema: { type: 'number', minimum: 0 }, default: 1e-5
  * scale 1/σ amplifies; the statistics over n values add about n·u. Bounded per element by
  *   (n + 10)·u·(|y| + max|γ|·(|x| + max|x|)/√(min σ² + ε) + max|β|).
  */
-function normBound(x: Arr, y: Arr, gamma: Arr | undefined, beta: Arr | undefined, n: number, minVar: number, e: number, u: number): Arr {
+function normBound(x: Arr, y: Arr, gamma: Arr | undefined, beta: Arr | undefined, n: number, minVar: number | ((t: number) => number), e: number, u: number): Arr {
   const xd = flat(x);
   const yd = flat(y);
   let mx = 0;
   for (const v of xd) mx = Math.max(mx, Math.abs(v));
   const g = gamma ? Math.max(...flat(gamma).map(Math.abs)) : 1;
   const b = beta ? Math.max(...flat(beta).map(Math.abs)) : 0;
-  const s = Math.sqrt(minVar + e) || Number.MIN_VALUE;
+  const sOf = (t: number) => Math.sqrt((typeof minVar === 'number' ? minVar : minVar(t)) + e) || Number.MIN_VALUE;
   return fromData(
-    yd.map((v, i) => (n + 10) * u * (Math.abs(v) + (g * (Math.abs(xd[i]) + mx)) / s + b)),
+    yd.map((v, i) => (n + 10) * u * (Math.abs(v) + (g * (Math.abs(xd[i]) + mx)) / sOf(i) + b)),
     y.shape,
   );
 }
@@ -121,7 +121,11 @@ export const batchNorm: OpDef = {
     const xd = flat(i.x);
     const res = relativeBound(o, N * inner + 10, u);
     const minVar = p.training ? minGroupVar(xd, C, N * inner, (c, k) => (Math.floor(k / inner) * C + c) * inner + (k % inner)) : Math.min(...flat(i.runningVar));
-    res.y = normBound(i.x, o.y, i.weight, i.bias, p.training ? N * inner : 4, minVar, p.eps as number, u);
+    // training: each channel's own variance, so a channel with σ = 0 (eps 0, constant: its y is
+    // undefined, see batchNorm.admissible) does not make every other channel's allowance infinite
+    const varOf = (c: number) => minGroupVar(xd, 1, N * inner, (_g, k) => (Math.floor(k / inner) * C + c) * inner + (k % inner));
+    const channelVar = p.training ? Float64Array.from({ length: C }, (_, c) => varOf(c)) : undefined;
+    res.y = normBound(i.x, o.y, i.weight, i.bias, p.training ? N * inner : 4, channelVar ? (t) => channelVar[Math.floor(t / inner) % C] : minVar, p.eps as number, u);
     if (!p.training) {
       const rm = flat(i.runningMean).map(Math.abs);
       res.y = fromData(flat(res.y).map((v, t) => v + 4 * u * rm[Math.floor(t / inner) % C] / Math.sqrt(minVar + (p.eps as number))), o.y.shape);
