@@ -68,6 +68,14 @@ export interface OpDef {
    */
   validate?(inputs: Inputs, params: Params): void;
   /**
+   * The shapes of the outputs the reference returns (name → shape, the conditional ones only when
+   * produced), from the input shapes and params alone, for inputs that passed `validate`: what a
+   * backward op checks dy against, and the loss's seed dy = 1, without running the forward. Every
+   * forward op with a backward op declares one (tests/output-shapes.test.ts checks it against the
+   * reference on generated cases).
+   */
+  outputShapes?(inputs: Inputs, params: Params): Record<string, number[]>;
+  /**
    * The largest error a correct implementation at precision `u` (unit roundoff) may make, per
    * element of each output. Absent: `ulps` of the output's magnitude.
    */

@@ -19,6 +19,7 @@ const elementwise = (name: string, summary: string, ref: OpDef['reference'], ulp
   params,
   outputs: [{ name: 'y', doc: 'shape of x' }],
   reference: ref,
+  outputShapes: (i) => ({ y: i.x.shape.slice() }),
   ulps,
   generate: genX,
 });
@@ -44,6 +45,7 @@ const softmaxLike = (name: 'softmax' | 'logSoftmax', log: boolean): OpDef => ({
   outputs: [{ name: 'y', doc: 'shape of x' }],
   reference: (i, p) => ({ y: softmaxRef(i.x, p.dim as number, log) }),
   validate: (i, p) => void resolveDim(p.dim as number, i.x.shape.length, '/params/dim'),
+  outputShapes: (i) => ({ y: i.x.shape.slice() }),
   errorBound(i, p, o, u) {
     const rank = i.x.shape.length;
     const d = (p.dim as number) < 0 ? (p.dim as number) + rank : (p.dim as number);

@@ -192,6 +192,10 @@ function validateRois(kind: 'roiPool' | 'roiAlign') {
     chargeWork(steps, `${kind} (${K} boxes × ${C} channels × ${ph}×${pw} bins × samples per bin)`, kind === 'roiAlign' && (p.samplingRatio as number) > 0 ? '/params/samplingRatio' : '/inputs/boxes');
   };
 }
+/** Both RoI ops: y [K, C, h, w]. */
+function roiOutputShapes(i: Inputs, p: Params): Record<string, number[]> {
+  return { y: [i.boxes.shape[0], i.x.shape[1], ...perDim(p.outputSize, 2)] };
+}
 const outputSize = { name: 'outputSize', schema: intOrPair(1), doc: 'pooled [h, w] (required)' };
 const spatialScale = { name: 'spatialScale', schema: { type: 'number', exclusiveMinimum: 0 }, default: 1, doc: 'box coordinates × scale = feature-map coordinates' };
 
@@ -223,6 +227,7 @@ export const roiPool: OpDef = {
     return boundaryAlternatives(roiPoolBoundaries(i.x, i.boxes, ph, pw, p.spatialScale as number, u));
   },
   validate: validateRois('roiPool'),
+  outputShapes: roiOutputShapes,
   ulps: 0,
   generate: (rng) => ({ inputs: genRois(rng), params: { outputSize: [rng.int(1, 3), rng.int(1, 3)], spatialScale: rng.pick([1, 0.5]) } }),
 };
@@ -249,6 +254,7 @@ export const roiAlign: OpDef = {
     return boundaryAlternatives(roiAlignBoundaries(i.x, i.boxes, o, checkRois(i.x, i.boxes).batch, u));
   },
   validate: validateRois('roiAlign'),
+  outputShapes: roiOutputShapes,
   errorBound(i, p, o, u) {
     const b = dotBound(this, i, p, o, u, 64, ['x']);
     // plus the rounding of the sample coordinates (a weight is off by an absolute amount, not a relative one)
@@ -275,7 +281,6 @@ export const roiAlignBackward = backwardOf(roiAlign, {
   gradOf: { dx: 'x' },
   reference(i, p) {
     const [ph, pw] = perDim(p.outputSize, 2);
-    roiAlign.reference({ x: i.x, boxes: i.boxes }, p); // validates boxes and batch indices
     return { dx: roiAlignBackwardRef(i.x, i.boxes, i.dy, roiAlignOptions(p)) };
   },
 });

@@ -1,6 +1,6 @@
 /** Registry entries: crossEntropy, mseLoss. */
 import { type OpDef, register } from '../registry.js';
-import { crossEntropyBackwardRef, crossEntropyRef, mseLossRef, type Reduction } from '../reference/loss.js';
+import { checkCrossEntropyTarget, crossEntropyBackwardRef, crossEntropyRef, mseLossRef, type Reduction } from '../reference/loss.js';
 import { softmaxRef } from '../reference/activation.js';
 import { reductionSchema } from '../params.js';
 import { input, randIndexTensor, randTensor } from './helpers.js';
@@ -24,6 +24,8 @@ export const crossEntropy: OpDef = {
   reference: (i, p) => ({
     loss: crossEntropyRef(i.logits, i.target, p.reduction as Reduction, p.labelSmoothing as number, p.ignoreIndex as number),
   }),
+  validate: (i, p) => checkCrossEntropyTarget(i.logits, i.target, p.ignoreIndex as number),
+  outputShapes: (i, p) => ({ loss: p.reduction === 'none' ? [i.logits.shape[0]] : [] }),
   errorBound(i, p, o, u) {
     const [N, C] = i.logits.shape;
     let m = 0;

@@ -1,7 +1,7 @@
 /** Registry entries: batchNorm, layerNorm, instanceNorm, groupNorm, localResponseNorm. */
 import { type Admissible, type AdmissibleBlock, type Inputs, type OpDef, type Outputs, type Params, register } from '../registry.js';
 import { rounder, undefinedReason } from '../judge/admissible.js';
-import { type BatchNormOptions, batchNormRef, checkVector, groupNormRef, instanceNormRef, layerNormRef, localResponseNormRef, normBackward } from '../reference/normalization.js';
+import { type BatchNormOptions, batchNormRef, checkGroupNorm, checkLayerNorm, checkTrainingCount, checkVector, groupNormRef, instanceNormRef, layerNormRef, localResponseNormRef, normBackward } from '../reference/normalization.js';
 import { input, optional, randTensor } from './helpers.js';
 import { relativeBound } from '../judge/bounds.js';
 import { checkDy, flat } from '../reference/common.js';
@@ -112,8 +112,15 @@ export const batchNorm: OpDef = {
     // what batchNormRef checks, for the fast backends too
     const C = i.x.shape[1];
     for (const name of ['weight', 'bias', 'runningMean', 'runningVar']) checkVector(i[name], C, name);
+    if (p.training) checkTrainingCount(i.x);
     if (!p.training && !i.runningMean) throw invalidInputs('/inputs/runningMean', 'batchNorm in inference (training false) needs runningMean and runningVar');
     if (!p.training && !i.runningVar) throw invalidInputs('/inputs/runningVar', 'batchNorm in inference (training false) needs runningMean and runningVar');
+  },
+  outputShapes(i, p) {
+    const C = [i.x.shape[1]];
+    const out: Record<string, number[]> = { y: i.x.shape.slice() };
+    if (p.training) Object.assign(out, { batchMean: C, batchVar: C }, i.runningMean && i.runningVar ? { runningMean: C, runningVar: C } : {});
+    return out;
   },
   errorBound(i, p, o, u) {
     const [N, C] = i.x.shape;
@@ -176,6 +183,8 @@ export const layerNorm: OpDef = {
   ],
   outputs: [{ name: 'y', doc: 'shape of x' }],
   reference: (i, p) => ({ y: layerNormRef(i.x, i.weight, i.bias, typeof p.normalizedShape === 'number' ? [p.normalizedShape] : (p.normalizedShape as number[]), p.eps as number) }),
+  validate: (i, p) => checkLayerNorm(i.x, i.weight, i.bias, typeof p.normalizedShape === 'number' ? [p.normalizedShape] : (p.normalizedShape as number[])),
+  outputShapes: (i) => ({ y: i.x.shape.slice() }),
   errorBound(i, p, o, u) {
     const ns = typeof p.normalizedShape === 'number' ? [p.normalizedShape] : (p.normalizedShape as number[]);
     const size = ns.reduce((a, b) => a * b, 1);
@@ -225,6 +234,8 @@ export const groupNorm: OpDef = {
   params: [{ name: 'numGroups', schema: { type: 'integer', minimum: 1 }, doc: 'G, dividing C (required)' }, eps],
   outputs: [{ name: 'y', doc: 'shape of x' }],
   reference: (i, p) => ({ y: groupNormRef(i.x, i.weight, i.bias, p.numGroups as number, p.eps as number) }),
+  validate: (i, p) => checkGroupNorm(i.x, i.weight, i.bias, p.numGroups as number),
+  outputShapes: (i) => ({ y: i.x.shape.slice() }),
   errorBound: groupedBound((_i, p) => p.numGroups as number),
   generate(rng) {
     const G = rng.int(1, 2);
@@ -277,7 +288,6 @@ export const layerNormBackward = backwardOf(layerNorm, {
   gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
   reference(i, p) {
     const ns = typeof p.normalizedShape === 'number' ? [p.normalizedShape] : (p.normalizedShape as number[]);
-    layerNorm.reference({ x: i.x, ...(i.weight ? { weight: i.weight } : {}), ...(i.bias ? { bias: i.bias } : {}) }, p); // validates shapes
     const size = numel(ns);
     const g = checkDy(i.dy, i.x.shape);
     const r = normBackward(flat(i.x), g, numel(i.x.shape) / size, size, (grp, k) => grp * size + k, p.eps as number, i.weight && flat(i.weight), (t) => t % size, size);
@@ -293,7 +303,6 @@ export const layerNormBackward = backwardOf(layerNorm, {
 export const groupNormBackward = backwardOf(groupNorm, {
   gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
   reference(i, p) {
-    groupNorm.reference({ x: i.x, ...(i.weight ? { weight: i.weight } : {}), ...(i.bias ? { bias: i.bias } : {}) }, p); // validates shapes
     const [N, C] = i.x.shape;
     const G = p.numGroups as number;
     const inner = numel(i.x.shape.slice(2));

@@ -29,6 +29,16 @@ export function poolGeometry(p: Params, rank: 1 | 2, input?: readonly number[]):
 /** avgPool's divisor params resolved once, typed (the reference, its backward and both fast backends take this). */
 export const avgOptions = (p: Params): AvgOptions => ({ countIncludePad: p.countIncludePad as boolean, divisorOverride: p.divisorOverride as number | undefined });
 
+/** A window pool's outputs [N, C, Ho, Wo] ([N, C, Lo] in 1-D), `names` all of that shape. */
+function poolOutputShapes(rank: 1 | 2, geometry: (p: Params, input: number[]) => PoolGeometry, names: (p: Params) => string[] = () => ['y']) {
+  return (i: Inputs, p: Params): Record<string, number[]> => {
+    const x = viewFor(i.x, rank);
+    const [Ho, Wo] = poolShape(x.shape[2], x.shape[3], geometry(p, i.x.shape.slice(2)));
+    const shape = [x.shape[0], x.shape[1], ...(rank === 2 ? [Ho, Wo] : [Wo])];
+    return Object.fromEntries(names(p).map((n) => [n, shape.slice()]));
+  };
+}
+
 /** A window pool: the padding rule and output size (poolShape), the output and its work in the budget. */
 function validatePool(rank: 1 | 2, geometry: (p: Params, input: number[]) => PoolGeometry) {
   return (i: Inputs, p: Params): void => {
@@ -91,6 +101,7 @@ const maxPool = (rank: 1 | 2): OpDef => ({
     return p.returnIndices ? { y: back(r.y, rank), indices: back(r.indices, rank) } : { y: back(r.y, rank) };
   },
   validate: validatePool(rank, (p, input) => poolGeometry(p, rank, input)),
+  outputShapes: poolOutputShapes(rank, (p, input) => poolGeometry(p, rank, input), (p) => (p.returnIndices ? ['y', 'indices'] : ['y'])),
   ulps: 0,
   admissible: (i, p, u) => (p.returnIndices ? boundaryAlternatives(maxPoolBoundaries(viewFor(i.x, rank), poolGeometry(p, rank), u)) : undefined),
   generate: (rng) => {
@@ -118,6 +129,7 @@ const avgPool = (rank: 1 | 2): OpDef => ({
     y: back(avgPool2dRef(viewFor(i.x, rank), poolGeometry(p, rank, i.x.shape.slice(2)), avgOptions(p)), rank),
   }),
   validate: validatePool(rank, (p, input) => poolGeometry(p, rank, input)),
+  outputShapes: poolOutputShapes(rank, (p, input) => poolGeometry(p, rank, input)),
   errorBound(i, p, o, u) {
     return dotBound(this, i, p, o, u, perDim(p.kernelSize, rank).reduce((a, b) => a * b, 1) + 1);
   },
@@ -181,6 +193,10 @@ const adaptive = (kind: 'avg' | 'max'): OpDef => ({
     const [h, w] = perDim(p.outputSize, 2);
     const [N, C, H, W] = i.x.shape;
     chargeOutput([N, C, h, w], (Math.ceil(H / h) + 1) * (Math.ceil(W / w) + 1), 'the pooled output', '/params/outputSize');
+  },
+  outputShapes(i, p) {
+    const [h, w] = perDim(p.outputSize, 2);
+    return { y: [i.x.shape[0], i.x.shape[1], h, w] };
   },
   ...(kind === 'avg'
     ? {

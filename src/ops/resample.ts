@@ -3,7 +3,7 @@ import { type OpDef, type Params, register } from '../registry.js';
 import type { Arr } from '../tensor.js';
 import ndarray from 'ndarray';
 import { flat } from '../reference/common.js';
-import { maxUnpool2dBackwardRef, maxUnpool2dRef, unpoolDefaultSize, upsample2dBackwardRef, upsample2dRef, upsampleSize } from '../reference/resample.js';
+import { checkUnpoolIndices, maxUnpool2dBackwardRef, maxUnpool2dRef, unpoolDefaultSize, upsample2dBackwardRef, upsample2dRef, upsampleSize } from '../reference/resample.js';
 import { maxPool2dRef } from '../reference/pooling.js';
 import { intOrPair, poolPadding2dSchema } from '../params.js';
 import { invalidParams } from '../errors.js';
@@ -55,6 +55,11 @@ export const maxUnpool2d: OpDef = {
   validate(i, p) {
     const [h, w] = unpoolOutSize(i.x, p);
     chargeOutput([i.x.shape[0], i.x.shape[1], h, w], 1, 'the unpooled output', p.outputSize === undefined ? '/params/kernelSize' : '/params/outputSize');
+    checkUnpoolIndices(i.x, i.indices, h, w); // what maxUnpool2dRef checks, for the backward op and the fast backends too
+  },
+  outputShapes(i, p) {
+    const [h, w] = unpoolOutSize(i.x, p);
+    return { y: [i.x.shape[0], i.x.shape[1], h, w] };
   },
   ulps: 0,
   generate(rng) {
@@ -105,6 +110,10 @@ function addCoordinateRounding(x: Arr, bound: Arr, p: Params, u: number): Arr {
   return ndarray(bd, bound.shape.slice());
 }
 
+const checkUpsampleMode = (p: Params): void => {
+  if (p.mode === 'nearest' && p.alignCorners) throw invalidParams('/params/alignCorners', 'alignCorners can only be set with mode "bilinear"');
+};
+
 export const upsample2d: OpDef = {
   name: 'upsample2d',
   family: 'resampling',
@@ -118,7 +127,7 @@ export const upsample2d: OpDef = {
   ],
   outputs: [{ name: 'y', doc: '[N, C, h, w]' }],
   reference(i, p) {
-    if (p.mode === 'nearest' && p.alignCorners) throw invalidParams('/params/alignCorners', 'alignCorners can only be set with mode "bilinear"');
+    checkUpsampleMode(p);
     const { out, scale } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
     return { y: upsample2dRef(i.x, out[0], out[1], p.mode as 'nearest' | 'bilinear', p.alignCorners as boolean, scale) };
   },
@@ -130,6 +139,11 @@ export const upsample2d: OpDef = {
   validate(i, p) {
     const { out } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
     chargeOutput([i.x.shape[0], i.x.shape[1], out[0], out[1]], 4, 'the upsampled output', p.size === undefined ? '/params/scaleFactor' : '/params/size');
+    checkUpsampleMode(p);
+  },
+  outputShapes(i, p) {
+    const { out } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
+    return { y: [i.x.shape[0], i.x.shape[1], out[0], out[1]] };
   },
   errorBound(i, p, o, u) {
     const b = dotBound(this, i, p, o, u, 8);
@@ -149,7 +163,6 @@ export const upsample2d: OpDef = {
 export const upsample2dBackward = backwardOf(upsample2d, {
   gradOf: { dx: 'x' },
   reference(i, p) {
-    upsample2d.reference({ x: i.x }, p); // validates the params
     const { out, scale } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
     return { dx: upsample2dBackwardRef(i.x, i.dy, out[0], out[1], p.mode as 'nearest' | 'bilinear', p.alignCorners as boolean, scale) };
   },
@@ -158,7 +171,6 @@ export const upsample2dBackward = backwardOf(upsample2d, {
 export const maxUnpool2dBackward = backwardOf(maxUnpool2d, {
   gradOf: { dx: 'x' },
   reference(i, p) {
-    maxUnpool2d.reference({ x: i.x, indices: i.indices }, p); // validates indices and size
     const [h, w] = unpoolOutSize(i.x, p);
     return { dx: maxUnpool2dBackwardRef(i.x, i.indices, i.dy, h, w) };
   },
