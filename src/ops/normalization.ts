@@ -15,7 +15,8 @@ const eps = { name: 'eps', schema: { type: 'number', minimum: 0 }, default: 1e-5
 /**
  * The error of y = (x − μ)/√(σ² + ε)·γ + β at precision u: x − μ loses u·(|x| + |μ|), which the
  * scale 1/σ amplifies; the statistics over n values add about n·u. Bounded per element by
- *   (n + 10)·u·(|y| + max|γ|·(|x| + max|x|)/√(min σ² + ε) + max|β|).
+ *   (n + 10)·u·(|y| + max|γ|·(|x| + max|x|)/√(min σ² + ε) + max|β|),
+ * min σ² over the groups, or per element (`minVar` a function: batchNorm's channel variance).
  */
 function normBound(x: Arr, y: Arr, gamma: Arr | undefined, beta: Arr | undefined, n: number, minVar: number | ((t: number) => number), e: number, u: number): Arr {
   const xd = flat(x);
@@ -127,9 +128,9 @@ export const batchNorm: OpDef = {
     const inner = i.x.shape.slice(2).reduce((a, b) => a * b, 1);
     const xd = flat(i.x);
     const res = relativeBound(o, N * inner + 10, u);
-    const minVar = p.training ? minGroupVar(xd, C, N * inner, (c, k) => (Math.floor(k / inner) * C + c) * inner + (k % inner)) : Math.min(...flat(i.runningVar));
-    // training: each channel's own variance, so a channel with σ = 0 (eps 0, constant: its y is
-    // undefined, see batchNorm.admissible) does not make every other channel's allowance infinite
+    const minVar = p.training ? 0 : Math.min(...flat(i.runningVar)); // inference
+    // training: each channel's own batch variance, so a channel with σ = 0 (eps 0, constant: its y
+    // is undefined, see batchNorm.admissible) does not make every other channel's allowance infinite
     const varOf = (c: number) => minGroupVar(xd, 1, N * inner, (_g, k) => (Math.floor(k / inner) * C + c) * inner + (k % inner));
     const channelVar = p.training ? Float64Array.from({ length: C }, (_, c) => varOf(c)) : undefined;
     res.y = normBound(i.x, o.y, i.weight, i.bias, p.training ? N * inner : 4, channelVar ? (t) => channelVar[Math.floor(t / inner) % C] : minVar, p.eps as number, u);
