@@ -3,7 +3,8 @@
  * float32: the ops that are matrix multiplies at heart (SIMD micro-kernel), and pooling, softmax,
  * batch norm, IoU, NMS and RoIAlign (scalar loops over the float64 input). Loaded when first called.
  */
-import { registerBackend, type KernelTable, type Outputs } from '../registry.js';
+import { registerBackend, type Inputs, type KernelTable, type Outputs } from '../registry.js';
+import { UNARY, type UnaryName } from '../../kernels/simd/wat.js';
 import { convGeometry } from './conv.js';
 import { transposedGeometry } from './transposed.js';
 import { avgOptions, poolGeometry } from './pooling.js';
@@ -38,7 +39,8 @@ const SIMD: KernelTable = {
   },
   roiAlign: async (i, p) => roiAlignOutputs(i, p, (await D()).roiAlign),
   softmax: async (i, p) => ({ y: await (await R()).softmax(i.x, p.dim as number) }),
-  hardswish: async (i) => ({ y: await (await R()).hardswish(i.x) }),
+  // every elementwise kernel of UNARY (kernels/simd/wat.ts), under its op's name
+  ...Object.fromEntries(Object.keys(UNARY).map((name) => [name, async (i: Inputs) => ({ y: await (await R()).unary(name as UnaryName, i.x) })])),
   avgPool2d: async (i, p) => ({ y: await (await R()).avgPool2d(i.x, poolGeometry(p, 2, i.x.shape.slice(2)), avgOptions(p)) }),
 };
 
