@@ -62,4 +62,10 @@ describe('the judging module: bounds, comparison and shrinking in one place', ()
     expect(await judge.shrinkFailure(op, { x }, { kind: 'values', severity: 40 }, otherKind)).toBeUndefined();
     expect(await judge.shrinkFailure(op, { x }, { kind: 'shape', severity: Infinity }, severe)).toBeUndefined();
   });
+
+  it('an allowance that came out NaN allows nothing (diff > NaN is false: it would pass every value)', () => {
+    const m = judge.compareArrays(fromData([1, 2.5], [2]), fromData([1, 2], [2]), () => NaN);
+    expect([m.ok, m.mismatched, m.allowedAtWorst, m.worstGot]).toEqual([false, 1, 0, 2.5]);
+    expect(judge.compareArrays(fromData([1, 2], [2]), fromData([1, 2], [2]), () => NaN).ok).toBe(true);
+  });
 });

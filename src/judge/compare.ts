@@ -86,7 +86,10 @@ export function compareArrays(got: Arr, expected: Arr, allowed: (i: number, e: n
       if (bad && !r.nonFinite) r.nonFinite = { index: unravel(i, e.length ? expected.shape : []), expected: b, got: a };
     } else {
       diff = Math.abs(a - b);
-      const tol = allowed(i, b);
+      // an allowance that came out NaN (a bound's formula broke down) allows nothing: NaN compares
+      // false, and `diff > NaN` would pass every value; the failure then shows the broken bound
+      const given = allowed(i, b);
+      const tol = Number.isNaN(given) ? 0 : given;
       bad = diff > tol || (signedZero && a === 0 && b === 0 && !Object.is(a, b));
       const ratio = diff === 0 ? 0 : diff / tol; // diff / 0 = ∞
       if (ratio > r.worstRatio) r.worstRatio = ratio;
