@@ -4,10 +4,14 @@
  * on which it differs from the reference; the default assignment includes the triggers, and the
  * tests check that every entry is diagnosed as itself.
  */
-import { getOp, resolveParams, type Inputs, type Outputs, type Params } from '../registry.js';
+// every family registered first, in the catalogue's order (importing single families below must not reorder them)
+import '../ops/index.js';
+import { getOp, resolveParams, type Inputs, type OpDef, type Outputs, type Params } from '../registry.js';
 import { fromData } from '../tensor.js';
 import { flat, resolveDim, splitAt } from '../reference/common.js';
-import { nmsRef, type BoxFormat } from '../reference/detection.js';
+import { nmsRef } from '../reference/detection.js';
+import { batchNorm } from '../ops/normalization.js';
+import { nms, roiPool } from '../ops/detection.js';
 import { convGeometry } from '../ops/conv.js';
 import { poolGeometry } from '../ops/pooling.js';
 import { conv2dRef } from '../reference/conv.js';
@@ -34,13 +38,21 @@ export interface Mistake {
 }
 
 const ref = (op: string, inputs: Inputs, params: Params): Outputs => getOp(op).reference(inputs, resolveParams(getOp(op), params));
+/** A mistake's wrong implementation typed by its op: the params validated, then the op's options (`op.opts`) and the resolved params. */
+const withOptions =
+  <O>(op: OpDef<O>, apply: (inputs: Inputs, o: O, params: Params) => Outputs) =>
+  (inputs: Inputs, params: Params): Outputs => {
+    const p = resolveParams(op, params);
+    return apply(inputs, op.opts(p), p);
+  };
 const t = (shape: number[], data: number[]) => ({ shape, data });
 const range = (n: number, start = 0) => Array.from({ length: n }, (_, i) => i + start);
 
 /** batchNorm with the variance rescaled (unbiased, training only) or eps misplaced (also in inference, on the running statistics). */
 function wrongBatchNorm(inputs: Inputs, params: Params, how: 'unbiased' | 'eps-outside'): Outputs {
-  const p = resolveParams(getOp('batchNorm'), params);
-  const r = ref('batchNorm', inputs, p);
+  const rp = resolveParams(batchNorm, params);
+  const p = batchNorm.opts(rp);
+  const r = ref('batchNorm', inputs, rp);
   if (!p.training && how === 'unbiased') return r;
   const [N, C] = inputs.x.shape;
   const inner = inputs.x.shape.slice(2).reduce((a, b) => a * b, 1);
@@ -50,7 +62,7 @@ function wrongBatchNorm(inputs: Inputs, params: Params, how: 'unbiased' | 'eps-o
   const g = inputs.weight ? flat(inputs.weight) : undefined;
   const b = inputs.bias ? flat(inputs.bias) : undefined;
   const x = flat(inputs.x);
-  const eps = p.eps as number;
+  const eps = p.eps;
   const y = x.map((v, i) => {
     const c = Math.floor(i / inner) % C;
     const denom = how === 'unbiased' ? Math.sqrt((variance[c] * n) / (n - 1) + eps) : Math.sqrt(variance[c]) + eps;
@@ -169,16 +181,16 @@ export const MISTAKES: Mistake[] = [
     op: 'roiPool',
     title: 'RoI pooling without the +1 in the RoI size',
     explanation: 'torchvision’s roi_pool (Fast R-CNN) treats the rounded corners as inclusive: roi_w = x2 − x1 + 1.',
-    apply(i, p) {
+    apply: withOptions(roiPool, (i, o, p) => {
       // shrinking each box by one cell on the high side is the same as dropping the +1
       const b = flat(i.boxes).slice();
-      const s = (p.spatialScale as number | undefined) ?? 1;
+      const s = o.spatialScale;
       for (let k = 0; k < b.length; k += 5) {
         b[k + 3] -= 1 / s;
         b[k + 4] -= 1 / s;
       }
       return ref('roiPool', { x: i.x, boxes: fromData(b, i.boxes.shape) }, p);
-    },
+    }),
     trigger: { inputs: { x: t([1, 1, 4, 4], range(16)), boxes: t([1, 5], [0, 0, 0, 2, 2]) }, params: { outputSize: 2 } },
   },
   {
@@ -186,12 +198,11 @@ export const MISTAKES: Mistake[] = [
     op: 'nms',
     title: 'NMS suppresses at IoU ≥ threshold',
     explanation: 'A box is suppressed only when its IoU with a kept box is strictly greater than the threshold (torchvision, ONNX, TF); at exactly the threshold it is kept.',
-    apply(i, p) {
-      const rp = resolveParams(getOp('nms'), p);
-      const thr = rp.iouThreshold as number;
-      const keep = nmsRef(i.boxes, i.scores, { iouThreshold: thr - Math.max(Math.abs(thr), 1) * 1e-12, boxFormat: rp.boxFormat as BoxFormat, scoreThreshold: rp.scoreThreshold as number | undefined, maxOutput: rp.maxOutput as number | undefined, pixelInclusive: rp.pixelInclusive as boolean });
+    apply: withOptions(nms, (i, o) => {
+      const thr = o.iouThreshold;
+      const keep = nmsRef(i.boxes, i.scores, { ...o, iouThreshold: thr - Math.max(Math.abs(thr), 1) * 1e-12 });
       return { keep: fromData(keep, [keep.length]) };
-    },
+    }),
     trigger: { inputs: { boxes: t([3, 4], [0, 0, 3, 4, 1, 0, 4, 4, 10, 10, 12, 12]), scores: t([3], [0.9, 0.8, 0.7]) }, params: { iouThreshold: 0.5 } },
   },
   {

@@ -1,5 +1,5 @@
 /** Registry entries: conv1d, conv2d, convolve. */
-import { type Inputs, type OpDef, type Params, register } from '../registry.js';
+import { type Inputs, defineOp, type OpDef, type Params, register } from '../registry.js';
 import { conv1dRef, conv2dBackwardRef, conv2dRef, type ConvGeometry, type ConvolveMode, convolveRef, convShape } from '../reference/conv.js';
 import { intOrPair, intOrSingle, intSchema, padding1dSchema, padding2dSchema } from '../params.js';
 import { as1d, as2d, lift1d, perDim, resolvePadding } from '../geometry.js';
@@ -75,7 +75,7 @@ function genConv(rng: Rng, rank: 1 | 2): { inputs: Inputs; params: Params } {
 
 const convTerms = (inputs: Inputs) => inputs.weight.shape.slice(1).reduce((a, b) => a * b, 1);
 
-export const conv2d: OpDef = {
+export const conv2d = defineOp({
   name: 'conv2d',
   family: 'convolution',
   summary: '2-D convolution (cross-correlation; flip for true convolution), NCHW',
@@ -88,9 +88,9 @@ export const conv2d: OpDef = {
     return dotBound(this, i, p, o, u, convTerms(i));
   },
   generate: (rng) => genConv(rng, 2),
-};
+});
 
-export const conv1d: OpDef = {
+export const conv1d = defineOp({
   name: 'conv1d',
   family: 'convolution',
   summary: '1-D convolution (cross-correlation; flip for true convolution), NCL',
@@ -103,9 +103,9 @@ export const conv1d: OpDef = {
     return dotBound(this, i, p, o, u, convTerms(i));
   },
   generate: (rng) => genConv(rng, 1),
-};
+});
 
-export const convolve: OpDef = {
+export const convolve = defineOp({
   name: 'convolve',
   family: 'convolution',
   summary: 'textbook convolution of two 1-D or 2-D signals (full / same / valid), like scipy.signal.convolve2d',
@@ -125,7 +125,7 @@ export const convolve: OpDef = {
     const b = a.map((n) => rng.int(1, n));
     return { inputs: { a: randTensor(rng, a), b: randTensor(rng, b, 2) }, params: { mode: rng.pick(['full', 'same', 'valid']), flip: rng.next() < 0.7 } };
   },
-};
+});
 
 export const conv2dBackward = backwardOf(conv2d, {
   gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },

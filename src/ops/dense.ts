@@ -1,12 +1,12 @@
 /** Registry entries: linear, flatten, dropout. */
-import { type OpDef, register } from '../registry.js';
+import { defineOp, type OpDef, register } from '../registry.js';
 import { dropoutRef, flattenRef, linearBackwardRef, linearRef, linearShape } from '../reference/dense.js';
 import { input, optional, randTensor } from './helpers.js';
 import { dotBound } from '../judge/bounds.js';
 import { fromData, numel } from '../tensor.js';
 import { backwardOf, convOut } from './backward.js';
 
-export const linear: OpDef = {
+export const linear = defineOp({
   name: 'linear',
   family: 'dense',
   summary: 'fully connected layer y = x·Wᵀ + b',
@@ -23,9 +23,9 @@ export const linear: OpDef = {
     const inputs = { x: randTensor(rng, [N, I]), weight: randTensor(rng, [O, I], 2), ...(rng.next() < 0.7 ? { bias: randTensor(rng, [O], 2) } : {}) };
     return { inputs, params: {} };
   },
-};
+});
 
-export const flatten: OpDef = {
+export const flatten = defineOp({
   name: 'flatten',
   family: 'dense',
   summary: 'merge dims startDim..endDim into one',
@@ -38,9 +38,9 @@ export const flatten: OpDef = {
   reference: (i, p) => ({ y: flattenRef(i.x, p.startDim as number, p.endDim as number) }),
   ulps: 0,
   generate: (rng) => ({ inputs: { x: randTensor(rng, [rng.int(1, 2), rng.int(1, 3), rng.int(1, 3), rng.int(1, 3)]) }, params: { startDim: rng.int(0, 1), endDim: -1 } }),
-};
+});
 
-export const dropout: OpDef = {
+export const dropout = defineOp({
   name: 'dropout',
   family: 'dense',
   summary: 'inverted dropout with an explicit mask (identity in inference)',
@@ -57,7 +57,7 @@ export const dropout: OpDef = {
     const mask = new Float64Array(numel(shape)).map(() => (rng.next() < 0.5 ? 1 : 0));
     return { inputs: { x: randTensor(rng, shape), mask: fromData(mask, shape) }, params: { p: rng.pick([0.25, 0.5]), training: rng.next() < 0.7 } };
   },
-};
+});
 
 export const linearBackward = backwardOf(linear, {
   gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },

@@ -1,5 +1,5 @@
 /** Registry entries: max/avg/sum/Lp/adaptive/global pooling. */
-import { type Inputs, type OpDef, type Params, register } from '../registry.js';
+import { type Inputs, defineOp, type OpDef, type Params, register } from '../registry.js';
 import { type AvgOptions, adaptiveAvgPool2dBackwardRef, adaptivePool2dRef, avgPool2dBackwardRef, avgPool2dRef, lpPool2dRef, maxPool2dBackwardRef, maxPool2dRef, type PoolGeometry, poolShape, sumPool2dRef } from '../reference/pooling.js';
 import { chargeOutput } from '../validate.js';
 import { intOrPair, intOrSingle, windowPadding1dSchema, windowPadding2dSchema } from '../params.js';
@@ -69,7 +69,7 @@ function genPool(rng: Rng, rank: 1 | 2, dilation: boolean): { inputs: Inputs; pa
   return { inputs: { x: randTensor(rng, [rng.int(1, 2), rng.int(1, 2), ...spatial]) }, params };
 }
 
-const maxPool = (rank: 1 | 2): OpDef => ({
+const maxPool = (rank: 1 | 2) => defineOp({
   name: `maxPool${rank}d`,
   family: 'pooling',
   summary: `${rank}-D max pooling (padding never read, NaN propagates, first max wins ties)`,
@@ -100,7 +100,7 @@ const maxPool = (rank: 1 | 2): OpDef => ({
   },
 });
 
-const avgPool = (rank: 1 | 2): OpDef => ({
+const avgPool = (rank: 1 | 2) => defineOp({
   name: `avgPool${rank}d`,
   family: 'pooling',
   summary: `${rank}-D average pooling (countIncludePad, divisorOverride, ceilMode as PyTorch)`,
@@ -129,7 +129,7 @@ const avgPool = (rank: 1 | 2): OpDef => ({
   },
 });
 
-export const sumPool2d: OpDef = {
+export const sumPool2d = defineOp({
   name: 'sumPool2d',
   family: 'pooling',
   summary: 'sum over each window (zero padding)',
@@ -142,9 +142,9 @@ export const sumPool2d: OpDef = {
     return dotBound(this, i, p, o, u, perDim(p.kernelSize, 2).reduce((a, b) => a * b, 1));
   },
   generate: (rng) => genPool(rng, 2, false),
-};
+});
 
-export const lpPool2d: OpDef = {
+export const lpPool2d = defineOp({
   name: 'lpPool2d',
   family: 'pooling',
   summary: 'power-average pooling (Σ x^p)^(1/p), PyTorch’s definition: no abs, no padding',
@@ -163,9 +163,9 @@ export const lpPool2d: OpDef = {
     g.inputs.x = fromData(g.inputs.x.data.map(Math.abs), g.inputs.x.shape);
     return { inputs: g.inputs, params: { ...g.params, normType: rng.pick([1, 2, 3]) } };
   },
-};
+});
 
-const adaptive = (kind: 'avg' | 'max'): OpDef => ({
+const adaptive = (kind: 'avg' | 'max') => defineOp({
   name: kind === 'avg' ? 'adaptiveAvgPool2d' : 'adaptiveMaxPool2d',
   family: 'pooling',
   summary: `adaptive ${kind} pooling to a fixed output size (bins ⌊o·in/out⌋ … ⌈(o+1)·in/out⌉)`,
@@ -193,7 +193,7 @@ const adaptive = (kind: 'avg' | 'max'): OpDef => ({
   generate: (rng) => ({ inputs: { x: randTensor(rng, [1, rng.int(1, 2), rng.int(1, 7), rng.int(1, 7)]) }, params: { outputSize: [rng.int(1, 4), rng.int(1, 4)] } }),
 });
 
-const globalPool = (kind: 'avg' | 'max'): OpDef => ({
+const globalPool = (kind: 'avg' | 'max') => defineOp({
   name: kind === 'avg' ? 'globalAvgPool2d' : 'globalMaxPool2d',
   family: 'pooling',
   summary: `${kind === 'avg' ? 'mean' : 'max'} over each whole (n, c) plane`,

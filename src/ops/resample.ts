@@ -1,5 +1,5 @@
 /** Registry entries: maxUnpool2d, upsample2d. */
-import { type OpDef, type Params, register } from '../registry.js';
+import { defineOp, type OpDef, type Params, register } from '../registry.js';
 import type { Arr } from '../tensor.js';
 import ndarray from 'ndarray';
 import { flat } from '../reference/common.js';
@@ -31,7 +31,7 @@ export function unpoolOutSize(x: Arr, p: Params): [number, number] {
   return [out[0], out[1]];
 }
 
-export const maxUnpool2d: OpDef = {
+export const maxUnpool2d = defineOp({
   name: 'maxUnpool2d',
   family: 'resampling',
   summary: 'max unpooling: put each value back where its index says, zeros elsewhere',
@@ -63,7 +63,7 @@ export const maxUnpool2d: OpDef = {
     const pooled = maxPool2dRef(x, { kernel: [k, k], stride: [k, k], dilation: [1, 1], pads: { begin: [0, 0], end: [0, 0] }, ceilMode: false });
     return { inputs: { x: pooled.y, indices: pooled.indices }, params: { kernelSize: k } };
   },
-};
+});
 
 /**
  * Bilinear weights come from a source coordinate c = (dst + ½)·scale − ½ (or dst·(in − 1)/(out − 1)
@@ -105,7 +105,7 @@ function addCoordinateRounding(x: Arr, bound: Arr, p: Params, u: number): Arr {
   return ndarray(bd, bound.shape.slice());
 }
 
-export const upsample2d: OpDef = {
+export const upsample2d = defineOp({
   name: 'upsample2d',
   family: 'resampling',
   summary: 'nearest or bilinear upsampling by scaleFactor or to size (PyTorch interpolate)',
@@ -144,7 +144,7 @@ export const upsample2d: OpDef = {
     if (bil) params.alignCorners = rng.next() < 0.5;
     return { inputs: { x: randTensor(rng, [1, rng.int(1, 2), rng.int(1, 3), rng.int(1, 3)]) }, params };
   },
-};
+});
 
 export const upsample2dBackward = backwardOf(upsample2d, {
   gradOf: { dx: 'x' },

@@ -3,11 +3,12 @@
  * float32: the ops that are matrix multiplies at heart (SIMD micro-kernel), and pooling, softmax,
  * batch norm, IoU, NMS and RoIAlign (scalar loops over the float64 input). Loaded when first called.
  */
-import { registerBackend, type KernelTable, type Outputs } from '../registry.js';
+import { kernelFor, registerBackend, type KernelTable, type Outputs } from '../registry.js';
 import { convGeometry } from './conv.js';
 import { transposedGeometry } from './transposed.js';
 import { avgOptions, poolGeometry } from './pooling.js';
-import { nmsOptions } from './detection.js';
+import { batchedNms, boxIou, nms, roiAlign } from './detection.js';
+import { batchNorm } from './normalization.js';
 import { batchNormOutputs, boxIouOutputs, roiAlignOutputs } from './accelerated.js';
 import { batchedNmsRef, nmsRef } from '../reference/detection.js';
 import { fromData } from '../tensor.js';
@@ -25,18 +26,18 @@ const SIMD: KernelTable = {
     const r = await (await R()).maxPool2d(i.x, poolGeometry(p, 2, i.x.shape.slice(2)), Boolean(p.returnIndices));
     return r.indices ? { y: r.y, indices: r.indices } : { y: r.y };
   },
-  batchNorm: async (i, p) => batchNormOutputs(i, p, (await B()).batchNorm),
-  boxIou: async (i, p) => boxIouOutputs(i, p, (await D()).boxIou),
+  batchNorm: kernelFor(batchNorm, async (i, o) => batchNormOutputs(i, o, (await B()).batchNorm)),
+  boxIou: kernelFor(boxIou, async (i, o) => boxIouOutputs(i, o, (await D()).boxIou)),
   // the reference's NMS with its greedy scan in WebAssembly: the same decisions, exactly
-  nms: async (i, p) => {
-    const keep = nmsRef(i.boxes, i.scores, nmsOptions(p), undefined, await (await D()).nmsScanner());
+  nms: kernelFor(nms, async (i, o) => {
+    const keep = nmsRef(i.boxes, i.scores, o, undefined, await (await D()).nmsScanner());
     return { keep: fromData(keep, [keep.length]) };
-  },
-  batchedNms: async (i, p) => {
-    const keep = batchedNmsRef(i.boxes, i.scores, i.classes, nmsOptions(p), await (await D()).nmsScanner());
+  }),
+  batchedNms: kernelFor(batchedNms, async (i, o) => {
+    const keep = batchedNmsRef(i.boxes, i.scores, i.classes, o, await (await D()).nmsScanner());
     return { keep: fromData(keep, [keep.length]) };
-  },
-  roiAlign: async (i, p) => roiAlignOutputs(i, p, (await D()).roiAlign),
+  }),
+  roiAlign: kernelFor(roiAlign, async (i, o) => roiAlignOutputs(i, o, (await D()).roiAlign)),
   softmax: async (i, p) => ({ y: await (await R()).softmax(i.x, p.dim as number) }),
   hardswish: async (i) => ({ y: await (await R()).hardswish(i.x) }),
   avgPool2d: async (i, p) => ({ y: await (await R()).avgPool2d(i.x, poolGeometry(p, 2, i.x.shape.slice(2)), avgOptions(p)) }),

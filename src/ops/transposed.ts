@@ -1,5 +1,5 @@
 /** Registry entries: convTranspose1d, convTranspose2d. */
-import { type Inputs, type OpDef, type Params, register } from '../registry.js';
+import { type Inputs, defineOp, type OpDef, type Params, register } from '../registry.js';
 import { convTranspose1dRef, convTranspose2dBackwardRef, convTranspose2dRef, type TransposedGeometry, transposedShape } from '../reference/transposed.js';
 import { as2d, lift1d } from '../geometry.js';
 import { chargeOutput } from '../validate.js';
@@ -46,7 +46,7 @@ function genTransposed(rng: Rng, rank: 1 | 2): { inputs: Inputs; params: Params 
   return { inputs, params: { stride, padding, outputPadding, dilation, groups: G } };
 }
 
-const transposed = (rank: 1 | 2): OpDef => ({
+const transposed = (rank: 1 | 2) => defineOp({
   name: `convTranspose${rank}d`,
   family: 'convolution',
   summary: `${rank}-D transposed convolution (the adjoint of conv${rank}d), scatter form`,
