@@ -112,3 +112,23 @@ export function ints(p: Params, name: string): number[] {
   if (!Array.isArray(v) || !v.every(isNumber)) throw mismatch(name, 'an integer or a list of them', v);
   return v.slice();
 }
+
+/** A padding param as given (an int, a per-side list, or one of the string forms); resolvePadding turns it into pads. */
+export type PaddingForm = number | number[] | 'valid' | 'same' | 'SAME_UPPER' | 'SAME_LOWER';
+const PADDING_WORDS = ['valid', 'same', 'SAME_UPPER', 'SAME_LOWER'] as const;
+export function paddingForm(p: Params, name: string): PaddingForm {
+  const v: unknown = p[name];
+  if (isNumber(v)) return v;
+  if (Array.isArray(v) && v.every(isNumber)) return v.slice();
+  const word = PADDING_WORDS.find((w) => w === v);
+  if (word === undefined) throw mismatch(name, 'a padding form', v);
+  return word;
+}
+
+/** A number or a list of them, as given; undefined when absent (optional params). */
+export function optNumOrList(p: Params, name: string): number | number[] | undefined {
+  const v: unknown = p[name];
+  if (v === undefined || isNumber(v)) return v;
+  if (!Array.isArray(v) || !v.every(isNumber)) throw mismatch(name, 'a number or a list of them', v);
+  return v.slice();
+}

@@ -12,8 +12,9 @@ import { flat, resolveDim, splitAt } from '../reference/common.js';
 import { nmsRef } from '../reference/detection.js';
 import { batchNorm } from '../ops/normalization.js';
 import { nms, roiPool } from '../ops/detection.js';
-import { convGeometry } from '../ops/conv.js';
-import { poolGeometry } from '../ops/pooling.js';
+import { softmax } from '../ops/activation.js';
+import { conv2d, convGeometryOf } from '../ops/conv.js';
+import { maxPool2d, poolGeometryOf } from '../ops/pooling.js';
 import { conv2dRef } from '../reference/conv.js';
 
 export interface Mistake {
@@ -73,7 +74,7 @@ function wrongBatchNorm(inputs: Inputs, params: Params, how: 'unbiased' | 'eps-o
 
 /** conv2d with its resolved padding changed. */
 function withPads(i: Inputs, p: Params, change: (pads: { begin: number[]; end: number[] }) => { begin: number[]; end: number[] }): Outputs {
-  const g = convGeometry(resolveParams(getOp('conv2d'), p), i.weight.shape.slice(2), 2, i.x.shape.slice(2));
+  const g = convGeometryOf(conv2d.opts(resolveParams(conv2d, p)), i.weight.shape.slice(2), i.x.shape.slice(2));
   return { y: conv2dRef(i.x, i.weight, i.bias, { ...g, pads: change(g.pads) }) };
 }
 
@@ -156,7 +157,7 @@ export const MISTAKES: Mistake[] = [
     title: 'max pooling reads the padding as 0',
     explanation: 'Max pooling pads with −∞ (the padding is never chosen): a window of negative values next to the border keeps its negative maximum, not 0.',
     apply(i, p) {
-      const { pads } = poolGeometry(resolveParams(getOp('maxPool2d'), p), 2, i.x.shape.slice(2));
+      const { pads } = poolGeometryOf(maxPool2d.opts(resolveParams(maxPool2d, p)), i.x.shape.slice(2));
       const pad = [pads.begin[0], pads.end[0], pads.begin[1], pads.end[1]];
       const [N, C, H, W] = i.x.shape;
       const Hp = H + pad[0] + pad[1];
@@ -218,11 +219,10 @@ export const MISTAKES: Mistake[] = [
     op: 'softmax',
     title: 'softmax without subtracting the maximum overflows',
     explanation: 'e^1000 is Infinity in floating point, so e^x / Σ e^x gives NaN. Subtract the maximum first: softmax(x) = softmax(x − max x).',
-    apply(i, p) {
+    apply: withOptions(softmax, (i, o) => {
       // y = e^x / Σ e^x along dim, in plain floating point
-      const rp = resolveParams(getOp('softmax'), p);
       const x = flat(i.x);
-      const dim = resolveDim(rp.dim as number, i.x.shape.length, '/params/dim');
+      const dim = resolveDim(o.dim, i.x.shape.length, '/params/dim');
       const [outer, size, inner] = splitAt(i.x.shape, dim);
       const y = new Float64Array(x.length);
       for (let o = 0; o < outer; o++)
@@ -233,7 +233,7 @@ export const MISTAKES: Mistake[] = [
           for (let j = 0; j < size; j++) y[at(j)] = Math.exp(x[at(j)]) / sum;
         }
       return { y: fromData(y, i.x.shape) };
-    },
+    }),
     trigger: { inputs: { x: t([1, 3], [1000, 1001, 1002]) }, params: {} },
   },
   {

@@ -4,9 +4,10 @@
  * around a kernel (batchNormOutputs, boxIouOutputs, roiAlignOutputs) also serve the simd backend.
  */
 import { kernelFor, registerBackend, type Inputs, type KernelTable, type Outputs } from '../registry.js';
-import { convGeometry } from './conv.js';
-import { transposedGeometry } from './transposed.js';
-import { avgOptions, poolGeometry } from './pooling.js';
+import { conv2d, convGeometryOf } from './conv.js';
+import { softmax } from './activation.js';
+import { convTranspose2d, transposedGeometryOf } from './transposed.js';
+import { avgPool2d, maxPool2d, poolGeometryOf } from './pooling.js';
 import { batchNorm } from './normalization.js';
 import { boxIou, roiAlign, type BoxIouOptions } from './detection.js';
 import { boxesXyxy, checkBoxes, type RoiAlignOptions } from '../reference/detection.js';
@@ -60,15 +61,15 @@ export async function boxIouOutputs(i: Inputs, p: BoxIouOptions, kernel: (a: Flo
 }
 
 const ACCELERATED: KernelTable = {
-  conv2d: async (i, p) => ({ y: (await K()).conv2d(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 2, i.x.shape.slice(2))) }),
-  convTranspose2d: async (i, p) => ({ y: (await K()).convTranspose2d(i.x, i.weight, i.bias, transposedGeometry(p, 2, i.weight.shape.slice(2))) }),
+  conv2d: kernelFor(conv2d, async (i, o) => ({ y: (await K()).conv2d(i.x, i.weight, i.bias, convGeometryOf(o, i.weight.shape.slice(2), i.x.shape.slice(2))) })),
+  convTranspose2d: kernelFor(convTranspose2d, async (i, o) => ({ y: (await K()).convTranspose2d(i.x, i.weight, i.bias, transposedGeometryOf(o, i.weight.shape.slice(2))) })),
   linear: async (i) => ({ y: (await K()).linear(i.x, i.weight, i.bias) }),
-  maxPool2d: async (i, p): Promise<Outputs> => {
-    const r = (await K()).maxPool2d(i.x, poolGeometry(p, 2, i.x.shape.slice(2)), Boolean(p.returnIndices));
+  maxPool2d: kernelFor(maxPool2d, async (i, o): Promise<Outputs> => {
+    const r = (await K()).maxPool2d(i.x, poolGeometryOf(o, i.x.shape.slice(2)), o.returnIndices);
     return r.indices ? { y: r.y, indices: r.indices } : { y: r.y };
-  },
-  avgPool2d: async (i, p) => ({ y: (await K()).avgPool2d(i.x, poolGeometry(p, 2, i.x.shape.slice(2)), avgOptions(p)) }),
-  softmax: async (i, p) => ({ y: (await K()).softmax(i.x, p.dim as number) }),
+  }),
+  avgPool2d: kernelFor(avgPool2d, async (i, o) => ({ y: (await K()).avgPool2d(i.x, poolGeometryOf(o, i.x.shape.slice(2)), o) })),
+  softmax: kernelFor(softmax, async (i, o) => ({ y: (await K()).softmax(i.x, o.dim) })),
   hardswish: async (i) => ({ y: (await K()).hardswish(i.x) }),
   batchNorm: kernelFor(batchNorm, async (i, o) => batchNormOutputs(i, o, (await K()).batchNorm)),
   roiAlign: kernelFor(roiAlign, async (i, o) => roiAlignOutputs(i, o, (await K()).roiAlign)),

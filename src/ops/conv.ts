@@ -1,7 +1,7 @@
 /** Registry entries: conv1d, conv2d, convolve. */
 import { type Inputs, defineOp, type OpDef, type Params, register } from '../registry.js';
 import { conv1dRef, conv2dBackwardRef, conv2dRef, type ConvGeometry, type ConvolveMode, convolveRef, convShape } from '../reference/conv.js';
-import { intOrPair, intOrSingle, intSchema, padding1dSchema, padding2dSchema } from '../params.js';
+import { bool, intOrPair, intOrSingle, intSchema, num, oneOf, padding1dSchema, padding2dSchema, paddingForm, type PaddingForm } from '../params.js';
 import { as1d, as2d, lift1d, perDim, resolvePadding } from '../geometry.js';
 import { input, optional, randTensor } from './helpers.js';
 import { dotBound } from '../judge/bounds.js';
@@ -11,10 +11,10 @@ import { backwardOf, convOut } from './backward.js';
 
 /** conv1d/conv2d: the shapes against each other (convShape), the output and its work in the budget. */
 function validateConv(rank: 1 | 2) {
-  return (i: Inputs, p: Params): void => {
+  return (i: Inputs, p: ConvOptions): void => {
     const x = rank === 1 ? as2d(i.x) : i.x;
     const w = rank === 1 ? as2d(i.weight) : i.weight;
-    const g = convGeometry(p, i.weight.shape.slice(2), rank, i.x.shape.slice(2));
+    const g = convGeometryOf(p, i.weight.shape.slice(2), i.x.shape.slice(2));
     const geo = rank === 1 ? lift1d(g) : g;
     const [Ho, Wo] = convShape(x, w, i.bias, geo);
     const path = [...g.pads.begin, ...g.pads.end].some((v) => v > 0) ? '/params/padding' : '/inputs/x/shape';
@@ -22,20 +22,35 @@ function validateConv(rank: 1 | 2) {
   };
 }
 
+/** A conv op's params resolved once for `rank` spatial dims (the padding as given: its pads need the kernel). */
+export interface ConvOptions {
+  stride: number[];
+  dilation: number[];
+  padding: PaddingForm;
+  groups: number;
+  flip: boolean;
+}
+export const convOptions = (p: Params, rank: number): ConvOptions => ({
+  stride: perDim(p.stride, rank),
+  dilation: perDim(p.dilation, rank),
+  padding: paddingForm(p, 'padding'),
+  groups: num(p, 'groups'),
+  flip: bool(p, 'flip'),
+});
+
 /**
- * Resolves stride/padding/dilation/groups/flip of a conv op for `rank` spatial dims; `input` (x's
- * spatial size) is needed by the SAME_UPPER / SAME_LOWER padding forms.
+ * The geometry of a conv op from its options and the kernel's spatial size; `input` (x's spatial
+ * size) is needed by the SAME_UPPER / SAME_LOWER padding forms.
  */
+export function convGeometryOf(o: ConvOptions, kernel: number[], input?: readonly number[]): ConvGeometry {
+  const stride = o.stride.slice();
+  const dilation = o.dilation.slice();
+  return { stride, dilation, pads: resolvePadding(o.padding, stride.length, kernel, dilation, stride, '/params/padding', input), groups: o.groups, flip: o.flip };
+}
+
+/** convGeometryOf from raw params (scripts and tests that hold params, not an op's options). */
 export function convGeometry(params: Params, kernel: number[], rank: number, input?: readonly number[]): ConvGeometry {
-  const stride = perDim(params.stride, rank);
-  const dilation = perDim(params.dilation, rank);
-  return {
-    stride,
-    dilation,
-    pads: resolvePadding(params.padding, rank, kernel, dilation, stride, '/params/padding', input),
-    groups: params.groups as number,
-    flip: params.flip as boolean,
-  };
+  return convGeometryOf(convOptions(params, rank), kernel, input);
 }
 
 const convParams = (rank: 1 | 2) => [
@@ -82,9 +97,10 @@ export const conv2d = defineOp({
   inputs: [input('x', '[N, C, H, W]', [4]), input('weight', '[O, C/groups, kh, kw]', [4]), optional('bias', '[O]', [1])],
   params: convParams(2),
   outputs: [{ name: 'y', doc: '[N, O, H_out, W_out]' }],
-  reference: (i, p) => ({ y: conv2dRef(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 2, i.x.shape.slice(2))) }),
+  options: (p) => convOptions(p, 2),
+  reference: (i, p) => ({ y: conv2dRef(i.x, i.weight, i.bias, convGeometryOf(p, i.weight.shape.slice(2), i.x.shape.slice(2))) }),
   validate: validateConv(2),
-  errorBound(i, p, o, u) {
+  errorBound(i, _o, o, u, p) {
     return dotBound(this, i, p, o, u, convTerms(i));
   },
   generate: (rng) => genConv(rng, 2),
@@ -97,9 +113,10 @@ export const conv1d = defineOp({
   inputs: [input('x', '[N, C, L]', [3]), input('weight', '[O, C/groups, k]', [3]), optional('bias', '[O]', [1])],
   params: convParams(1),
   outputs: [{ name: 'y', doc: '[N, O, L_out]' }],
-  reference: (i, p) => ({ y: conv1dRef(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 1, i.x.shape.slice(2))) }),
+  options: (p) => convOptions(p, 1),
+  reference: (i, p) => ({ y: conv1dRef(i.x, i.weight, i.bias, convGeometryOf(p, i.weight.shape.slice(2), i.x.shape.slice(2))) }),
   validate: validateConv(1),
-  errorBound(i, p, o, u) {
+  errorBound(i, _o, o, u, p) {
     return dotBound(this, i, p, o, u, convTerms(i));
   },
   generate: (rng) => genConv(rng, 1),
@@ -115,8 +132,9 @@ export const convolve = defineOp({
     { name: 'flip', schema: { type: 'boolean' }, default: true, doc: 'true: convolution; false: correlation' },
   ],
   outputs: [{ name: 'y', doc: 'full: (n+k−1)×(m+l−1); same: a’s size; valid: (n−k+1)×(m−l+1)' }],
-  reference: (i, p) => ({ y: convolveRef(i.a, i.b, p.mode as ConvolveMode, p.flip as boolean) }),
-  errorBound(i, p, o, u) {
+  options: (p): { mode: ConvolveMode; flip: boolean } => ({ mode: oneOf(p, 'mode', ['full', 'same', 'valid']), flip: bool(p, 'flip') }),
+  reference: (i, p) => ({ y: convolveRef(i.a, i.b, p.mode, p.flip) }),
+  errorBound(i, _o, o, u, p) {
     return dotBound(this, i, p, o, u, i.b.shape.reduce((a, b) => a * b, 1));
   },
   generate(rng) {
@@ -129,13 +147,13 @@ export const convolve = defineOp({
 
 export const conv2dBackward = backwardOf(conv2d, {
   gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
-  reference: (i, p) => convOut(conv2dBackwardRef(i.x, i.weight, i.bias, i.dy, convGeometry(p, i.weight.shape.slice(2), 2, i.x.shape.slice(2)))),
+  reference: (i, p) => convOut(conv2dBackwardRef(i.x, i.weight, i.bias, i.dy, convGeometryOf(p, i.weight.shape.slice(2), i.x.shape.slice(2)))),
 });
 
 export const conv1dBackward = backwardOf(conv1d, {
   gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
   reference(i, p) {
-    const g = convGeometry(p, i.weight.shape.slice(2), 1, i.x.shape.slice(2));
+    const g = convGeometryOf(p, i.weight.shape.slice(2), i.x.shape.slice(2));
     const r = conv2dBackwardRef(as2d(i.x), as2d(i.weight), i.bias, as2d(i.dy), lift1d(g));
     return { dx: as1d(r.dx), dweight: as1d(r.dweight), dbias: r.dbias };
   },

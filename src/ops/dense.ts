@@ -1,5 +1,6 @@
 /** Registry entries: linear, flatten, dropout. */
-import { defineOp, type OpDef, register } from '../registry.js';
+import { defineOp, register } from '../registry.js';
+import { bool, num } from '../params.js';
 import { dropoutRef, flattenRef, linearBackwardRef, linearRef, linearShape } from '../reference/dense.js';
 import { input, optional, randTensor } from './helpers.js';
 import { dotBound } from '../judge/bounds.js';
@@ -35,7 +36,8 @@ export const flatten = defineOp({
     { name: 'endDim', schema: { type: 'integer' }, default: -1, doc: 'last dim to merge (inclusive)' },
   ],
   outputs: [{ name: 'y', doc: 'same values, merged shape' }],
-  reference: (i, p) => ({ y: flattenRef(i.x, p.startDim as number, p.endDim as number) }),
+  options: (p): { startDim: number; endDim: number } => ({ startDim: num(p, 'startDim'), endDim: num(p, 'endDim') }),
+  reference: (i, p) => ({ y: flattenRef(i.x, p.startDim, p.endDim) }),
   ulps: 0,
   generate: (rng) => ({ inputs: { x: randTensor(rng, [rng.int(1, 2), rng.int(1, 3), rng.int(1, 3), rng.int(1, 3)]) }, params: { startDim: rng.int(0, 1), endDim: -1 } }),
 });
@@ -50,7 +52,8 @@ export const dropout = defineOp({
     { name: 'training', schema: { type: 'boolean' }, default: false, doc: 'apply the mask (true) or pass x through (false)' },
   ],
   outputs: [{ name: 'y', doc: 'x in inference; x·mask/(1−p) in training' }],
-  reference: (i, p) => ({ y: dropoutRef(i.x, i.mask, p.p as number, p.training as boolean) }),
+  options: (p): { p: number; training: boolean } => ({ p: num(p, 'p'), training: bool(p, 'training') }),
+  reference: (i, o) => ({ y: dropoutRef(i.x, i.mask, o.p, o.training) }),
   ulps: 1,
   generate(rng) {
     const shape = [rng.int(1, 2), rng.int(1, 4)];

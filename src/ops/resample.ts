@@ -5,22 +5,22 @@ import ndarray from 'ndarray';
 import { flat } from '../reference/common.js';
 import { maxUnpool2dBackwardRef, maxUnpool2dRef, unpoolDefaultSize, upsample2dBackwardRef, upsample2dRef, upsampleSize } from '../reference/resample.js';
 import { maxPool2dRef } from '../reference/pooling.js';
-import { intOrPair, poolPadding2dSchema } from '../params.js';
+import { bool, intOrPair, ints, oneOf, optNumOrList, poolPadding2dSchema } from '../params.js';
 import { invalidParams } from '../errors.js';
 import { input, randTensor } from './helpers.js';
 import { dotBound } from '../judge/bounds.js';
 import { boundaryAlternatives } from './helpers.js';
 import { nearestBoundaries } from '../reference/boundaries.js';
 import { chargeOutput } from '../validate.js';
-import { poolGeometry } from './pooling.js';
+import { poolGeometryOf, poolOptions, type PoolOptions } from './pooling.js';
 import { backwardOf } from './backward.js';
 
 /** Output size of maxUnpool2d: the default (in − 1)·s − P⁻ − P⁺ + k, or outputSize within ±stride of it. */
-export function unpoolOutSize(x: Arr, p: Params): [number, number] {
-  const g = poolGeometry(p, 2);
+export function unpoolOutSize(x: Arr, p: UnpoolOptions): [number, number] {
+  const g = poolGeometryOf(p);
   const def = [0, 1].map((a) => unpoolDefaultSize(x.shape[2 + a], g.kernel[a], g.stride[a], g.pads.begin[a], g.pads.end[a]));
   if (p.outputSize === undefined) return [def[0], def[1]];
-  const os = p.outputSize as number[];
+  const os = p.outputSize;
   if (os.length !== 2 && os.length !== 4) throw invalidParams('/params/outputSize', 'outputSize must be [h, w] or [N, C, h, w]');
   const out = os.slice(-2);
   for (let a = 0; a < 2; a++) {
@@ -31,8 +31,14 @@ export function unpoolOutSize(x: Arr, p: Params): [number, number] {
   return [out[0], out[1]];
 }
 
+/** maxUnpool2d's params resolved once: the pool's, and outputSize if given. */
+export interface UnpoolOptions extends PoolOptions {
+  outputSize?: number[];
+}
+
 export const maxUnpool2d = defineOp({
   name: 'maxUnpool2d',
+  options: (p): UnpoolOptions => ({ ...poolOptions(p, 2), outputSize: p.outputSize === undefined ? undefined : ints(p, 'outputSize') }),
   family: 'resampling',
   summary: 'max unpooling: put each value back where its index says, zeros elsewhere',
   inputs: [input('x', '[N, C, H, W] pooled values', [4]), input('indices', 'int64 [N, C, H, W], h·W + w within each output plane', [4], { kind: 'index' })],
@@ -73,10 +79,10 @@ export const maxUnpool2d = defineOp({
  * the largest difference of neighbouring pixels around c (the 3×3 block, since c may round across
  * an integer): that is added to the arithmetic's bound.
  */
-function addCoordinateRounding(x: Arr, bound: Arr, p: Params, u: number): Arr {
+function addCoordinateRounding(x: Arr, bound: Arr, alignCorners: boolean, u: number): Arr {
   const [N, C, H, W] = x.shape;
   const [oh, ow] = bound.shape.slice(2);
-  const coord = (d: number, inn: number, out: number) => (p.alignCorners ? (out > 1 ? (d * (inn - 1)) / (out - 1) : 0) : Math.max(0, ((d + 0.5) * inn) / out - 0.5));
+  const coord = (d: number, inn: number, out: number) => (alignCorners ? (out > 1 ? (d * (inn - 1)) / (out - 1) : 0) : Math.max(0, ((d + 0.5) * inn) / out - 0.5));
   const xd = flat(x);
   const bd = Float64Array.from(flat(bound));
   for (let n = 0; n < N; n++)
@@ -105,8 +111,23 @@ function addCoordinateRounding(x: Arr, bound: Arr, p: Params, u: number): Arr {
   return ndarray(bd, bound.shape.slice());
 }
 
+/** upsample2d's params resolved once (size and scaleFactor as given: upsampleSize reads them). */
+export interface UpsampleOptions {
+  mode: 'nearest' | 'bilinear';
+  scaleFactor?: number | number[];
+  size?: number | number[];
+  alignCorners: boolean;
+}
+export const upsampleOptions = (p: Params): UpsampleOptions => ({
+  mode: oneOf(p, 'mode', ['nearest', 'bilinear']),
+  scaleFactor: optNumOrList(p, 'scaleFactor'),
+  size: optNumOrList(p, 'size'),
+  alignCorners: bool(p, 'alignCorners'),
+});
+
 export const upsample2d = defineOp({
   name: 'upsample2d',
+  options: upsampleOptions,
   family: 'resampling',
   summary: 'nearest or bilinear upsampling by scaleFactor or to size (PyTorch interpolate)',
   inputs: [input('x', '[N, C, H, W]', [4])],
@@ -120,7 +141,7 @@ export const upsample2d = defineOp({
   reference(i, p) {
     if (p.mode === 'nearest' && p.alignCorners) throw invalidParams('/params/alignCorners', 'alignCorners can only be set with mode "bilinear"');
     const { out, scale } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
-    return { y: upsample2dRef(i.x, out[0], out[1], p.mode as 'nearest' | 'bilinear', p.alignCorners as boolean, scale) };
+    return { y: upsample2dRef(i.x, out[0], out[1], p.mode, p.alignCorners, scale) };
   },
   admissible(i, p, u) {
     if (p.mode !== 'nearest') return undefined; // bilinear: no discontinuous decision (the weights are continuous in the source coordinate)
@@ -131,10 +152,10 @@ export const upsample2d = defineOp({
     const { out } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
     chargeOutput([i.x.shape[0], i.x.shape[1], out[0], out[1]], 4, 'the upsampled output', p.size === undefined ? '/params/scaleFactor' : '/params/size');
   },
-  errorBound(i, p, o, u) {
+  errorBound(i, opts, o, u, p) {
     const b = dotBound(this, i, p, o, u, 8);
-    if (p.mode !== 'bilinear') return b;
-    return { y: addCoordinateRounding(i.x, b.y, p, u) };
+    if (opts.mode !== 'bilinear') return b;
+    return { y: addCoordinateRounding(i.x, b.y, opts.alignCorners, u) };
   },
   generate(rng) {
     const bil = rng.next() < 0.6;
@@ -148,17 +169,17 @@ export const upsample2d = defineOp({
 
 export const upsample2dBackward = backwardOf(upsample2d, {
   gradOf: { dx: 'x' },
-  reference(i, p) {
-    upsample2d.reference({ x: i.x }, p); // validates the params
+  reference(i, p, params) {
+    upsample2d.reference({ x: i.x }, params); // validates the params
     const { out, scale } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
-    return { dx: upsample2dBackwardRef(i.x, i.dy, out[0], out[1], p.mode as 'nearest' | 'bilinear', p.alignCorners as boolean, scale) };
+    return { dx: upsample2dBackwardRef(i.x, i.dy, out[0], out[1], p.mode, p.alignCorners, scale) };
   },
 });
 
 export const maxUnpool2dBackward = backwardOf(maxUnpool2d, {
   gradOf: { dx: 'x' },
-  reference(i, p) {
-    maxUnpool2d.reference({ x: i.x, indices: i.indices }, p); // validates indices and size
+  reference(i, p, params) {
+    maxUnpool2d.reference({ x: i.x, indices: i.indices }, params); // validates indices and size
     const [h, w] = unpoolOutSize(i.x, p);
     return { dx: maxUnpool2dBackwardRef(i.x, i.indices, i.dy, h, w) };
   },

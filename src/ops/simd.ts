@@ -4,9 +4,10 @@
  * batch norm, IoU, NMS and RoIAlign (scalar loops over the float64 input). Loaded when first called.
  */
 import { kernelFor, registerBackend, type KernelTable, type Outputs } from '../registry.js';
-import { convGeometry } from './conv.js';
-import { transposedGeometry } from './transposed.js';
-import { avgOptions, poolGeometry } from './pooling.js';
+import { conv2d, convGeometryOf } from './conv.js';
+import { softmax } from './activation.js';
+import { convTranspose2d, transposedGeometryOf } from './transposed.js';
+import { avgPool2d, maxPool2d, poolGeometryOf } from './pooling.js';
 import { batchedNms, boxIou, nms, roiAlign } from './detection.js';
 import { batchNorm } from './normalization.js';
 import { batchNormOutputs, boxIouOutputs, roiAlignOutputs } from './accelerated.js';
@@ -19,13 +20,13 @@ const D = () => import('../../kernels/simd/detection.js');
 const B = () => import('../../kernels/simd/normalization.js');
 
 const SIMD: KernelTable = {
-  conv2d: async (i, p) => ({ y: await (await S()).conv2d(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 2, i.x.shape.slice(2))) }),
-  convTranspose2d: async (i, p) => ({ y: await (await S()).convTranspose2d(i.x, i.weight, i.bias, transposedGeometry(p, 2, i.weight.shape.slice(2))) }),
+  conv2d: kernelFor(conv2d, async (i, o) => ({ y: await (await S()).conv2d(i.x, i.weight, i.bias, convGeometryOf(o, i.weight.shape.slice(2), i.x.shape.slice(2))) })),
+  convTranspose2d: kernelFor(convTranspose2d, async (i, o) => ({ y: await (await S()).convTranspose2d(i.x, i.weight, i.bias, transposedGeometryOf(o, i.weight.shape.slice(2))) })),
   linear: async (i) => ({ y: await (await S()).linear(i.x, i.weight, i.bias) }),
-  maxPool2d: async (i, p): Promise<Outputs> => {
-    const r = await (await R()).maxPool2d(i.x, poolGeometry(p, 2, i.x.shape.slice(2)), Boolean(p.returnIndices));
+  maxPool2d: kernelFor(maxPool2d, async (i, o): Promise<Outputs> => {
+    const r = await (await R()).maxPool2d(i.x, poolGeometryOf(o, i.x.shape.slice(2)), o.returnIndices);
     return r.indices ? { y: r.y, indices: r.indices } : { y: r.y };
-  },
+  }),
   batchNorm: kernelFor(batchNorm, async (i, o) => batchNormOutputs(i, o, (await B()).batchNorm)),
   boxIou: kernelFor(boxIou, async (i, o) => boxIouOutputs(i, o, (await D()).boxIou)),
   // the reference's NMS with its greedy scan in WebAssembly: the same decisions, exactly
@@ -38,9 +39,9 @@ const SIMD: KernelTable = {
     return { keep: fromData(keep, [keep.length]) };
   }),
   roiAlign: kernelFor(roiAlign, async (i, o) => roiAlignOutputs(i, o, (await D()).roiAlign)),
-  softmax: async (i, p) => ({ y: await (await R()).softmax(i.x, p.dim as number) }),
+  softmax: kernelFor(softmax, async (i, o) => ({ y: await (await R()).softmax(i.x, o.dim) })),
   hardswish: async (i) => ({ y: await (await R()).hardswish(i.x) }),
-  avgPool2d: async (i, p) => ({ y: await (await R()).avgPool2d(i.x, poolGeometry(p, 2, i.x.shape.slice(2)), avgOptions(p)) }),
+  avgPool2d: kernelFor(avgPool2d, async (i, o) => ({ y: await (await R()).avgPool2d(i.x, poolGeometryOf(o, i.x.shape.slice(2)), o) })),
 };
 
 registerBackend('simd', SIMD);

@@ -3,21 +3,37 @@ import { type Inputs, defineOp, type OpDef, type Params, register } from '../reg
 import { convTranspose1dRef, convTranspose2dBackwardRef, convTranspose2dRef, type TransposedGeometry, transposedShape } from '../reference/transposed.js';
 import { as2d, lift1d } from '../geometry.js';
 import { chargeOutput } from '../validate.js';
-import { intOrPair, intOrSingle, intSchema, perDim, poolPadding1dSchema, poolPadding2dSchema, resolvePadding } from '../params.js';
+import { intOrPair, intOrSingle, intSchema, num, paddingForm, perDim, poolPadding1dSchema, poolPadding2dSchema, resolvePadding, type PaddingForm } from '../params.js';
 import { input, optional, randTensor } from './helpers.js';
 import { dotBound } from '../judge/bounds.js';
 import type { Rng } from '../rng.js';
 import { backwardOf, convOut } from './backward.js';
 
+/** A transposed conv's params resolved once for `rank` spatial dims (the padding as given). */
+export interface TransposedOptions {
+  stride: number[];
+  dilation: number[];
+  padding: PaddingForm;
+  outputPadding: number[];
+  groups: number;
+}
+export const transposedOptions = (p: Params, rank: number): TransposedOptions => ({
+  stride: perDim(p.stride, rank),
+  dilation: perDim(p.dilation, rank),
+  padding: paddingForm(p, 'padding'),
+  outputPadding: perDim(p.outputPadding, rank),
+  groups: num(p, 'groups'),
+});
+
+/** The geometry of a transposed conv from its options and the kernel's spatial size. */
+export function transposedGeometryOf(o: TransposedOptions, kernel: number[]): TransposedGeometry {
+  const dilation = o.dilation.slice();
+  return { stride: o.stride.slice(), dilation, pads: resolvePadding(o.padding, dilation.length, kernel, dilation, null), outputPadding: o.outputPadding.slice(), groups: o.groups };
+}
+
+/** transposedGeometryOf from raw params. */
 export function transposedGeometry(p: Params, rank: number, kernel: number[]): TransposedGeometry {
-  const dilation = perDim(p.dilation, rank);
-  return {
-    stride: perDim(p.stride, rank),
-    dilation,
-    pads: resolvePadding(p.padding, rank, kernel, dilation, null),
-    outputPadding: perDim(p.outputPadding, rank),
-    groups: p.groups as number,
-  };
+  return transposedGeometryOf(transposedOptions(p, rank), kernel);
 }
 
 const params = (rank: 1 | 2) => {
@@ -57,12 +73,13 @@ const transposed = (rank: 1 | 2) => defineOp({
   ],
   params: params(rank),
   outputs: [{ name: 'y', doc: 'out = (in−1)·s − P⁻ − P⁺ + d·(k−1) + outputPadding + 1' }],
+  options: (p) => transposedOptions(p, rank),
   reference(i, p) {
-    const g = transposedGeometry(p, rank, i.weight.shape.slice(2));
+    const g = transposedGeometryOf(p, i.weight.shape.slice(2));
     return { y: rank === 2 ? convTranspose2dRef(i.x, i.weight, i.bias, g) : convTranspose1dRef(i.x, i.weight, i.bias, g) };
   },
   validate(i, p) {
-    const g = transposedGeometry(p, rank, i.weight.shape.slice(2));
+    const g = transposedGeometryOf(p, i.weight.shape.slice(2));
     const g2 = rank === 2 ? g : lift1d(g);
     const x = rank === 1 ? as2d(i.x) : i.x;
     const w = rank === 1 ? as2d(i.weight) : i.weight;
@@ -72,7 +89,7 @@ const transposed = (rank: 1 | 2) => defineOp({
     chargeOutput([x.shape[0], O, Ho, Wo], 1, `convTranspose${rank}d's output`, '/params/stride');
     chargeOutput([x.shape[0], x.shape[1], x.shape[2], x.shape[3]], w.shape[1] * w.shape[2] * w.shape[3], `convTranspose${rank}d's scatter`, '/inputs/weight/shape');
   },
-  errorBound(i, p, o, u) {
+  errorBound(i, _o, o, u, p) {
     return dotBound(this, i, p, o, u, i.weight.shape[0] * i.weight.shape.slice(2).reduce((a, b) => a * b, 1));
   },
   generate: (rng) => genTransposed(rng, rank),
@@ -82,7 +99,7 @@ export const convTranspose1d = transposed(1);
 export const convTranspose2d = transposed(2);
 export const convTranspose2dBackward = backwardOf(convTranspose2d, {
   gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
-  reference: (i, p) => convOut(convTranspose2dBackwardRef(i.x, i.weight, i.bias, i.dy, transposedGeometry(p, 2, i.weight.shape.slice(2)))),
+  reference: (i, p) => convOut(convTranspose2dBackwardRef(i.x, i.weight, i.bias, i.dy, transposedGeometryOf(p, i.weight.shape.slice(2)))),
 });
 
 register(convTranspose1d, convTranspose2d, convTranspose2dBackward);
