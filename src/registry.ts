@@ -128,7 +128,18 @@ export function defineOp<O>(spec: OpSpec<O> & { options: (params: Params) => O }
 export function defineOp(spec: OpSpec<Params>): OpDef<Params>;
 export function defineOp<O>(spec: OpSpec<O>): OpDef<O> {
   const { options, reference, validate, errorBound, admissible, ...rest } = spec;
-  const opts = options ? memoOptions(options) : (p: Params) => p as O;
+  // params normally arrive resolved (resolveParams); callers holding a partial params object
+  // (tests, scripts) still get the defaults the schema would fill in, as the untyped reads did
+  const withDefaults = (p: Params): Params => {
+    let out = p;
+    for (const s of spec.params) {
+      if (p[s.name] !== undefined || s.default === undefined) continue;
+      if (out === p) out = { ...p };
+      out[s.name] = s.default;
+    }
+    return out;
+  };
+  const opts = options ? memoOptions((p: Params) => options(withDefaults(p))) : (p: Params) => p as O;
   const def: OpDef<O> = {
     ...rest,
     opts,

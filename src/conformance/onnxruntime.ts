@@ -6,10 +6,14 @@
  */
 // every family registered first, in the catalogue's order (importing single families below must not reorder them)
 import '../ops/index.js';
-import type { Inputs, Outputs, Params } from '../registry.js';
+import type { Inputs, Outputs } from '../registry.js';
 import { fromData, type Arr } from '../tensor.js';
 import { flat } from '../reference/common.js';
-import { perDim, resolvePadding } from '../params.js';
+import { perDim, resolvePadding, type PaddingForm } from '../params.js';
+import { conv2d } from '../ops/conv.js';
+import { convTranspose2d } from '../ops/transposed.js';
+import { avgPool2d, maxPool2d } from '../ops/pooling.js';
+import { upsample2d } from '../ops/resample.js';
 import { adapterFor, type OpAdapter, type TargetAdapter } from './adapter.js';
 import { leakyRelu, softmax } from '../ops/activation.js';
 import { batchNorm, localResponseNorm } from '../ops/normalization.js';
@@ -70,39 +74,39 @@ export async function onnxruntimeTarget(): Promise<TargetAdapter> {
   const feed = (name: string, a: Arr): Feed => ({ name, data: Float32Array.from(flat(a)), dims: a.shape.slice() });
   // a typed-array copy (Float32Array → Float64Array in one native step; Float64Array.from(…, Number) calls a function per element)
   const arr = (o: { data: ArrayLike<number | bigint>; dims: readonly number[] }) => fromData(new Float64Array(o.data as Float32Array), o.dims.slice());
-  const onnxPads = (p: Params, k: number[], d: number[], stride: number[] | null, x?: Arr) => {
-    const pads = resolvePadding(p.padding, 2, k, d, stride, '/params/padding', x?.shape.slice(2));
+  const onnxPads = (padding: PaddingForm, k: number[], d: number[], stride: number[] | null, x?: Arr) => {
+    const pads = resolvePadding(padding, 2, k, d, stride, '/params/padding', x?.shape.slice(2));
     return [pads.begin[0], pads.begin[1], pads.end[0], pads.end[1]];
   };
   const unaryRun = async (opType: string, i: Inputs, attrs: Attr[]): Promise<Outputs> => ({ y: arr((await node(opType, [feed('x', i.x)], attrs, ['y'])).y) });
   const unary = (opType: string): OpAdapter => ({ run: (i) => unaryRun(opType, i, []) });
 
   const ops: Record<string, OpAdapter> = {
-    conv2d: {
+    conv2d: adapterFor(conv2d, {
       unsupported: (i, p) => (p.flip ? 'flip' : undefined),
       async run(i, p) {
         const k = i.weight.shape.slice(2);
-        const d = perDim(p.dilation, 2);
-        const s = perDim(p.stride, 2);
+        const d = p.dilation.slice();
+        const s = p.stride.slice();
         const feeds = [feed('x', i.x), feed('w', i.weight), ...(i.bias ? [feed('b', i.bias)] : [])];
-        const r = await node('Conv', feeds, [{ name: 'pads', ints: onnxPads(p, k, d, s, i.x) }, { name: 'strides', ints: s }, { name: 'dilations', ints: d }, { name: 'group', i: p.groups as number }], ['y']);
+        const r = await node('Conv', feeds, [{ name: 'pads', ints: onnxPads(p.padding, k, d, s, i.x) }, { name: 'strides', ints: s }, { name: 'dilations', ints: d }, { name: 'group', i: p.groups }], ['y']);
         return { y: arr(r.y) };
       },
-    },
-    convTranspose2d: {
+    }),
+    convTranspose2d: adapterFor(convTranspose2d, {
       async run(i, p) {
         const k = i.weight.shape.slice(2);
-        const d = perDim(p.dilation, 2);
+        const d = p.dilation.slice();
         const feeds = [feed('x', i.x), feed('w', i.weight), ...(i.bias ? [feed('b', i.bias)] : [])];
-        const attrs = [{ name: 'pads', ints: onnxPads(p, k, d, null) }, { name: 'strides', ints: perDim(p.stride, 2) }, { name: 'dilations', ints: d }, { name: 'group', i: p.groups as number }, { name: 'output_padding', ints: perDim(p.outputPadding, 2) }];
+        const attrs = [{ name: 'pads', ints: onnxPads(p.padding, k, d, null) }, { name: 'strides', ints: p.stride.slice() }, { name: 'dilations', ints: d }, { name: 'group', i: p.groups }, { name: 'output_padding', ints: p.outputPadding.slice() }];
         return { y: arr((await node('ConvTranspose', feeds, attrs, ['y'])).y) };
       },
-    },
-    maxPool2d: {
+    }),
+    maxPool2d: adapterFor(maxPool2d, {
       async run(i, p) {
-        const k = perDim(p.kernelSize, 2);
-        const d = perDim(p.dilation, 2);
-        const attrs = [{ name: 'kernel_shape', ints: k }, { name: 'strides', ints: perDim(p.stride ?? p.kernelSize, 2) }, { name: 'pads', ints: onnxPads(p, k, d, perDim(p.stride ?? p.kernelSize, 2), i.x) }, { name: 'dilations', ints: d }, { name: 'ceil_mode', i: p.ceilMode ? 1 : 0 }];
+        const k = p.kernel.slice();
+        const d = p.dilation.slice();
+        const attrs = [{ name: 'kernel_shape', ints: k }, { name: 'strides', ints: p.stride.slice() }, { name: 'pads', ints: onnxPads(p.padding, k, d, p.stride.slice(), i.x) }, { name: 'dilations', ints: d }, { name: 'ceil_mode', i: p.ceilMode ? 1 : 0 }];
         const r = await node('MaxPool', [feed('x', i.x)], attrs, p.returnIndices ? ['y', 'indices'] : ['y']);
         const out: Outputs = { y: arr(r.y) };
         if (p.returnIndices) {
@@ -113,16 +117,16 @@ export async function onnxruntimeTarget(): Promise<TargetAdapter> {
         }
         return out;
       },
-    },
-    avgPool2d: {
+    }),
+    avgPool2d: adapterFor(avgPool2d, {
       unsupported: (i, p) => (p.divisorOverride !== undefined ? 'divisorOverride' : undefined),
       async run(i, p) {
-        const k = perDim(p.kernelSize, 2);
-        const attrs = [{ name: 'kernel_shape', ints: k }, { name: 'strides', ints: perDim(p.stride ?? p.kernelSize, 2) }, { name: 'pads', ints: onnxPads(p, k, [1, 1], perDim(p.stride ?? p.kernelSize, 2), i.x) }, { name: 'ceil_mode', i: p.ceilMode ? 1 : 0 }, { name: 'count_include_pad', i: p.countIncludePad ? 1 : 0 }];
+        const k = p.kernel.slice();
+        const attrs = [{ name: 'kernel_shape', ints: k }, { name: 'strides', ints: p.stride.slice() }, { name: 'pads', ints: onnxPads(p.padding, k, [1, 1], p.stride.slice(), i.x) }, { name: 'ceil_mode', i: p.ceilMode ? 1 : 0 }, { name: 'count_include_pad', i: p.countIncludePad ? 1 : 0 }];
         return { y: arr((await node('AveragePool', [feed('x', i.x)], attrs, ['y'], 19)).y) };
       },
-    },
-    upsample2d: {
+    }),
+    upsample2d: adapterFor(upsample2d, {
       async run(i, p) {
         const [N, C] = i.x.shape;
         const empty = { data: new Float32Array(0), dims: [0] };
@@ -133,15 +137,15 @@ export async function onnxruntimeTarget(): Promise<TargetAdapter> {
             : [{ name: 'mode', s: 'linear' }, { name: 'coordinate_transformation_mode', s: p.alignCorners ? 'align_corners' : 'pytorch_half_pixel' }];
         const feeds: Feed[] = [feed('x', i.x), { name: 'roi', ...empty }];
         if (p.size !== undefined) {
-          const [h, w] = perDim(p.size as number | number[], 2);
+          const [h, w] = perDim(p.size, 2);
           feeds.push({ name: 'scales', ...empty }, { name: 'sizes', data: BigInt64Array.from([N, C, h, w].map(BigInt)), dims: [4] });
         } else {
-          const [fh, fw] = perDim(p.scaleFactor as number | number[], 2);
+          const [fh, fw] = perDim(p.scaleFactor, 2);
           feeds.push({ name: 'scales', data: Float32Array.from([1, 1, fh, fw]), dims: [4] });
         }
         return { y: arr((await node('Resize', feeds, attrs, ['y'], 11)).y) };
       },
-    },
+    }),
     globalAvgPool2d: unary('GlobalAveragePool'),
     globalMaxPool2d: unary('GlobalMaxPool'),
     relu: unary('Relu'),
