@@ -1,5 +1,5 @@
 /** Registry entries: conv1d, conv2d, convolve. */
-import { type Inputs, defineOp, type OpDef, type Params, register } from '../registry.js';
+import { type Inputs, defineOp, type Params, register } from '../registry.js';
 import { conv1dRef, conv2dBackwardRef, conv2dRef, type ConvGeometry, type ConvolveMode, convolveRef, convShape } from '../reference/conv.js';
 import { bool, intOrPair, intOrSingle, intSchema, num, oneOf, padding1dSchema, padding2dSchema, paddingForm, type PaddingForm } from '../params.js';
 import { as1d, as2d, lift1d, perDim, resolvePadding } from '../geometry.js';

@@ -1,5 +1,5 @@
 /** Registry entries: maxUnpool2d, upsample2d. */
-import { defineOp, type OpDef, type Params, register } from '../registry.js';
+import { defineOp, type Params, register } from '../registry.js';
 import type { Arr } from '../tensor.js';
 import ndarray from 'ndarray';
 import { flat } from '../reference/common.js';

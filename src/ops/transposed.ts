@@ -1,5 +1,5 @@
 /** Registry entries: convTranspose1d, convTranspose2d. */
-import { type Inputs, defineOp, type OpDef, type Params, register } from '../registry.js';
+import { type Inputs, defineOp, type Params, register } from '../registry.js';
 import { convTranspose1dRef, convTranspose2dBackwardRef, convTranspose2dRef, type TransposedGeometry, transposedShape } from '../reference/transposed.js';
 import { as2d, lift1d } from '../geometry.js';
 import { chargeOutput } from '../validate.js';
