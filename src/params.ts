@@ -5,6 +5,7 @@
  */
 import { invalidParams } from './errors.js';
 import type { JSONSchema, Params } from './registry.js';
+import { perDim } from './geometry.js';
 
 export const intSchema = (minimum: number, title?: string): JSONSchema => ({ type: 'integer', minimum, ...(title ? { title } : {}) });
 
@@ -132,3 +133,6 @@ export function optNumOrList(p: Params, name: string): number | number[] | undef
   if (!Array.isArray(v) || !v.every(isNumber)) throw mismatch(name, 'a number or a list of them', v);
   return v.slice();
 }
+
+/** An int-or-list param per spatial dim (perDim of a checked ints). */
+export const dims = (p: Params, name: string, rank: number): number[] => perDim(ints(p, name), rank);

@@ -1,8 +1,8 @@
 /** Registry entries: conv1d, conv2d, convolve. */
 import { type Inputs, defineOp, type Params, register } from '../registry.js';
 import { conv1dRef, conv2dBackwardRef, conv2dRef, type ConvGeometry, type ConvolveMode, convolveRef, convShape } from '../reference/conv.js';
-import { bool, intOrPair, intOrSingle, intSchema, num, oneOf, padding1dSchema, padding2dSchema, paddingForm, type PaddingForm } from '../params.js';
-import { as1d, as2d, lift1d, perDim, resolvePadding } from '../geometry.js';
+import { bool, dims, intOrPair, intOrSingle, intSchema, num, oneOf, padding1dSchema, padding2dSchema, paddingForm, type PaddingForm } from '../params.js';
+import { as1d, as2d, lift1d, resolvePadding } from '../geometry.js';
 import { input, optional, randTensor } from './helpers.js';
 import { dotBound } from '../judge/bounds.js';
 import type { Rng } from '../rng.js';
@@ -31,8 +31,8 @@ export interface ConvOptions {
   flip: boolean;
 }
 export const convOptions = (p: Params, rank: number): ConvOptions => ({
-  stride: perDim(p.stride, rank),
-  dilation: perDim(p.dilation, rank),
+  stride: dims(p, 'stride', rank),
+  dilation: dims(p, 'dilation', rank),
   padding: paddingForm(p, 'padding'),
   groups: num(p, 'groups'),
   flip: bool(p, 'flip'),

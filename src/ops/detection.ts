@@ -19,7 +19,7 @@ import {
   type BoxFormat,
   type NmsOptions,
 } from '../reference/detection.js';
-import { bool, intOrPair, num, oneOf, optNum, perDim } from '../params.js';
+import { bool, dims, intOrPair, num, oneOf, optNum } from '../params.js';
 import { input, randTensor } from './helpers.js';
 import { dotBound, relativeBound } from '../judge/bounds.js';
 import { type Arr, fromData } from '../tensor.js';
@@ -53,7 +53,7 @@ function randScores(rng: Rng, n: number): Arr {
 
 /** roiAlign's params resolved once, typed: the reference, its backward, the work estimate and the fast backends take this. */
 export function roiAlignOptions(p: Params): RoiAlignOptions {
-  const [ph, pw] = perDim(p.outputSize, 2);
+  const [ph, pw] = dims(p, 'outputSize', 2);
   return { ph, pw, spatialScale: num(p, 'spatialScale'), samplingRatio: num(p, 'samplingRatio'), aligned: bool(p, 'aligned') };
 }
 
@@ -64,7 +64,7 @@ export interface RoiPoolOptions {
   spatialScale: number;
 }
 export function roiPoolOptions(p: Params): RoiPoolOptions {
-  const [ph, pw] = perDim(p.outputSize, 2);
+  const [ph, pw] = dims(p, 'outputSize', 2);
   return { ph, pw, spatialScale: num(p, 'spatialScale') };
 }
 

@@ -2,8 +2,8 @@
 import { type Inputs, defineOp, type OpDef, type Params, register } from '../registry.js';
 import { type AvgOptions, adaptiveAvgPool2dBackwardRef, adaptivePool2dRef, avgPool2dBackwardRef, avgPool2dRef, lpPool2dRef, maxPool2dBackwardRef, maxPool2dRef, type PoolGeometry, poolShape, sumPool2dRef } from '../reference/pooling.js';
 import { chargeOutput } from '../validate.js';
-import { bool, intOrPair, intOrSingle, num, optNum, paddingForm, type PaddingForm, windowPadding1dSchema, windowPadding2dSchema } from '../params.js';
-import { as1d, as2d, lift1d, perDim, resolvePadding } from '../geometry.js';
+import { bool, dims, intOrPair, intOrSingle, num, optNum, paddingForm, type PaddingForm, windowPadding1dSchema, windowPadding2dSchema } from '../params.js';
+import { as1d, as2d, lift1d, resolvePadding } from '../geometry.js';
 import { input, randTensor } from './helpers.js';
 import { dotBound, relativeBound } from '../judge/bounds.js';
 import { type Arr, fromData } from '../tensor.js';
@@ -31,12 +31,12 @@ export interface PoolOptions {
   ceilMode: boolean;
 }
 export function poolOptions(p: Params, rank: 1 | 2): PoolOptions {
-  const kernel = perDim(p.kernelSize, rank);
+  const kernel = dims(p, 'kernelSize', rank);
   return {
     rank,
     kernel,
-    stride: p.stride === undefined || p.stride === null ? kernel.slice() : perDim(p.stride, rank),
-    dilation: p.dilation === undefined ? new Array<number>(rank).fill(1) : perDim(p.dilation, rank),
+    stride: p.stride === undefined || p.stride === null ? kernel.slice() : dims(p, 'stride', rank),
+    dilation: p.dilation === undefined ? new Array<number>(rank).fill(1) : dims(p, 'dilation', rank),
     padding: p.padding === undefined ? 0 : paddingForm(p, 'padding'),
     ceilMode: p.ceilMode === undefined ? false : bool(p, 'ceilMode'),
   };
@@ -210,7 +210,7 @@ export interface AdaptiveOptions {
   w: number;
 }
 const adaptiveOptions = (p: Params): AdaptiveOptions => {
-  const [h, w] = perDim(p.outputSize, 2);
+  const [h, w] = dims(p, 'outputSize', 2);
   return { h, w };
 };
 

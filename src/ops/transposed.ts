@@ -3,7 +3,7 @@ import { type Inputs, defineOp, type Params, register } from '../registry.js';
 import { convTranspose1dRef, convTranspose2dBackwardRef, convTranspose2dRef, type TransposedGeometry, transposedShape } from '../reference/transposed.js';
 import { as2d, lift1d } from '../geometry.js';
 import { chargeOutput } from '../validate.js';
-import { intOrPair, intOrSingle, intSchema, num, paddingForm, perDim, poolPadding1dSchema, poolPadding2dSchema, resolvePadding, type PaddingForm } from '../params.js';
+import { dims, intOrPair, intOrSingle, intSchema, num, paddingForm, poolPadding1dSchema, poolPadding2dSchema, resolvePadding, type PaddingForm } from '../params.js';
 import { input, optional, randTensor } from './helpers.js';
 import { dotBound } from '../judge/bounds.js';
 import type { Rng } from '../rng.js';
@@ -18,10 +18,10 @@ export interface TransposedOptions {
   groups: number;
 }
 export const transposedOptions = (p: Params, rank: number): TransposedOptions => ({
-  stride: perDim(p.stride, rank),
-  dilation: perDim(p.dilation, rank),
+  stride: dims(p, 'stride', rank),
+  dilation: dims(p, 'dilation', rank),
   padding: paddingForm(p, 'padding'),
-  outputPadding: perDim(p.outputPadding, rank),
+  outputPadding: dims(p, 'outputPadding', rank),
   groups: num(p, 'groups'),
 });
 
