@@ -10,8 +10,25 @@ export const ajv = new Ajv2020({ allErrors: false, useDefaults: false, strict: f
 
 export type { ValidateFunction };
 
+/** A validator of a schema, compiled when first called (compiling costs at start-up: `--version` needn't pay). */
+export interface Validator {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
+
 export function compile(schema: object): ValidateFunction {
   return ajv.compile(schema);
+}
+
+export function compileLazily(schema: object): Validator {
+  let v: ValidateFunction | undefined;
+  const f: Validator = (data) => {
+    v ??= ajv.compile(schema);
+    const ok = v(data);
+    f.errors = v.errors;
+    return ok;
+  };
+  return f;
 }
 
 /**

@@ -68,6 +68,14 @@ export interface OpDef<O = unknown> {
    */
   validate?(inputs: Inputs, params: Params): void;
   /**
+   * The shapes of the outputs the reference returns (name → shape, the conditional ones only when
+   * produced), from the input shapes and params alone, for inputs that passed `validate`: what a
+   * backward op checks dy against, and the loss's seed dy = 1, without running the forward. Every
+   * forward op with a backward op declares one (tests/output-shapes.test.ts checks it against the
+   * reference on generated cases).
+   */
+  outputShapes?(inputs: Inputs, params: Params): Record<string, number[]>;
+  /**
    * The largest error a correct implementation at precision `u` (unit roundoff) may make, per
    * element of each output. Absent: `ulps` of the output's magnitude.
    */
@@ -86,7 +94,7 @@ export interface OpDef<O = unknown> {
   backward?: { forward: string; gradOf: Record<string, string>; forwardParams?: (p: Params) => Params };
   /**
    * The op's params resolved once into its typed options (`defineOp`'s `options`), memoised per
-   * params object: the reference, validate, errorBound, admissible, the fast backends' kernels
+   * params object: the reference, validate, outputShapes, errorBound, admissible, the fast backends' kernels
    * (`kernelFor`), the backward ops, the mistakes and the conformance adapters all read these.
    * Params objects given to it are not mutated afterwards (resolveParams returns fresh clones).
    */
@@ -95,14 +103,15 @@ export interface OpDef<O = unknown> {
 
 /**
  * An op's declaration with typed options: `options` turns the validated params (defaults filled
- * in) into `O`, the one place that reads them untyped, and `reference`, `validate`, `errorBound`
- * and `admissible` receive `O` (and the raw params last, only to call Params-taking functions such
+ * in) into `O`, the one place that reads them untyped, and `reference`, `validate`,
+ * `outputShapes`, `errorBound` and `admissible` receive `O` (and the raw params last, only to call Params-taking functions such
  * as dotBound or another op's reference). Without `options`, `O` is the params themselves.
  */
-export interface OpSpec<O> extends Omit<OpDef<O>, 'reference' | 'validate' | 'errorBound' | 'admissible' | 'opts'> {
+export interface OpSpec<O> extends Omit<OpDef<O>, 'reference' | 'validate' | 'outputShapes' | 'errorBound' | 'admissible' | 'opts'> {
   options?: (params: Params) => O;
   reference(this: OpDef<O>, inputs: Inputs, o: O, params: Params): Outputs;
   validate?(this: OpDef<O>, inputs: Inputs, o: O, params: Params): void;
+  outputShapes?(this: OpDef<O>, inputs: Inputs, o: O, params: Params): Record<string, number[]>;
   errorBound?(this: OpDef<O>, inputs: Inputs, o: O, outputs: Outputs, u: number, params: Params): Outputs;
   admissible?(this: OpDef<O>, inputs: Inputs, o: O, u: number, params: Params): Admissible | undefined;
 }
@@ -127,7 +136,7 @@ export function memoOptions<O>(options: (params: Params) => O): (params: Params)
 export function defineOp<O>(spec: OpSpec<O> & { options: (params: Params) => O }): OpDef<O>;
 export function defineOp(spec: OpSpec<Params>): OpDef<Params>;
 export function defineOp<O>(spec: OpSpec<O>): OpDef<O> {
-  const { options, reference, validate, errorBound, admissible, ...rest } = spec;
+  const { options, reference, validate, outputShapes, errorBound, admissible, ...rest } = spec;
   // params normally arrive resolved (resolveParams); callers holding a partial params object
   // (tests, scripts) still get the defaults the schema would fill in, as the untyped reads did
   const withDefaults = (p: Params): Params => {
@@ -145,6 +154,7 @@ export function defineOp<O>(spec: OpSpec<O>): OpDef<O> {
     opts,
     reference: (inputs, params) => reference.call(def, inputs, opts(params), params),
     ...(validate ? { validate: (inputs: Inputs, params: Params) => validate.call(def, inputs, opts(params), params) } : {}),
+    ...(outputShapes ? { outputShapes: (inputs: Inputs, params: Params) => outputShapes.call(def, inputs, opts(params), params) } : {}),
     ...(errorBound ? { errorBound: (inputs: Inputs, params: Params, outputs: Outputs, u: number) => errorBound.call(def, inputs, opts(params), outputs, u, params) } : {}),
     ...(admissible ? { admissible: (inputs: Inputs, params: Params, u: number) => admissible.call(def, inputs, opts(params), u, params) } : {}),
   };

@@ -1,7 +1,7 @@
 /** JSON Schemas (draft 2020-12) of the wire format in shared/spec/cases.md, compiled with ajv. */
 import type { ErrorObject } from 'ajv';
 import { OracleError } from './errors.js';
-import { ajv, schemaError } from './json-schema.js';
+import { ajv, compileLazily, schemaError } from './json-schema.js';
 import { allOps, paramsSchema } from './registry.js';
 import { DTYPES } from './tensor.js';
 
@@ -73,8 +73,8 @@ export const evalResultSchema = {
 } as const;
 
 ajv.addSchema(tensorSchema);
-const validateCaseFn = ajv.compile(caseSchema);
-export const validateEvalResult = ajv.compile(evalResultSchema);
+const validateCaseFn = compileLazily(caseSchema);
+export const validateEvalResult = compileLazily(evalResultSchema);
 
 function describe(e: ErrorObject): { path: string; message: string } {
   const path = e.instancePath;

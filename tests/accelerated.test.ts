@@ -70,11 +70,14 @@ it('the simd backend assembles its micro-kernel: 4 × 8 accumulators, SIMD loads
   }
 });
 
-it('every export of the module is declared once, in SIGNATURES, and its header is generated from it', async () => {
-  const { SIGNATURES } = await import('../kernels/simd/wat.js');
+it('every export of the module is declared once, in SIGNATURES or UNARY, and its header is generated from it', async () => {
+  const { SIGNATURES, UNARY } = await import('../kernels/simd/wat.js');
   const wat = moduleWat({ relaxed: false });
   const exported = [...wat.matchAll(/\(export "(\w+)"\)/g)].map((m) => m[1]);
-  expect(exported.sort()).toEqual(Object.keys(SIGNATURES).sort());
+  expect(exported.sort()).toEqual([...Object.keys(SIGNATURES), ...Object.keys(UNARY)].sort());
+  // an elementwise op is a UNARY entry: its export takes (x, out, n), and the simd table has it under the op's name
+  expect(wat).toContain('(func $hardswish (export "hardswish") (param $x i32) (param $out i32) (param $n i32)\n');
+  expect(backendOps('simd')).toEqual(expect.arrayContaining(Object.keys(UNARY)));
   // e.g. gemm's nine i32 parameters, nms's two f64 thresholds and i32 result
   expect(wat).toContain('(func $gemm (export "gemm") (param $a i32) (param $lda i32) (param $koff i32) (param $bases i32) (param $c i32) (param $mb i32) (param $nb i32) (param $k i32) (param $ldc i32)\n');
   expect(wat).toMatch(/\(func \$nms \(export "nms"\)[^\n]*\(param \$thr f64\) \(param \$plus f64\)[^\n]*\(result i32\)\n/);

@@ -210,7 +210,7 @@ describe('the bin (a real process)', () => {
     expect(usage.status).toBe(2);
     expect(usage.stderr).toMatch(/^cnn-oracle: .*missing\.json: cannot read: no such file\n$/);
     expect(spawnCli(['--version']).stdout).toBe(VERSION + '\n');
-  });
+  }, 60000); // four process start-ups of ~1.3 s each: over vitest's 5 s default on a loaded machine
 
   it('a reader that goes away early (| head) ends the run quietly', () => {
     const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" generate conv2d -n 2000 | head -c 10`], { encoding: 'utf8' });

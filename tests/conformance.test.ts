@@ -42,6 +42,26 @@ describe('conformance runs find the known disagreements on their own, and stay f
     expect((ct?.reproducer as { params: { dilation: number[] } }).params.dilation).toEqual([2, 2]);
   }, 60000);
 
+  it('onnxruntime: HardSwish computes ONNX’s x·(x/6 + 1/2) in float32, 4× the allowance at x = −2.875 (cancellation near −3)', async () => {
+    const r = await runConformance(await loadTarget('onnxruntime'), { ops: ['hardswish'], random: 20, seed: '0' });
+    const f = r.failures.find((x) => (x.reproducer as { inputs: { x: { data: number[] } } }).inputs.x.data.includes(-2.875));
+    expect(f, 'the seeded run finds x = −2.875').toBeDefined();
+    expect(f!.severity).toBeGreaterThan(3);
+    expect(f!.severity).toBeLessThan(5);
+    // what it gives is ONNX's definition x·max(0, min(1, αx + β)), α = float32(1/6), β = 1/2, in float32
+    // steps (an independent model), where PyTorch's x·relu6(x + 3)/6 is within 1 ULP of the exact −23/384
+    const fr = Math.fround;
+    const onnxFormula = fr(-2.875 * fr(fr(fr(1 / 6) * -2.875) + 0.5));
+    const t = await loadTarget('onnxruntime');
+    await t.init?.();
+    const got = await t.ops.hardswish.run({ x: (await import('../src/index.js')).fromData([-2.875], [1]) }, {});
+    expect(got.y.data[0]).toBe(onnxFormula);
+    expect(onnxFormula).not.toBe(fr(-23 / 384));
+    await t.dispose?.();
+    // every other sampled value is within the bound
+    expect(r.failures.every((x) => (x.reproducer as { inputs: { x: { data: number[] } } }).inputs.x.data.some((v) => v > -3 && v < -2.5))).toBe(true);
+  }, 60000);
+
   it('tfjs-wasm shares the tfjs findings; convnetjs’ max pooling starts from −99999', async () => {
     // conv2d first: a seeded probe traps tfjs-wasm's WebAssembly instance, and then nothing more runs
     const w = await runConformance(await loadTarget('tfjs-wasm'), { ops: ['nms', 'relu'], random: 2, seed: 'ci', shrink: false });

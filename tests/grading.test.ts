@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { getOp, resolveParams, fromData, encodeTensor } from '../src/index.js';
 import { MISTAKES } from '../src/grading/mistakes.js';
 import { climb } from '../src/grading/ladder.js';
-import { allowances } from '../src/judge/index.js';
+import { allowances, SEVERITY_KEPT } from '../src/judge/index.js';
 import { diagnose, grade, type GradeResult } from '../src/grading/grade.js';
 import { defaultAssignment, loadAssignment, parseAssignment, collectCases } from '../src/grading/assignment.js';
 import { jsSubmission } from '../src/grading/process.js';
-import { INSTRUCTOR_VIEW, toGradescope, toJUnit, toPrairieLearn, toText, toHtml } from '../src/grading/report.js';
+import { caseFeedback, INSTRUCTOR_VIEW, toGradescope, toJUnit, toPrairieLearn, toText, toHtml } from '../src/grading/report.js';
 import { cli as runCli } from './helpers/cli.js';
 
 const ROOT = join(__dirname, '..');
@@ -186,6 +186,12 @@ createInterface({ input: process.stdin }).on('line', (l) => {
     const zeros = (t: { data: unknown[] }) => t.data.filter((v) => v === 0).length;
     const orig = shrunk!.inputs!.x;
     expect(zeros(shrunk!.shrunk!.inputs.x)).toBeGreaterThan(zeros(orig));
+    // conformance's rule (judge/shrink.ts): the same rung, and ≥ 50 % of the original's error × allowance
+    const { from, to } = shrunk!.shrunk!.severity;
+    expect(from).toBeGreaterThan(1);
+    expect(to).toBeGreaterThanOrEqual(SEVERITY_KEPT * from);
+    expect(shrunk!.rung).toBe('values');
+    expect(caseFeedback(shrunk!)).toMatch(/A smaller input that fails the same way \(error [\d.e+]+× the allowance; the original case: [\d.e+]+×\):/);
     expect(r.batchNorm.cases.find((c) => c.id === 'mistake:batchNorm/unbiased-variance')?.diagnosis?.id).toBe('batchNorm/unbiased-variance');
   });
 });

@@ -40,4 +40,26 @@ describe('the judging module: bounds, comparison and shrinking in one place', ()
     expect(m.ok).toBe(false);
     expect([m.mismatched, m.maxAbs, m.allowedAtWorst, m.worstExpected, m.worstGot]).toEqual([1, 0.5, 0.25, 2, 2.5]);
   });
+
+  it('shrinkFailure keeps the failure’s kind and ≥ SEVERITY_KEPT of its severity (the rule conformance and grading share)', async () => {
+    const op = getOp('relu');
+    const x = fromData([4, 3, 2, 1], [4]);
+    // a synthetic verdict: the error is 10·max|x| × the allowance (so any non-zero variant fails)
+    const severe = async (v: Record<string, import('../src/index.js').Arr>) => {
+      const m = Math.max(...Array.from(v.x.data, Math.abs));
+      return m ? { kind: 'values', severity: 10 * m } : undefined;
+    };
+    const small = await judge.shrinkFailure(op, { x }, { kind: 'values', severity: 40 }, severe);
+    const got = Array.from(small!.x.data);
+    // shrunk (more zeros) but still ≥ 50 % of 40×: the 4 stays; without the rule [0, 0, 0, 1] (10×) would do
+    expect(got.filter((v) => v === 0).length).toBeGreaterThan(0);
+    expect(10 * Math.max(...got)).toBeGreaterThanOrEqual(judge.SEVERITY_KEPT * 40);
+    // the plain shrinker, asked only "does it still fail?", goes on to a milder failure
+    const milder = await judge.shrinkCase(op, { x }, async (v) => !!(await severe(v)));
+    expect(10 * Math.max(...Array.from(milder!.x.data))).toBeLessThan(judge.SEVERITY_KEPT * 40);
+    // a variant failing another way (a shape, ∞×) never replaces a failure of wrong values, nor the reverse
+    const otherKind = async () => ({ kind: 'shape', severity: Infinity });
+    expect(await judge.shrinkFailure(op, { x }, { kind: 'values', severity: 40 }, otherKind)).toBeUndefined();
+    expect(await judge.shrinkFailure(op, { x }, { kind: 'shape', severity: Infinity }, severe)).toBeUndefined();
+  });
 });

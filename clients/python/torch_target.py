@@ -157,8 +157,8 @@ def conv_nd(rank):
 conv1d_t, conv2d_t = conv_nd(1), conv_nd(2)
 
 
-def conv_op(rank):
-    f = conv_nd(rank)
+def weighted_op(f):
+    """The op f(x, weight, bias or None, params) of a convolution or transposed convolution."""
 
     def op(i, p):
         b = t(i["bias"]) if "bias" in i else None
@@ -167,12 +167,13 @@ def conv_op(rank):
     return op
 
 
-def conv_backward(rank):
-    f = conv_nd(rank)
+def weighted_backward(f, out_channels):
+    """dx, dweight and dbias of f(x, weight, bias, params) by autograd; without a bias, one of zeros
+    of out_channels(weight, params) channels (its gradient is still dbias)."""
 
     def op(i, p):
         x, w = t(i["x"]), t(i["weight"])
-        b = t(i["bias"]) if "bias" in i else torch.zeros(w.shape[0], dtype=DT)
+        b = t(i["bias"]) if "bias" in i else torch.zeros(out_channels(w, p), dtype=DT)
         g = grads(lambda L: f(L["x"], L["w"], L["b"], p), i, {"x": x, "w": w, "b": b}, i["dy"])
         return {"dx": g["x"], "dweight": g["w"], "dbias": g["b"]}
 
@@ -202,23 +203,6 @@ def conv_transpose_nd(rank):
     return run
 
 
-def conv_transpose_op(rank):
-    f = conv_transpose_nd(rank)
-
-    def op(i, p):
-        b = t(i["bias"]) if "bias" in i else None
-        return f(t(i["x"]), t(i["weight"]), b, p)
-
-    return op
-
-
-def conv_transpose2d_backward(i, p):
-    f = conv_transpose_nd(2)
-    x, w = t(i["x"]), t(i["weight"])
-    O = w.shape[1] * int(p["groups"])
-    b = t(i["bias"]) if "bias" in i else torch.zeros(O, dtype=DT)
-    g = grads(lambda L: f(L["x"], L["w"], L["b"], p), i, {"x": x, "w": w, "b": b}, i["dy"])
-    return {"dx": g["x"], "dweight": g["w"], "dbias": g["b"]}
 
 
 def convolve(i, p):
@@ -544,10 +528,10 @@ def dx_of(fwd, needs_dy=True):
 
 
 OPS = {
-    "conv1d": conv_op(1),
-    "conv2d": conv_op(2),
-    "convTranspose1d": conv_transpose_op(1),
-    "convTranspose2d": conv_transpose_op(2),
+    "conv1d": weighted_op(conv_nd(1)),
+    "conv2d": weighted_op(conv_nd(2)),
+    "convTranspose1d": weighted_op(conv_transpose_nd(1)),
+    "convTranspose2d": weighted_op(conv_transpose_nd(2)),
     "convolve": convolve,
     "maxPool1d": max_pool_op(1),
     "maxPool2d": max_pool_op(2),
@@ -586,9 +570,10 @@ OPS = {
     "roiPool": lambda i, p: roi_pool(t(i["x"]), t(i["boxes"]), p),
     "roiAlign": lambda i, p: roi_align(t(i["x"]), t(i["boxes"]), p),
     # backward passes, through autograd
-    "conv1dBackward": conv_backward(1),
-    "conv2dBackward": conv_backward(2),
-    "convTranspose2dBackward": conv_transpose2d_backward,
+    # conv weights are [O, C/g, …]; transposed ones [C, O/g, …]
+    "conv1dBackward": weighted_backward(conv_nd(1), lambda w, p: w.shape[0]),
+    "conv2dBackward": weighted_backward(conv_nd(2), lambda w, p: w.shape[0]),
+    "convTranspose2dBackward": weighted_backward(conv_transpose_nd(2), lambda w, p: w.shape[1] * int(p["groups"])),
     "linearBackward": lambda i, p: (lambda g: {"dx": g["x"], "dweight": g["w"], "dbias": g["b"]})(
         grads(lambda L: F.linear(L["x"], L["w"], L["b"]), i, {"x": t(i["x"]), "w": t(i["weight"]), "b": zeros_or(i, "bias", [np.shape(i["weight"])[0]])}, i["dy"])
     ),

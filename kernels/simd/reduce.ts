@@ -12,6 +12,7 @@ import { fromData, type Arr } from '../../src/tensor.js';
 import { flat, resolveDim, splitAt } from '../../src/reference/common.js';
 import { poolShape, type AvgOptions, type PoolGeometry } from '../../src/reference/pooling.js';
 import { Arena, getEngine, ranges, SPLIT_MIN } from './engine.js';
+import type { UnaryName } from './wat.js';
 
 /** Per output position along one axis: [first valid input index, number of valid taps]. */
 function axisWindows(L: number, Lo: number, k: number, s: number, d: number, pb: number): Int32Array {
@@ -104,14 +105,14 @@ export async function softmax(x: Arr, dim: number): Promise<Arr> {
   return fromData(ar.takeF64(yOff, n), x.shape);
 }
 
-/** hardswish, elementwise (a scalar loop; see wat.ts), y rounded to float32. */
-export async function hardswish(x: Arr): Promise<Arr> {
+/** An elementwise op (UNARY in wat.ts), y rounded to float32. */
+export async function unary(name: UnaryName, x: Arr): Promise<Arr> {
   const n = flat(x).length;
   const ar = new Arena(await getEngine());
   const xOff = ar.allocF64(n);
   const yOff = ar.allocF64(n);
   ar.commit();
   ar.f64().set(flat(x), xOff / 8);
-  ar.fns.hardswish(xOff, yOff, n);
+  ar.fns[name](xOff, yOff, n);
   return fromData(ar.takeF64(yOff, n), x.shape);
 }

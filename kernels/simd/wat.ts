@@ -50,12 +50,28 @@ export const SIGNATURES = {
   unpack: { params: ['c', 'ldc', 'srcRow', 'bias', 'dst', 'dstO', 'dstRow', 'dstCol', 'm', 'rows', 'cols'], result: null },
   maxpool: { params: ['x', 'out', 'idx', 'planes', 'H', 'W', 'Ho', 'Wo', 'ti', 'tj', 'dh', 'dw'], result: null },
   avgpool: { params: ['x', 'out', 'planes', 'H', 'W', 'Ho', 'Wo', 'ti', 'tj', 'di', 'dj', 'divisor:f64'], result: null },
-  hardswish: { params: ['x', 'out', 'n'], result: null },
   nonfinite: { params: ['p', 'n'], result: 'i32' },
   dwconv: { params: ['img', 'w', 'bias', 'y', 'koff', 'K', 'planes', 'Hp', 'Wp', 'Ho', 'Wo', 'sh'], result: null },
   padcopy: { params: ['src', 'dst', 'planes', 'H', 'W', 'Hp', 'Wp', 'pt', 'pl'], result: null },
   roialign: { params: ['x', 'out', 'planes', 'H', 'W', 'Ho', 'Wo', 'ti', 'tj', 'ty', 'tx', 'count:f64'], result: null },
 } as const;
+
+/**
+ * The elementwise kernels, one per elementwise op: the op's name → its value $y (f64) as WAT
+ * statements reading the input $v (f64), special values included. Each becomes an export
+ * `name(x, out, n)` over n float64 values, every result rounded to float32 (unaryWat), and the
+ * simd table (src/ops/simd.ts) gets a kernel for every entry (unary() in reduce.ts): an elementwise
+ * op on simd is this one entry.
+ */
+export const UNARY = {
+  // NaN and −∞ give NaN, x ≤ −3 gives 0, x ≥ 3 gives x, else x·(x + 3)/6 in float64
+  hardswish: `(local.set $y (f64.div (f64.mul (local.get $v) (f64.add (local.get $v) (f64.const 3))) (f64.const 6)))
+      (local.set $y (select (local.get $v) (local.get $y) (f64.ge (local.get $v) (f64.const 3))))
+      (local.set $y (select (f64.const 0) (local.get $y) (f64.le (local.get $v) (f64.const -3))))
+      (local.set $y (select (f64.const nan) (local.get $y) (i32.or (f64.ne (local.get $v) (local.get $v)) (f64.eq (local.get $v) (f64.const -inf)))))`,
+} as const;
+export type UnaryName = keyof typeof UNARY;
+const UNARY_SIGNATURE = { params: ['x', 'out', 'n'], result: null } as const;
 
 export type KernelName = keyof typeof SIGNATURES;
 type Sig = { readonly params: readonly string[]; readonly result: string | null };
@@ -63,16 +79,28 @@ type Sig = { readonly params: readonly string[]; readonly result: string | null 
 type Numbers<P extends readonly unknown[]> = { -readonly [K in keyof P]: number };
 export type KernelFn<S extends Sig> = (...args: Numbers<S['params']>) => S['result'] extends null ? void : number;
 /** The module's exports, typed from SIGNATURES. */
-export type Kernels = { [N in KernelName]: KernelFn<(typeof SIGNATURES)[N]> };
+export type Kernels = { [N in KernelName]: KernelFn<(typeof SIGNATURES)[N]> } & { [N in UnaryName]: KernelFn<typeof UNARY_SIGNATURE> };
 
 /** The header of export `name`: `(func $name (export "name") (param $a i32) … (result …)`. */
-function head(name: KernelName): string {
-  const sig: Sig = SIGNATURES[name];
+function head(name: KernelName | UnaryName): string {
+  const sig: Sig = name in UNARY ? UNARY_SIGNATURE : SIGNATURES[name as KernelName];
   const params = sig.params.map((p) => {
     const [n, t = 'i32'] = p.split(':');
     return `(param $${n} ${t})`;
   });
   return `(func $${name} (export "${name}") ${params.join(' ')}${sig.result ? ` (result ${sig.result})` : ''}`;
+}
+
+/** An elementwise export: `name(x, out, n)`, the UNARY entry's statements for each value, rounded to float32. */
+function unaryWat(name: UnaryName, body: string): string {
+  return `;; ${name}, elementwise
+  ${head(name)}
+    (local $k i32) (local $v f64) (local $y f64)
+    ${loop('k', '(local.get $n)', `
+      (local.set $v (f64.load (i32.add (local.get $x) (i32.shl (local.get $k) (i32.const 3)))))
+      ${body}
+      (f64.store (i32.add (local.get $out) (i32.shl (local.get $k) (i32.const 3))) (f64.promote_f32 (f32.demote_f64 (local.get $y))))
+    `)})`;
 }
 
 /**
@@ -237,18 +265,8 @@ ${windowed({
         `, { label: 'k3' })}
       `)}
     `)})
-  ;; hardswish, elementwise over n float64 values: NaN and −∞ give NaN, x ≤ −3 gives 0, x ≥ 3 gives x,
-  ;; else x·(x + 3)/6 in float64; every result rounded to float32
-  ${head('hardswish')}
-    (local $k i32) (local $v f64) (local $y f64)
-    ${loop('k', '(local.get $n)', `
-      (local.set $v (f64.load (i32.add (local.get $x) (i32.shl (local.get $k) (i32.const 3)))))
-      (local.set $y (f64.div (f64.mul (local.get $v) (f64.add (local.get $v) (f64.const 3))) (f64.const 6)))
-      (local.set $y (select (local.get $v) (local.get $y) (f64.ge (local.get $v) (f64.const 3))))
-      (local.set $y (select (f64.const 0) (local.get $y) (f64.le (local.get $v) (f64.const -3))))
-      (local.set $y (select (f64.const nan) (local.get $y) (i32.or (f64.ne (local.get $v) (local.get $v)) (f64.eq (local.get $v) (f64.const -inf)))))
-      (f64.store (i32.add (local.get $out) (i32.shl (local.get $k) (i32.const 3))) (f64.promote_f32 (f32.demote_f64 (local.get $y))))
-    `)})
+  ;; the elementwise kernels (UNARY): y[k] = f(x[k]) over n float64 values, rounded to float32
+  ${Object.entries(UNARY).map(([name, body]) => unaryWat(name as UnaryName, body)).join('\n  ')}
   ;; col2im: row (m, p, q) of C, column (n, ih, iw) = n·HW + ih·W + iw, is added to
   ;; y[n·yN + m·HoWo + (ih·sh + tp[3p+2])·Wo + iw·sw + tq[3q+2]] for ih in tp[3p] + [0, tp[3p+1]),
   ;; iw in tq[3q] + [0, tq[3q+1]) (the input positions whose output lands inside), in float64

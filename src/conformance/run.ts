@@ -9,7 +9,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { getOp, resolveParams, type Inputs, type OpDef, type Outputs, type Params } from '../registry.js';
 import { encodeInputs, encodeOutputs, parseCases, prepareCase } from '../cases.js';
-import { admissibleMatch, allowances, compareArrays, describeMismatch, keepsSeverity, SEVERITY_KEPT, shrinkCase, timesAllowance, unitRoundoff } from '../judge/index.js';
+import { admissibleMatch, allowances, compareArrays, describeMismatch, SEVERITY_KEPT, shrinkFailure, timesAllowance, unitRoundoff } from '../judge/index.js';
 import { encodeNumber, fromData, stringify, type Arr } from '../tensor.js';
 import { flat } from '../reference/common.js';
 import { paddingForm } from '../geometry.js';
@@ -314,9 +314,9 @@ async function reproduce(target: TargetAdapter, op: OpDef, c: RunCase, params: P
   };
   let inputs = c.inputs;
   if (shrink && !trapped.has(target)) {
-    const small = await shrinkCase(op, c.inputs, async (variant) => {
+    const small = await shrinkFailure(op, c.inputs, { kind, severity }, async (variant) => {
       const v = await verdictOf(variant);
-      return !!v && v.kind === kind && keepsSeverity(severity, v.severity);
+      return v?.kind ? { kind: v.kind, severity: v.severity } : undefined;
     }, 2000);
     if (small) inputs = small;
   }

@@ -9,7 +9,7 @@
  * counts as a layer, as in the course's VGG-16 table. Every conv and pool goes through the
  * reference's own shape check, so a layer PyTorch would reject is an error here too.
  */
-import { compile, schemaError } from '../json-schema.js';
+import { compileLazily, schemaError } from '../json-schema.js';
 import { OracleError } from '../errors.js';
 import { convOutputChecked, poolOutputChecked } from './sizes.js';
 
@@ -97,7 +97,7 @@ export const modelSchema = {
   },
 } as const;
 
-const validate = compile(modelSchema);
+const validate = compileLazily(modelSchema);
 
 const fail = (at: string, message: string): never => {
   throw new OracleError('INVALID_CASE', `model ${at}: ${message}`, at);

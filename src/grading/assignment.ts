@@ -7,7 +7,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compile, schemaError } from '../json-schema.js';
+import { compileLazily, schemaError } from '../json-schema.js';
 import { globSync } from 'tinyglobby';
 import { allOps, getOp, kernelOf, resolveParams, type Backend, type Inputs, type OpDef, type Outputs, type Params } from '../registry.js';
 import { parseCases, prepareCase } from '../cases.js';
@@ -163,7 +163,7 @@ export const assignmentSchema = {
   },
 } as const;
 
-const validate = compile(assignmentSchema);
+const validate = compileLazily(assignmentSchema);
 
 type Raw = Record<string, unknown>;
 

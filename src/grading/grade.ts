@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Backend, OpDef, Inputs, Outputs } from '../registry.js';
 import type { TensorJSON } from '../tensor.js';
 import { encodeInputs, encodeOutputs } from '../cases.js';
-import { compareArrays, shrinkCase } from '../judge/index.js';
+import { compareArrays, shrinkFailure, type Failure } from '../judge/index.js';
 import { chooseMode, type SandboxMode } from '../sandbox/capabilities.js';
 import { SandboxError } from '../sandbox/sandbox.js';
 import { toBase64, type WireTensor } from '../sandbox/runner/wire.js';
@@ -33,7 +33,12 @@ export interface CaseResult {
   expected?: Record<string, TensorJSON>;
   got?: Record<string, TensorJSON>;
   /** A smaller failing variant of a random case. */
-  shrunk?: { inputs: Record<string, TensorJSON>; expected: Record<string, TensorJSON>; got?: Record<string, TensorJSON>; message?: string };
+  /**
+   * A smaller failing variant of a random case: it fails on the same rung and, on the values rung,
+   * keeps at least SEVERITY_KEPT of the original's error × allowance (`severity`: from the
+   * original, to the variant; null for a failure of another kind, ∞× the allowance).
+   */
+  shrunk?: { inputs: Record<string, TensorJSON>; expected: Record<string, TensorJSON>; got?: Record<string, TensorJSON>; message?: string; severity: { from: number; to: number } };
 }
 
 export interface TestResult {
@@ -254,6 +259,16 @@ export async function grade(spec: SubmissionSpec, a: Assignment, opts: GradeOpti
   };
 }
 
+/**
+ * A failed case as shrinking compares it: its rung, and on the values rung the worst error as a
+ * multiple of its allowance (∞ on every other rung: a wrong shape, NaN, a throw, a timeout).
+ */
+export function failureOf(k: CaseCheck): Failure | undefined {
+  if (k.passed || !k.rung) return undefined;
+  const ratios = Object.values(k.mismatch ?? {}).map((m) => m.worstRatio);
+  return { kind: k.rung, severity: k.rung === 'values' && ratios.length ? Math.max(...ratios) : Infinity };
+}
+
 type Ask = (c: GradingCase, inputs: Inputs, expected: Outputs, ms: number) => Promise<Outcome>;
 
 async function gradeCase(t: TestSpec, c: GradingCase, ask: Ask): Promise<CaseResult> {
@@ -280,21 +295,29 @@ async function gradeCase(t: TestSpec, c: GradingCase, ask: Ask): Promise<CaseRes
   if (t.feedback.showExpected) r.expected = encodeOutputs(c.op, c.expected);
   if (check.got) r.got = encodeOutputs(c.op, check.got);
   if (c.random && t.feedback.shrink && check.rung !== 'exists') {
-    const small = await shrinkCase(c.op, c.inputs, async (variant) => {
+    // the rule conformance shrinks by (judge/shrink.ts): the same rung failing, keeping its severity
+    const original = failureOf(check)!;
+    const small = await shrinkFailure(c.op, c.inputs, original, async (variant) => {
       let expected: Outputs;
       try {
         expected = c.op.reference(variant, c.params);
       } catch {
-        return false;
+        return undefined; // a variant outside the op's domain
       }
       const o = await ask(c, variant, expected, t.timeLimitMs);
-      return !climb(c.op, variant, c.params, expected, o, t.tolerance).passed;
+      return failureOf(climb(c.op, variant, c.params, expected, o, t.tolerance));
     });
     if (small) {
       const expected = c.op.reference(small, c.params);
       const o = await ask(c, small, expected, t.timeLimitMs);
       const k = climb(c.op, small, c.params, expected, o, t.tolerance);
-      r.shrunk = { inputs: encodeInputs(c.op, small), expected: encodeOutputs(c.op, expected), ...(k.got ? { got: encodeOutputs(c.op, k.got) } : {}), message: k.message };
+      r.shrunk = {
+        inputs: encodeInputs(c.op, small),
+        expected: encodeOutputs(c.op, expected),
+        ...(k.got ? { got: encodeOutputs(c.op, k.got) } : {}),
+        message: k.message,
+        severity: { from: original.severity, to: failureOf(k)?.severity ?? 0 },
+      };
     }
   }
   return r;

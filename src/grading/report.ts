@@ -13,6 +13,7 @@ import pc from 'picocolors';
 import Mustache from 'mustache';
 import { create } from 'xmlbuilder2';
 import { decodeTensor, stringify, type TensorJSON } from '../tensor.js';
+import { timesAllowance } from '../judge/index.js';
 import type { Visibility } from './assignment.js';
 import type { CaseResult, GradeResult, TestResult } from './grade.js';
 
@@ -59,7 +60,9 @@ export function caseFeedback(c: CaseResult, withDiagnosis = true): string {
   if (c.diagnosis && withDiagnosis) lines.push(`  Looks like: ${c.diagnosis.title}. ${c.diagnosis.explanation}`);
   if (c.note) lines.push(`  Note: ${c.note}`);
   if (c.shrunk) {
-    lines.push('  A smaller input that fails the same way:');
+    const { from, to } = c.shrunk.severity ?? { from: Infinity, to: Infinity };
+    const errors = Number.isFinite(from) ? ` (error ${timesAllowance(to)} the allowance; the original case: ${timesAllowance(from)})` : '';
+    lines.push(`  A smaller input that fails the same way${errors}:`);
     lines.push('    inputs: ' + stringify(c.shrunk.inputs));
     lines.push('    expected: ' + stringify(c.shrunk.expected));
     if (c.shrunk.got) lines.push('    got: ' + stringify(c.shrunk.got));

@@ -2,8 +2,8 @@
  * Shrinking a failing random case to a small one a student can work by hand, with fast-check:
  * every value of the float inputs gets a state — 2 keep it, 1 round it to an integer, 0 make it
  * 0 — and fast-check, starting from "keep everything" (the failing case), shrinks the states
- * towards 0 while the submission keeps failing (conformance also asks that the failure keep its
- * severity, keepsSeverity). Coordinates (boxes) and index inputs are left
+ * towards 0 while the submission keeps failing; shrinkFailure adds the rule conformance and grading
+ * share: the failure keeps its kind and its severity (keepsSeverity). Coordinates (boxes) and index inputs are left
  * alone so the case stays meaningful.
  */
 import fc from 'fast-check';
@@ -65,6 +65,34 @@ export const SEVERITY_KEPT = 0.5;
 
 /** Whether a variant's severity (× allowance) keeps enough of the original's. */
 export const keepsSeverity = (original: number, variant: number): boolean => (original === Infinity ? variant === Infinity : variant > 1 && variant >= SEVERITY_KEPT * original);
+
+/**
+ * A failure as shrinking compares it: its kind (conformance's FailureKind, grading's ladder rung)
+ * and its severity, the worst error as a multiple of its allowance (∞ for a failure of another
+ * kind than wrong values).
+ */
+export interface Failure {
+  kind: string;
+  severity: number;
+}
+
+/**
+ * The one shrinking rule of `conformance` and grading: a smaller variant of a failing case
+ * replaces it only while it fails the same way (same kind) and keeps its severity (keepsSeverity).
+ * `verdict` judges a variant: its failure, or undefined where it passes or is outside the op's
+ * domain. Returns the shrunk inputs, or undefined when no smaller variant keeps the failure.
+ */
+export function shrinkFailure(op: OpDef, inputs: Inputs, original: Failure, verdict: (variant: Inputs) => Promise<Failure | undefined>, budgetMs?: number): Promise<Inputs | undefined> {
+  return shrinkCase(
+    op,
+    inputs,
+    async (variant) => {
+      const f = await verdict(variant);
+      return !!f && f.kind === original.kind && keepsSeverity(original.severity, f.severity);
+    },
+    budgetMs,
+  );
+}
 
 /** A multiple of the allowance as printed: 3 significant digits, ∞ for a failure of another kind. */
 export const timesAllowance = (x: number): string => (x === Infinity ? '∞×' : `${Number(x.toPrecision(3))}×`);

@@ -24,6 +24,7 @@ const elementwise = <O>(name: string, summary: string, ref: (i: Inputs, o: O) =>
   outputs: [{ name: 'y', doc: 'shape of x' }],
   options,
   reference: ref,
+  outputShapes: (i) => ({ y: i.x.shape.slice() }),
   ulps,
   generate: genX,
 });
@@ -56,6 +57,7 @@ const softmaxLike = (name: 'softmax' | 'logSoftmax', log: boolean) => defineOp({
   options: softmaxOptions,
   reference: (i, p) => ({ y: softmaxRef(i.x, p.dim, log) }),
   validate: (i, p) => void resolveDim(p.dim, i.x.shape.length, '/params/dim'),
+  outputShapes: (i) => ({ y: i.x.shape.slice() }),
   errorBound(i, p, o, u) {
     const rank = i.x.shape.length;
     const d = p.dim < 0 ? p.dim + rank : p.dim;

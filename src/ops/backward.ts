@@ -109,8 +109,24 @@ export const elementwiseCancellation =
     return { dx: fromData(yd.map((v, k) => 16 * u * Math.abs(g[k]) * f(v)), i.x.shape) };
   };
 
+/**
+ * The shape of the forward output that dy stands for: from the forward's `outputShapes` after its
+ * `validate` (every shape, param and budget rule of the forward; the generic input checks ran for
+ * the backward op, whose inputs include the forward's), without any arithmetic; a forward op
+ * without a shape function runs its reference (which validates too). Undefined when the forward
+ * does not produce that output.
+ */
+function forwardOutShape(fwd: OpDef, outName: string, i: Inputs, p: Params): number[] | undefined {
+  const fwdInputs: Inputs = {};
+  for (const s of fwd.inputs) if (i[s.name]) fwdInputs[s.name] = i[s.name];
+  if (!fwd.outputShapes) return fwd.reference(fwdInputs, p)[outName]?.shape;
+  fwd.validate?.(fwdInputs, p);
+  return fwd.outputShapes(fwdInputs, p)[outName];
+}
+
 export function backwardOf<O>(fwd: OpDef<O>, spec: BackwardSpec<O>): OpDef<O> {
   const outName = fwd.outputs[0].name;
+  const fwdParams = (p: Params) => (spec.forwardParams ? spec.forwardParams(p) : p);
   // the backward op takes the forward's params, so it resolves them with the forward's (memoised) opts
   const reference = (i: Inputs, p: Params): Outputs => spec.reference(i, fwd.opts(p), p);
   return {
@@ -128,21 +144,19 @@ export function backwardOf<O>(fwd: OpDef<O>, spec: BackwardSpec<O>): OpDef<O> {
     reference: spec.dyOptional
       ? (i, p) => {
           if (i.dy) return reference(i, p);
-          const shape = fwd.reference(i, p)[outName].shape;
+          const shape = fwd.outputShapes ? fwd.outputShapes(i, fwdParams(p))[outName] : fwd.reference(i, p)[outName].shape;
           return reference({ ...i, dy: fromData(new Float64Array(numel(shape)).fill(1), shape) }, p);
         }
       : reference,
     /**
-     * A backward op is validated by its forward op: the forward runs on the same inputs and params
-     * (so every shape, param and budget rule of the forward holds) and dy must have the shape of
-     * its output.
+     * A backward op is validated by its forward op: the forward's validation on the same inputs
+     * and params (so every shape, param and budget rule of the forward holds), and dy must have
+     * the shape of its output (forwardOutShape: the forward's shape function, not its reference).
      */
     validate(i, p) {
-      const fwdInputs: Inputs = {};
-      for (const s of fwd.inputs) if (i[s.name]) fwdInputs[s.name] = i[s.name];
-      const y = fwd.reference(fwdInputs, spec.forwardParams ? spec.forwardParams(p) : p)[outName];
-      if (i.dy && y && shapeString(i.dy.shape) !== shapeString(y.shape)) {
-        throw invalidInputs('/inputs/dy/shape', `dy must have the shape of the forward output ${shapeString(y.shape)} (${fwd.name}'s ${outName}); got ${shapeString(i.dy.shape)}`);
+      const shape = forwardOutShape(fwd, outName, i, fwdParams(p));
+      if (i.dy && shape && shapeString(i.dy.shape) !== shapeString(shape)) {
+        throw invalidInputs('/inputs/dy/shape', `dy must have the shape of the forward output ${shapeString(shape)} (${fwd.name}'s ${outName}); got ${shapeString(i.dy.shape)}`);
       }
     },
     errorBound(i, p, o, u) {
@@ -155,8 +169,8 @@ export function backwardOf<O>(fwd: OpDef<O>, spec: BackwardSpec<O>): OpDef<O> {
     generate(rng) {
       const g = fwd.generate!(rng);
       const params = spec.forwardParams ? spec.forwardParams(g.params) : g.params;
-      const out = fwd.reference(g.inputs, resolveParams(fwd, params));
-      return { inputs: { ...g.inputs, dy: randTensor(rng, out[outName].shape, 2) }, params, tags: g.tags };
+      const shape = forwardOutShape(fwd, outName, g.inputs, resolveParams(fwd, params))!;
+      return { inputs: { ...g.inputs, dy: randTensor(rng, shape, 2) }, params, tags: g.tags };
     },
   };
 }

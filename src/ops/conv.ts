@@ -9,14 +9,24 @@ import type { Rng } from '../rng.js';
 import { chargeOutput } from '../validate.js';
 import { backwardOf, convOut } from './backward.js';
 
+/** conv1d/conv2d's output spatial size as the lifted 2-D [Ho, Wo] (convShape: checks the shapes against each other). */
+function convOutSpatial(i: Inputs, p: ConvOptions, rank: 1 | 2) {
+  const x = rank === 1 ? as2d(i.x) : i.x;
+  const w = rank === 1 ? as2d(i.weight) : i.weight;
+  const g = convGeometryOf(p, i.weight.shape.slice(2), i.x.shape.slice(2));
+  return { x, w, g, out: convShape(x, w, i.bias, rank === 1 ? lift1d(g) : g) };
+}
+
+/** The output [N, O, Ho, Wo] (conv1d: [N, O, Wo]). */
+const convOutputShapes = (rank: 1 | 2) => (i: Inputs, p: ConvOptions) => {
+  const [Ho, Wo] = convOutSpatial(i, p, rank).out;
+  return { y: [i.x.shape[0], i.weight.shape[0], ...(rank === 2 ? [Ho, Wo] : [Wo])] };
+};
+
 /** conv1d/conv2d: the shapes against each other (convShape), the output and its work in the budget. */
 function validateConv(rank: 1 | 2) {
   return (i: Inputs, p: ConvOptions): void => {
-    const x = rank === 1 ? as2d(i.x) : i.x;
-    const w = rank === 1 ? as2d(i.weight) : i.weight;
-    const g = convGeometryOf(p, i.weight.shape.slice(2), i.x.shape.slice(2));
-    const geo = rank === 1 ? lift1d(g) : g;
-    const [Ho, Wo] = convShape(x, w, i.bias, geo);
+    const { x, w, g, out: [Ho, Wo] } = convOutSpatial(i, p, rank);
     const path = [...g.pads.begin, ...g.pads.end].some((v) => v > 0) ? '/params/padding' : '/inputs/x/shape';
     chargeOutput([x.shape[0], w.shape[0], Ho, Wo], w.shape[1] * w.shape[2] * w.shape[3], `conv${rank}d's output`, path);
   };
@@ -100,6 +110,7 @@ export const conv2d = defineOp({
   options: (p) => convOptions(p, 2),
   reference: (i, p) => ({ y: conv2dRef(i.x, i.weight, i.bias, convGeometryOf(p, i.weight.shape.slice(2), i.x.shape.slice(2))) }),
   validate: validateConv(2),
+  outputShapes: convOutputShapes(2),
   errorBound(i, _o, o, u, p) {
     return dotBound(this, i, p, o, u, convTerms(i));
   },
@@ -116,6 +127,7 @@ export const conv1d = defineOp({
   options: (p) => convOptions(p, 1),
   reference: (i, p) => ({ y: conv1dRef(i.x, i.weight, i.bias, convGeometryOf(p, i.weight.shape.slice(2), i.x.shape.slice(2))) }),
   validate: validateConv(1),
+  outputShapes: convOutputShapes(1),
   errorBound(i, _o, o, u, p) {
     return dotBound(this, i, p, o, u, convTerms(i));
   },

@@ -16,6 +16,7 @@ export const linear = defineOp({
   outputs: [{ name: 'y', doc: '[N, out]' }],
   reference: (i) => ({ y: linearRef(i.x, i.weight, i.bias) }),
   validate: (i) => linearShape(i.x, i.weight, i.bias),
+  outputShapes: (i) => ({ y: [...i.x.shape.slice(0, -1), i.weight.shape[0]] }),
   errorBound(i, p, o, u) {
     return dotBound(this, i, p, o, u, i.weight.shape[1]);
   },

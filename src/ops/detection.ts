@@ -213,6 +213,10 @@ function validateRois(i: Inputs, kind: 'roiPool' | 'roiAlign', { ph, pw }: RoiPo
   chargeWork(steps, `${kind} (${K} boxes × ${C} channels × ${ph}×${pw} bins × samples per bin)`, align && align.samplingRatio > 0 ? '/params/samplingRatio' : '/inputs/boxes');
 }
 
+/** Both RoI ops: y [K, C, h, w]. */
+function roiOutputShapes(i: Inputs, { ph, pw }: RoiPoolOptions): Record<string, number[]> {
+  return { y: [i.boxes.shape[0], i.x.shape[1], ph, pw] };
+}
 const outputSize = { name: 'outputSize', schema: intOrPair(1), doc: 'pooled [h, w] (required)' };
 const spatialScale = { name: 'spatialScale', schema: { type: 'number', exclusiveMinimum: 0 }, default: 1, doc: 'box coordinates × scale = feature-map coordinates' };
 
@@ -239,6 +243,7 @@ export const roiPool = defineOp({
   reference: (i, p) => ({ y: roiPoolRef(i.x, i.boxes, p.ph, p.pw, p.spatialScale).y }),
   admissible: (i, p, u) => boundaryAlternatives(roiPoolBoundaries(i.x, i.boxes, p.ph, p.pw, p.spatialScale, u)),
   validate: (i, p) => validateRois(i, 'roiPool', p),
+  outputShapes: (i, p) => roiOutputShapes(i, p),
   ulps: 0,
   generate: (rng) => ({ inputs: genRois(rng), params: { outputSize: [rng.int(1, 3), rng.int(1, 3)], spatialScale: rng.pick([1, 0.5]) } }),
 });
@@ -259,6 +264,7 @@ export const roiAlign = defineOp({
   reference: (i, p) => ({ y: roiAlignRef(i.x, i.boxes, p) }),
   admissible: (i, p, u) => boundaryAlternatives(roiAlignBoundaries(i.x, i.boxes, p, checkRois(i.x, i.boxes).batch, u)),
   validate: (i, p) => validateRois(i, 'roiAlign', p, p),
+  outputShapes: (i, p) => roiOutputShapes(i, p),
   errorBound(i, opts, o, u, params) {
     const b = dotBound(this, i, params, o, u, 64, ['x']);
     // plus the rounding of the sample coordinates (a weight is off by an absolute amount, not a relative one)
@@ -278,8 +284,7 @@ export const roiPoolBackward = backwardOf(roiPool, {
 
 export const roiAlignBackward = backwardOf(roiAlign, {
   gradOf: { dx: 'x' },
-  reference(i, p, params) {
-    roiAlign.reference({ x: i.x, boxes: i.boxes }, params); // validates boxes and batch indices
+  reference(i, p) {
     return { dx: roiAlignBackwardRef(i.x, i.boxes, i.dy, p) };
   },
 });

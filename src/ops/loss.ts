@@ -1,6 +1,6 @@
 /** Registry entries: crossEntropy, mseLoss. */
 import { defineOp, type Params, register } from '../registry.js';
-import { crossEntropyBackwardRef, crossEntropyRef, mseLossRef, type Reduction } from '../reference/loss.js';
+import { checkCrossEntropyTarget, crossEntropyBackwardRef, crossEntropyRef, mseLossRef, type Reduction } from '../reference/loss.js';
 import { softmaxRef } from '../reference/activation.js';
 import { num, oneOf, reductionSchema } from '../params.js';
 import { input, randIndexTensor, randTensor } from './helpers.js';
@@ -35,6 +35,8 @@ export const crossEntropy = defineOp({
   reference: (i, p) => ({
     loss: crossEntropyRef(i.logits, i.target, p.reduction, p.labelSmoothing, p.ignoreIndex),
   }),
+  validate: (i, p) => checkCrossEntropyTarget(i.logits, i.target, p.ignoreIndex),
+  outputShapes: (i, p) => ({ loss: p.reduction === 'none' ? [i.logits.shape[0]] : [] }),
   errorBound(i, p, o, u) {
     const [N, C] = i.logits.shape;
     let m = 0;

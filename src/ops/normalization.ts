@@ -1,6 +1,6 @@
 /** Registry entries: batchNorm, layerNorm, instanceNorm, groupNorm, localResponseNorm. */
 import { type Inputs, defineOp, type Outputs, type Params, register } from '../registry.js';
-import { type BatchNormOptions, batchNormRef, checkVector, groupNormRef, instanceNormRef, layerNormRef, localResponseNormRef, normBackward } from '../reference/normalization.js';
+import { type BatchNormOptions, batchNormRef, checkGroupNorm, checkLayerNorm, checkTrainingCount, checkVector, groupNormRef, instanceNormRef, layerNormRef, localResponseNormRef, normBackward } from '../reference/normalization.js';
 import { input, optional, randTensor } from './helpers.js';
 import { relativeBound } from '../judge/bounds.js';
 import { bool, ints, num, oneOf } from '../params.js';
@@ -93,8 +93,15 @@ export const batchNorm = defineOp({
     // what batchNormRef checks, for the fast backends too
     const C = i.x.shape[1];
     for (const name of ['weight', 'bias', 'runningMean', 'runningVar']) checkVector(i[name], C, name);
+    if (p.training) checkTrainingCount(i.x);
     if (!p.training && !i.runningMean) throw invalidInputs('/inputs/runningMean', 'batchNorm in inference (training false) needs runningMean and runningVar');
     if (!p.training && !i.runningVar) throw invalidInputs('/inputs/runningVar', 'batchNorm in inference (training false) needs runningMean and runningVar');
+  },
+  outputShapes(i, p) {
+    const C = [i.x.shape[1]];
+    const out: Record<string, number[]> = { y: i.x.shape.slice() };
+    if (p.training) Object.assign(out, { batchMean: C, batchVar: C }, i.runningMean && i.runningVar ? { runningMean: C, runningVar: C } : {});
+    return out;
   },
   errorBound(i, p, o, u) {
     const [N, C] = i.x.shape;
@@ -160,6 +167,8 @@ export const layerNorm = defineOp({
   ],
   outputs: [{ name: 'y', doc: 'shape of x' }],
   reference: (i, p) => ({ y: layerNormRef(i.x, i.weight, i.bias, p.normalizedShape, p.eps) }),
+  validate: (i, p) => checkLayerNorm(i.x, i.weight, i.bias, p.normalizedShape),
+  outputShapes: (i) => ({ y: i.x.shape.slice() }),
   errorBound(i, p, o, u) {
     const ns = p.normalizedShape;
     const size = ns.reduce((a, b) => a * b, 1);
@@ -215,6 +224,8 @@ export const groupNorm = defineOp({
   params: [{ name: 'numGroups', schema: { type: 'integer', minimum: 1 }, doc: 'G, dividing C (required)' }, eps],
   outputs: [{ name: 'y', doc: 'shape of x' }],
   reference: (i, p) => ({ y: groupNormRef(i.x, i.weight, i.bias, p.numGroups, p.eps) }),
+  validate: (i, p) => checkGroupNorm(i.x, i.weight, i.bias, p.numGroups),
+  outputShapes: (i) => ({ y: i.x.shape.slice() }),
   errorBound: groupedBound((_i, p: GroupNormOptions) => p.numGroups),
   generate(rng) {
     const G = rng.int(1, 2);
@@ -272,9 +283,8 @@ export const batchNormBackward = backwardOf(batchNorm, {
 
 export const layerNormBackward = backwardOf(layerNorm, {
   gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
-  reference(i, p, params) {
+  reference(i, p) {
     const ns = p.normalizedShape;
-    layerNorm.reference({ x: i.x, ...(i.weight ? { weight: i.weight } : {}), ...(i.bias ? { bias: i.bias } : {}) }, params); // validates shapes
     const size = numel(ns);
     const g = checkDy(i.dy, i.x.shape);
     const r = normBackward(flat(i.x), g, numel(i.x.shape) / size, size, (grp, k) => grp * size + k, p.eps, i.weight && flat(i.weight), (t) => t % size, size);
@@ -289,8 +299,7 @@ export const layerNormBackward = backwardOf(layerNorm, {
 
 export const groupNormBackward = backwardOf(groupNorm, {
   gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
-  reference(i, p, params) {
-    groupNorm.reference({ x: i.x, ...(i.weight ? { weight: i.weight } : {}), ...(i.bias ? { bias: i.bias } : {}) }, params); // validates shapes
+  reference(i, p) {
     const [N, C] = i.x.shape;
     const G = p.numGroups;
     const inner = numel(i.x.shape.slice(2));

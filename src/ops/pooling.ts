@@ -63,6 +63,16 @@ export interface LpPoolOptions extends PoolOptions {
   normType: number;
 }
 
+/** A window pool's outputs [N, C, Ho, Wo] ([N, C, Lo] in 1-D), `names` all of that shape. */
+function poolOutputShapes<O extends PoolOptions>(rank: 1 | 2, names: (p: O) => string[] = () => ['y']) {
+  return (i: Inputs, p: O): Record<string, number[]> => {
+    const x = viewFor(i.x, rank);
+    const [Ho, Wo] = poolShape(x.shape[2], x.shape[3], poolGeometryOf(p, i.x.shape.slice(2)));
+    const shape = [x.shape[0], x.shape[1], ...(rank === 2 ? [Ho, Wo] : [Wo])];
+    return Object.fromEntries(names(p).map((n) => [n, shape.slice()]));
+  };
+}
+
 /** A window pool: the padding rule and output size (poolShape), the output and its work in the budget. */
 function validatePool<O extends PoolOptions>(rank: 1 | 2) {
   return (i: Inputs, p: O): void => {
@@ -126,6 +136,7 @@ const maxPool = (rank: 1 | 2) => defineOp({
     return p.returnIndices ? { y: back(r.y, rank), indices: back(r.indices, rank) } : { y: back(r.y, rank) };
   },
   validate: validatePool<MaxPoolOptions>(rank),
+  outputShapes: poolOutputShapes<MaxPoolOptions>(rank, (p) => (p.returnIndices ? ['y', 'indices'] : ['y'])),
   ulps: 0,
   admissible: (i, p, u) => (p.returnIndices ? boundaryAlternatives(maxPoolBoundaries(viewFor(i.x, rank), poolGeometryOf(p), u)) : undefined),
   generate: (rng) => {
@@ -154,6 +165,7 @@ const avgPool = (rank: 1 | 2) => defineOp({
     y: back(avgPool2dRef(viewFor(i.x, rank), poolGeometryOf(p, i.x.shape.slice(2)), p), rank),
   }),
   validate: validatePool<AvgPoolOptions>(rank),
+  outputShapes: poolOutputShapes<AvgPoolOptions>(rank),
   errorBound(i, o, out, u, p) {
     return dotBound(this, i, p, out, u, o.kernel.reduce((a, b) => a * b, 1) + 1);
   },
@@ -228,6 +240,7 @@ const adaptive = (kind: 'avg' | 'max') => defineOp({
     const [N, C, H, W] = i.x.shape;
     chargeOutput([N, C, h, w], (Math.ceil(H / h) + 1) * (Math.ceil(W / w) + 1), 'the pooled output', '/params/outputSize');
   },
+  outputShapes: (i, { h, w }) => ({ y: [i.x.shape[0], i.x.shape[1], h, w] }),
   ...(kind === 'avg'
     ? {
         errorBound(this: OpDef, i: Inputs, { h, w }: AdaptiveOptions, o: Record<string, Arr>, u: number, p: Params) {

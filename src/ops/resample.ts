@@ -3,7 +3,7 @@ import { defineOp, type Params, register } from '../registry.js';
 import type { Arr } from '../tensor.js';
 import ndarray from 'ndarray';
 import { flat } from '../reference/common.js';
-import { maxUnpool2dBackwardRef, maxUnpool2dRef, unpoolDefaultSize, upsample2dBackwardRef, upsample2dRef, upsampleSize } from '../reference/resample.js';
+import { checkUnpoolIndices, maxUnpool2dBackwardRef, maxUnpool2dRef, unpoolDefaultSize, upsample2dBackwardRef, upsample2dRef, upsampleSize } from '../reference/resample.js';
 import { maxPool2dRef } from '../reference/pooling.js';
 import { bool, intOrPair, ints, oneOf, optNumOrList, poolPadding2dSchema } from '../params.js';
 import { invalidParams } from '../errors.js';
@@ -61,6 +61,11 @@ export const maxUnpool2d = defineOp({
   validate(i, p) {
     const [h, w] = unpoolOutSize(i.x, p);
     chargeOutput([i.x.shape[0], i.x.shape[1], h, w], 1, 'the unpooled output', p.outputSize === undefined ? '/params/kernelSize' : '/params/outputSize');
+    checkUnpoolIndices(i.x, i.indices, h, w); // what maxUnpool2dRef checks, for the backward op and the fast backends too
+  },
+  outputShapes(i, p) {
+    const [h, w] = unpoolOutSize(i.x, p);
+    return { y: [i.x.shape[0], i.x.shape[1], h, w] };
   },
   ulps: 0,
   generate(rng) {
@@ -125,6 +130,10 @@ export const upsampleOptions = (p: Params): UpsampleOptions => ({
   alignCorners: bool(p, 'alignCorners'),
 });
 
+const checkUpsampleMode = (p: UpsampleOptions): void => {
+  if (p.mode === 'nearest' && p.alignCorners) throw invalidParams('/params/alignCorners', 'alignCorners can only be set with mode "bilinear"');
+};
+
 export const upsample2d = defineOp({
   name: 'upsample2d',
   options: upsampleOptions,
@@ -139,7 +148,7 @@ export const upsample2d = defineOp({
   ],
   outputs: [{ name: 'y', doc: '[N, C, h, w]' }],
   reference(i, p) {
-    if (p.mode === 'nearest' && p.alignCorners) throw invalidParams('/params/alignCorners', 'alignCorners can only be set with mode "bilinear"');
+    checkUpsampleMode(p);
     const { out, scale } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
     return { y: upsample2dRef(i.x, out[0], out[1], p.mode, p.alignCorners, scale) };
   },
@@ -151,6 +160,11 @@ export const upsample2d = defineOp({
   validate(i, p) {
     const { out } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
     chargeOutput([i.x.shape[0], i.x.shape[1], out[0], out[1]], 4, 'the upsampled output', p.size === undefined ? '/params/scaleFactor' : '/params/size');
+    checkUpsampleMode(p);
+  },
+  outputShapes(i, p) {
+    const { out } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
+    return { y: [i.x.shape[0], i.x.shape[1], out[0], out[1]] };
   },
   errorBound(i, opts, o, u, p) {
     const b = dotBound(this, i, p, o, u, 8);
@@ -169,8 +183,7 @@ export const upsample2d = defineOp({
 
 export const upsample2dBackward = backwardOf(upsample2d, {
   gradOf: { dx: 'x' },
-  reference(i, p, params) {
-    upsample2d.reference({ x: i.x }, params); // validates the params
+  reference(i, p) {
     const { out, scale } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
     return { dx: upsample2dBackwardRef(i.x, i.dy, out[0], out[1], p.mode, p.alignCorners, scale) };
   },
@@ -178,8 +191,7 @@ export const upsample2dBackward = backwardOf(upsample2d, {
 
 export const maxUnpool2dBackward = backwardOf(maxUnpool2d, {
   gradOf: { dx: 'x' },
-  reference(i, p, params) {
-    maxUnpool2d.reference({ x: i.x, indices: i.indices }, params); // validates indices and size
+  reference(i, p) {
     const [h, w] = unpoolOutSize(i.x, p);
     return { dx: maxUnpool2dBackwardRef(i.x, i.indices, i.dy, h, w) };
   },

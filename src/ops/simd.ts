@@ -3,7 +3,8 @@
  * float32: the ops that are matrix multiplies at heart (SIMD micro-kernel), and pooling, softmax,
  * batch norm, IoU, NMS and RoIAlign (scalar loops over the float64 input). Loaded when first called.
  */
-import { kernelFor, registerBackend, type KernelTable, type Outputs } from '../registry.js';
+import { kernelFor, registerBackend, type Inputs, type KernelTable, type Outputs } from '../registry.js';
+import { UNARY, type UnaryName } from '../../kernels/simd/wat.js';
 import { conv2d, convGeometryOf } from './conv.js';
 import { softmax } from './activation.js';
 import { convTranspose2d, transposedGeometryOf } from './transposed.js';
@@ -40,7 +41,8 @@ const SIMD: KernelTable = {
   }),
   roiAlign: kernelFor(roiAlign, async (i, o) => roiAlignOutputs(i, o, (await D()).roiAlign)),
   softmax: kernelFor(softmax, async (i, o) => ({ y: await (await R()).softmax(i.x, o.dim) })),
-  hardswish: async (i) => ({ y: await (await R()).hardswish(i.x) }),
+  // every elementwise kernel of UNARY (kernels/simd/wat.ts), under its op's name
+  ...Object.fromEntries(Object.keys(UNARY).map((name) => [name, async (i: Inputs) => ({ y: await (await R()).unary(name as UnaryName, i.x) })])),
   avgPool2d: kernelFor(avgPool2d, async (i, o) => ({ y: await (await R()).avgPool2d(i.x, poolGeometryOf(o, i.x.shape.slice(2)), o) })),
 };
 

@@ -62,6 +62,14 @@ function genTransposed(rng: Rng, rank: 1 | 2): { inputs: Inputs; params: Params 
   return { inputs, params: { stride, padding, outputPadding, dilation, groups: G } };
 }
 
+/** The output spatial size as the lifted 2-D [Ho, Wo] (transposedShape: checks the shapes against each other). */
+function transposedOutSpatial(i: Inputs, p: TransposedOptions, rank: 1 | 2) {
+  const g = transposedGeometryOf(p, i.weight.shape.slice(2));
+  const x = rank === 1 ? as2d(i.x) : i.x;
+  const w = rank === 1 ? as2d(i.weight) : i.weight;
+  return { g, x, w, out: transposedShape(x, w, i.bias, rank === 2 ? g : lift1d(g)) };
+}
+
 const transposed = (rank: 1 | 2) => defineOp({
   name: `convTranspose${rank}d`,
   family: 'convolution',
@@ -79,15 +87,15 @@ const transposed = (rank: 1 | 2) => defineOp({
     return { y: rank === 2 ? convTranspose2dRef(i.x, i.weight, i.bias, g) : convTranspose1dRef(i.x, i.weight, i.bias, g) };
   },
   validate(i, p) {
-    const g = transposedGeometryOf(p, i.weight.shape.slice(2));
-    const g2 = rank === 2 ? g : lift1d(g);
-    const x = rank === 1 ? as2d(i.x) : i.x;
-    const w = rank === 1 ? as2d(i.weight) : i.weight;
-    const [Ho, Wo] = transposedShape(x, w, i.bias, g2);
+    const { g, x, w, out: [Ho, Wo] } = transposedOutSpatial(i, p, rank);
     // the scatter form: every input cell meets every tap of its group's weights
     const O = w.shape[1] * g.groups;
     chargeOutput([x.shape[0], O, Ho, Wo], 1, `convTranspose${rank}d's output`, '/params/stride');
     chargeOutput([x.shape[0], x.shape[1], x.shape[2], x.shape[3]], w.shape[1] * w.shape[2] * w.shape[3], `convTranspose${rank}d's scatter`, '/inputs/weight/shape');
+  },
+  outputShapes(i, p) {
+    const [Ho, Wo] = transposedOutSpatial(i, p, rank).out;
+    return { y: [i.x.shape[0], i.weight.shape[1] * p.groups, ...(rank === 2 ? [Ho, Wo] : [Wo])] };
   },
   errorBound(i, _o, o, u, p) {
     return dotBound(this, i, p, o, u, i.weight.shape[0] * i.weight.shape.slice(2).reduce((a, b) => a * b, 1));

@@ -281,23 +281,38 @@ export function convolveRef(a: Arr, b: Arr, mode: ConvolveMode, flip: boolean): 
  *   db[o]                 = Σ_{n,i,j} dy[n,o,i,j]
  */
 export function conv2dBackwardRef(x: Arr, w: Arr, b: Arr | undefined, dy: Arr, geo: ConvGeometry): { dx: Arr; dweight: Arr; dbias: Arr } {
-  const [N, C, H, W] = x.shape;
-  const [O, Cg, kh, kw] = w.shape;
+  const O = w.shape[0];
   const [Ho, Wo] = convShape(x, w, b, geo);
-  const g = checkDy(dy, [N, O, Ho, Wo]);
-  const xd = flat(x);
-  const wd = flat(w);
-  const dx = new ScatterSum(xd.length);
-  const dw = new ScatterSum(wd.length);
+  const g = checkDy(dy, [x.shape[0], O, Ho, Wo]);
+  const { dx, dw } = convBackwardSums(x.shape, flat(x), w, g, [Ho, Wo], geo);
   const db = new ScatterSum(O);
+  for (let t = 0; t < g.length; t++) db.add(Math.floor(t / (Ho * Wo)) % O, g[t]);
+  return { dx: fromData(dx.values(), x.shape), dweight: fromData(dw!.values(), w.shape), dbias: fromData(db.values(), [O]) };
+}
+
+/**
+ * The exact sums of conv2d's dx and dweight (no bias, not rounded yet: the caller may add to
+ * them), for x of shape `xShape` [N, C, H, W], weight [O, C/g, kh, kw] and dy [N, O, Ho, Wo] (flat,
+ * `out` = [Ho, Wo]): for every tap, output (n, o, i, j) reading x at (h, w) through w̃[o,c,p,q],
+ *   dx[n, g·C/g + c, h, w] += dy[n,o,i,j]·w̃[o,c,p,q],   dw̃[o,c,p,q] += dy[n,o,i,j]·x[n, g·C/g + c, h, w].
+ * `x` may be left out when only dx is wanted (dw is then undefined). Only the begin pads are read,
+ * so the end pads of `geo` do not matter. convTranspose2d's forward and dweight are these sums too
+ * (reference/transposed.ts).
+ */
+export function convBackwardSums(xShape: readonly number[], x: Float64Array | undefined, w: Arr, dy: Float64Array, out: readonly [number, number], geo: ConvGeometry): { dx: ScatterSum; dw?: ScatterSum } {
+  const [N, C, H, W] = xShape;
+  const [O, Cg, kh, kw] = w.shape;
+  const [oh, ow] = out;
+  const wd = flat(w);
+  const dx = new ScatterSum(N * C * H * W);
+  const dw = x ? new ScatterSum(wd.length) : undefined;
   const Og = O / geo.groups;
   for (let n = 0; n < N; n++)
     for (let o = 0; o < O; o++) {
       const grp = Math.floor(o / Og);
-      for (let i = 0; i < Ho; i++)
-        for (let j = 0; j < Wo; j++) {
-          const gy = g[((n * O + o) * Ho + i) * Wo + j];
-          db.add(o, gy);
+      for (let i = 0; i < oh; i++)
+        for (let j = 0; j < ow; j++) {
+          const gy = dy[((n * O + o) * oh + i) * ow + j];
           for (let c = 0; c < Cg; c++)
             for (let p = 0; p < kh; p++) {
               const h = i * geo.stride[0] - geo.pads.begin[0] + p * geo.dilation[0];
@@ -308,10 +323,10 @@ export function conv2dBackwardRef(x: Arr, w: Arr, b: Arr | undefined, dy: Arr, g
                 const wi = ((o * Cg + c) * kh + (geo.flip ? kh - 1 - p : p)) * kw + (geo.flip ? kw - 1 - q : q);
                 const xi = ((n * C + grp * Cg + c) * H + h) * W + v;
                 dx.addProduct(xi, gy, wd[wi]);
-                dw.addProduct(wi, gy, xd[xi]);
+                dw?.addProduct(wi, gy, x![xi]);
               }
             }
         }
     }
-  return { dx: fromData(dx.values(), x.shape), dweight: fromData(dw.values(), w.shape), dbias: fromData(db.values(), [O]) };
+  return { dx, dw };
 }

@@ -33,14 +33,12 @@ export function crossEntropyRef(logits: Arr, target: Arr, reduction: Reduction, 
   const losses = new Float64Array(N);
   const eps = labelSmoothing;
   const acc = new ExactSum();
+  checkCrossEntropyTarget(logits, target, ignoreIndex);
   if (target.shape.length === 1) {
-    if (target.shape[0] !== N) throw invalidInputs('/inputs/target/shape', `class-index target must have shape [${N}], got ${shapeString(target.shape)}`);
     let counted = 0;
     for (let n = 0; n < N; n++) {
       const t = td[n];
-      if (!Number.isInteger(t)) throw invalidInputs(`/inputs/target/data/${n}`, `class indices must be integers (dtype int64), got ${t}`);
       if (t === ignoreIndex) continue;
-      if (t < 0 || t >= C) throw invalidInputs(`/inputs/target/data/${n}`, `target[${n}] = ${t} is not a class index in 0..${C - 1}`);
       counted++;
       acc.reset();
       acc.add(-(1 - eps) * logp[n * C + t]);
@@ -49,15 +47,30 @@ export function crossEntropyRef(logits: Arr, target: Arr, reduction: Reduction, 
     }
     return reduce(losses, reduction, counted, [N]);
   }
-  if (target.shape.length !== 2 || target.shape[0] !== N || target.shape[1] !== C) {
-    throw invalidInputs('/inputs/target/shape', `target must be class indices [${N}] or probabilities [${N}, ${C}], got ${shapeString(target.shape)}`);
-  }
   for (let n = 0; n < N; n++) {
     acc.reset();
     for (let c = 0; c < C; c++) acc.addProduct(-((1 - eps) * td[n * C + c] + eps / C), logp[n * C + c]);
     losses[n] = acc.value();
   }
   return reduce(losses, reduction, N, [N]);
+}
+
+/** crossEntropy's target: class indices [N] (integers in 0..C−1 or ignoreIndex) or probabilities [N, C]. */
+export function checkCrossEntropyTarget(logits: Arr, target: Arr, ignoreIndex: number): void {
+  const [N, C] = logits.shape;
+  if (target.shape.length === 1) {
+    if (target.shape[0] !== N) throw invalidInputs('/inputs/target/shape', `class-index target must have shape [${N}], got ${shapeString(target.shape)}`);
+    const td = flat(target);
+    for (let n = 0; n < N; n++) {
+      const t = td[n];
+      if (!Number.isInteger(t)) throw invalidInputs(`/inputs/target/data/${n}`, `class indices must be integers (dtype int64), got ${t}`);
+      if (t !== ignoreIndex && (t < 0 || t >= C)) throw invalidInputs(`/inputs/target/data/${n}`, `target[${n}] = ${t} is not a class index in 0..${C - 1}`);
+    }
+    return;
+  }
+  if (target.shape.length !== 2 || target.shape[0] !== N || target.shape[1] !== C) {
+    throw invalidInputs('/inputs/target/shape', `target must be class indices [${N}] or probabilities [${N}, ${C}], got ${shapeString(target.shape)}`);
+  }
 }
 
 /** Mean squared error: ℓ = (input − target)², reduced by mean (÷ numel), sum, or none. */

@@ -6,7 +6,7 @@
 import { ExactSum } from '../exact.js';
 import { invalidInputs } from '../errors.js';
 import type { Arr } from '../tensor.js';
-import { fromData, shapeString } from '../tensor.js';
+import { fromData, numel, shapeString } from '../tensor.js';
 import { flat, ScatterSum } from './common.js';
 
 /** Mean and biased variance of the values at offsets produced by `each`. */
@@ -23,6 +23,11 @@ export function checkVector(a: Arr | undefined, C: number, name: string): Float6
   if (!a) return undefined;
   if (a.shape.length !== 1 || a.shape[0] !== C) throw invalidInputs(`/inputs/${name}/shape`, `${name} must have shape [${C}] (one per channel), got ${shapeString(a.shape)}`);
   return flat(a);
+}
+
+/** batchNorm in training: the batch statistics need more than one value per channel. */
+export function checkTrainingCount(x: Arr): void {
+  if (numel(x.shape) / x.shape[1] <= 1) throw invalidInputs('/inputs/x/shape', `expected more than 1 value per channel when training, got input shape ${shapeString(x.shape)}`);
 }
 
 export interface BatchNormOptions {
@@ -62,7 +67,7 @@ export function batchNormRef(x: Arr, weight: Arr | undefined, bias: Arr | undefi
   const mean = new Float64Array(C);
   const variance = new Float64Array(C);
   if (o.training) {
-    if (count <= 1) throw invalidInputs('/inputs/x/shape', `expected more than 1 value per channel when training, got input shape ${shapeString(x.shape)}`);
+    checkTrainingCount(x);
     for (let c = 0; c < C; c++) {
       const m = moments(count, (visit) => {
         for (let n = 0; n < N; n++) for (let k = 0; k < inner; k++) visit(xd[(n * C + c) * inner + k]);
@@ -122,29 +127,42 @@ function normalizeGroups(xd: Float64Array, groups: number, size: number, eps: nu
 
 /** Layer normalisation over the trailing dims `normalizedShape`; weight and bias have that shape. */
 export function layerNormRef(x: Arr, weight: Arr | undefined, bias: Arr | undefined, normalizedShape: number[], eps: number): Arr {
-  const r = normalizedShape.length;
-  const tail = x.shape.slice(x.shape.length - r);
-  if (r > x.shape.length || tail.some((d, i) => d !== normalizedShape[i])) {
-    throw invalidInputs('/params/normalizedShape', `normalizedShape [${normalizedShape.join(', ')}] must equal the trailing dims of x ${shapeString(x.shape)}`);
-  }
+  checkLayerNorm(x, weight, bias, normalizedShape);
   const size = normalizedShape.reduce((a, b) => a * b, 1);
-  for (const [a, name] of [[weight, 'weight'], [bias, 'bias']] as const) {
-    if (a && (a.shape.length !== r || a.shape.some((d, i) => d !== normalizedShape[i]))) {
-      throw invalidInputs(`/inputs/${name}/shape`, `${name} must have shape [${normalizedShape.join(', ')}], got ${shapeString(a.shape)}`);
-    }
-  }
   const xd = flat(x);
   const y = normalizeGroups(xd, size === 0 ? 0 : xd.length / size, size, eps, weight && flat(weight), bias && flat(bias), (t) => t % size);
   return fromData(y, x.shape);
 }
 
+/** layerNorm's shapes: normalizedShape the trailing dims of x, weight and bias of that shape. */
+export function checkLayerNorm(x: Arr, weight: Arr | undefined, bias: Arr | undefined, normalizedShape: number[]): void {
+  const r = normalizedShape.length;
+  const tail = x.shape.slice(x.shape.length - r);
+  if (r > x.shape.length || tail.some((d, i) => d !== normalizedShape[i])) {
+    throw invalidInputs('/params/normalizedShape', `normalizedShape [${normalizedShape.join(', ')}] must equal the trailing dims of x ${shapeString(x.shape)}`);
+  }
+  for (const [a, name] of [[weight, 'weight'], [bias, 'bias']] as const) {
+    if (a && (a.shape.length !== r || a.shape.some((d, i) => d !== normalizedShape[i]))) {
+      throw invalidInputs(`/inputs/${name}/shape`, `${name} must have shape [${normalizedShape.join(', ')}], got ${shapeString(a.shape)}`);
+    }
+  }
+}
+
+/** groupNorm's shapes: numGroups divides C, weight and bias [C]. */
+export function checkGroupNorm(x: Arr, weight: Arr | undefined, bias: Arr | undefined, numGroups: number): void {
+  const C = x.shape[1];
+  if (C % numGroups !== 0) throw invalidInputs('/params/numGroups', `numGroups = ${numGroups} must divide the ${C} channels`);
+  checkVector(weight, C, 'weight');
+  checkVector(bias, C, 'bias');
+}
+
 /** Group normalisation: x [N, C, …], statistics per (n, group of C/G channels), affine per channel. */
 export function groupNormRef(x: Arr, weight: Arr | undefined, bias: Arr | undefined, numGroups: number, eps: number): Arr {
   const [N, C] = x.shape;
-  if (C % numGroups !== 0) throw invalidInputs('/params/numGroups', `numGroups = ${numGroups} must divide the ${C} channels`);
+  checkGroupNorm(x, weight, bias, numGroups);
   const inner = x.shape.slice(2).reduce((a, b) => a * b, 1);
-  const gamma = checkVector(weight, C, 'weight');
-  const beta = checkVector(bias, C, 'bias');
+  const gamma = weight && flat(weight);
+  const beta = bias && flat(bias);
   const size = (C / numGroups) * inner;
   const y = normalizeGroups(flat(x), N * numGroups, size, eps, gamma, beta, (t) => Math.floor(t / inner) % C);
   return fromData(y, x.shape);

@@ -16,24 +16,28 @@ import { checkDy, flat, ScatterSum } from './common.js';
  */
 export function maxUnpool2dRef(x: Arr, indices: Arr, outH: number, outW: number): Arr {
   const [N, C, H, W] = x.shape;
-  if (indices.shape.length !== 4 || indices.shape.some((d, i) => d !== x.shape[i])) {
-    throw invalidInputs('/inputs/indices/shape', `indices must have the shape of x ${shapeString(x.shape)}, got ${shapeString(indices.shape)}`);
-  }
+  checkUnpoolIndices(x, indices, outH, outW);
   const xd = flat(x);
   const id = flat(indices);
   const plane = outH * outW;
   const y = new Float64Array(N * C * plane);
-  for (let nc = 0; nc < N * C; nc++) {
-    for (let k = 0; k < H * W; k++) {
-      const src = nc * H * W + k;
-      const idx = id[src];
-      if (!Number.isInteger(idx) || idx < 0 || idx >= plane) {
-        throw invalidInputs(`/inputs/indices/data/${src}`, `index ${idx} is outside the ${outH}×${outW} output plane (0..${plane - 1})`);
-      }
-      y[nc * plane + idx] = xd[src];
+  for (let src = 0; src < N * C * H * W; src++) y[Math.floor(src / (H * W)) * plane + id[src]] = xd[src];
+  return fromData(y, [N, C, outH, outW]);
+}
+
+/** maxUnpool2d's indices: the shape of x, each an integer position in its outH×outW output plane. */
+export function checkUnpoolIndices(x: Arr, indices: Arr, outH: number, outW: number): void {
+  if (indices.shape.length !== 4 || indices.shape.some((d, i) => d !== x.shape[i])) {
+    throw invalidInputs('/inputs/indices/shape', `indices must have the shape of x ${shapeString(x.shape)}, got ${shapeString(indices.shape)}`);
+  }
+  const id = flat(indices);
+  const plane = outH * outW;
+  for (let src = 0; src < id.length; src++) {
+    const idx = id[src];
+    if (!Number.isInteger(idx) || idx < 0 || idx >= plane) {
+      throw invalidInputs(`/inputs/indices/data/${src}`, `index ${idx} is outside the ${outH}×${outW} output plane (0..${plane - 1})`);
     }
   }
-  return fromData(y, [N, C, outH, outW]);
 }
 
 export function unpoolDefaultSize(inSize: number, k: number, s: number, pb: number, pe: number): number {

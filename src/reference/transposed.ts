@@ -1,10 +1,10 @@
 /** Exact reference: transposed convolution (1-D and 2-D), written as the scatter of the definition. */
-import { ExactSum } from '../exact.js';
 import { invalidInputs, invalidParams } from '../errors.js';
 import type { Arr } from '../tensor.js';
 import { fromData, shapeString } from '../tensor.js';
 import { as1d, as2d, lift1d, transposedOutSize, type Pads } from '../geometry.js';
 import { checkDy, flat, ScatterSum } from './common.js';
+import { conv2dRef, convBackwardSums, type ConvGeometry } from './conv.js';
 
 export interface TransposedGeometry {
   stride: number[];
@@ -53,45 +53,46 @@ export function transposedShape(x: Arr, w: Arr, b: Arr | undefined, g: Transpose
  * with g = ⌊c/(C/g)⌋, contributions that land outside the output dropped, and then the bias added.
  * Every output accumulates its contributions exactly and is rounded once. outputPadding only
  * extends the high end of each axis; it must be smaller than the stride or the dilation.
+ *
+ * This is conv2d's dx (convBackwardSums) with dy := x, through the adjoint conv (adjointConv).
  */
 export function convTranspose2dRef(x: Arr, w: Arr, b: Arr | undefined, g: TransposedGeometry): Arr {
-  const [N, C, H, W] = x.shape;
-  const [, Og, kh, kw] = w.shape;
-  const G = g.groups;
-  const O = Og * G;
+  const [N, , H, W] = x.shape;
+  const O = w.shape[1] * g.groups;
   const [Ho, Wo] = transposedShape(x, w, b, g);
-  const xd = flat(x);
-  const wd = flat(w);
-  const bd = b ? flat(b) : undefined;
-  const acc: (ExactSum | undefined)[] = new Array(N * O * Ho * Wo);
-  const Cg = C / G;
-  for (let n = 0; n < N; n++)
-    for (let c = 0; c < C; c++) {
-      const grp = Math.floor(c / Cg);
-      for (let i = 0; i < H; i++)
-        for (let j = 0; j < W; j++) {
-          const v = xd[((n * C + c) * H + i) * W + j];
-          for (let m = 0; m < Og; m++)
-            for (let p = 0; p < kh; p++) {
-              const oh = i * g.stride[0] - g.pads.begin[0] + p * g.dilation[0];
-              if (oh < 0 || oh >= Ho) continue;
-              for (let q = 0; q < kw; q++) {
-                const ow = j * g.stride[1] - g.pads.begin[1] + q * g.dilation[1];
-                if (ow < 0 || ow >= Wo) continue;
-                const at = ((n * O + grp * Og + m) * Ho + oh) * Wo + ow;
-                (acc[at] ??= new ExactSum()).addProduct(v, wd[((c * Og + m) * kh + p) * kw + q]);
-              }
-            }
-        }
-    }
-  const y = new Float64Array(acc.length);
-  for (let t = 0; t < acc.length; t++) {
-    const o = Math.floor(t / (Ho * Wo)) % O;
-    const a = acc[t];
-    if (bd) (acc[t] = a ?? new ExactSum()).add(bd[o]);
-    y[t] = acc[t]?.value() ?? 0;
+  const y = convBackwardSums([N, O, Ho, Wo], undefined, w, flat(x), [H, W], adjointConv(g)).dx;
+  if (b) {
+    const bd = flat(b);
+    for (let t = 0; t < y.size; t++) y.add(t, bd[Math.floor(t / (Ho * Wo)) % O]);
   }
-  return fromData(y, [N, O, Ho, Wo]);
+  return fromData(y.values(), [N, O, Ho, Wo]);
+}
+
+/**
+ * The conv2d of which a transposed conv is the adjoint: the same stride, dilation, groups and
+ * begin pads, no flip, its input the transposed conv's output [N, O, Ho, Wo], its output the
+ * transposed conv's input [N, C, H, W], and the same weight array: the transposed weight
+ * [C, O/g, kh, kw] is a conv weight [O' = C, C'/g = O/g, kh, kw]. Index for index, conv2d's tap
+ *
+ *   y_conv[n, o, i, j]  reads  x_conv[n, ⌊o/(O'/g)⌋·(C'/g) + c, i·s − P⁻ + p·d, j·s − P⁻ + q·d]  through  w[o, c, p, q]
+ *
+ * is, with o = c_t (the transposed input channel, O'/g = C/g), c = m (the output channel within
+ * its group, C'/g = O/g), (i, j) the transposed input position and the same (p, q), exactly the
+ * transposed conv's scatter of x[n, c_t, i, j]·w[c_t, m, p, q] into
+ * y[n, ⌊c_t/(C/g)⌋·(O/g) + m, i·s − P⁻ + p·d, …], both dropping positions outside [0, Ho)×[0, Wo).
+ * So the transposed conv's y is this conv's dx for dy = x, its dx this conv's y for x = dy, and its
+ * dweight this conv's dweight with x and dy swapped (products commute exactly). The end pads make
+ * the conv's output size H: ⌊(Ho + P⁻ + P⁺' − d(k−1) − 1)/s⌋ + 1 = H with Ho = (H − 1)·s − P⁻ − P⁺ +
+ * d(k−1) + outputPadding + 1 needs P⁺' = P⁺ − outputPadding (possibly negative; conv2d reads only P⁻).
+ */
+function adjointConv(g: TransposedGeometry): ConvGeometry {
+  return {
+    stride: g.stride,
+    dilation: g.dilation,
+    pads: { begin: g.pads.begin, end: g.pads.end.map((e, a) => e - g.outputPadding[a]) },
+    groups: g.groups,
+    flip: false,
+  };
 }
 
 /** 1-D transposed convolution: the 2-D one on [N, C, 1, L]. */
@@ -104,42 +105,18 @@ export function convTranspose1dRef(x: Arr, w: Arr, b: Arr | undefined, g: Transp
 /**
  * convTranspose2d backward. The forward scatters y[n, g·O/g + m, i·s − P⁻ + p·d, …] += x[n,c,i,j]·w[c,m,p,q],
  * so for every such contribution:  dx[n,c,i,j] += dy[…]·w[c,m,p,q],  dw[c,m,p,q] += dy[…]·x[n,c,i,j],
- * and db[o] = Σ dy[n,o,·,·].
+ * and db[o] = Σ dy[n,o,·,·]. Through the adjoint conv (adjointConv): dx is its forward on dy, dw its
+ * dweight with x and dy swapped.
  */
 export function convTranspose2dBackwardRef(x: Arr, w: Arr, b: Arr | undefined, dy: Arr, geo: TransposedGeometry): { dx: Arr; dweight: Arr; dbias: Arr } {
-  const [N, C, H, W] = x.shape;
-  const [, Og, kh, kw] = w.shape;
-  const G = geo.groups;
-  const O = Og * G;
+  const [N, , H, W] = x.shape;
+  const O = w.shape[1] * geo.groups;
   const [Ho, Wo] = transposedShape(x, w, b, geo);
   const g = checkDy(dy, [N, O, Ho, Wo]);
-  const xd = flat(x);
-  const wd = flat(w);
-  const dx = new ScatterSum(xd.length);
-  const dw = new ScatterSum(wd.length);
+  const adj = adjointConv(geo);
+  const dx = conv2dRef(dy, w, undefined, adj);
+  const dw = convBackwardSums([N, O, Ho, Wo], g, w, flat(x), [H, W], adj).dw!;
   const db = new ScatterSum(O);
   for (let t = 0; t < g.length; t++) db.add(Math.floor(t / (Ho * Wo)) % O, g[t]);
-  const Cg = C / G;
-  for (let n = 0; n < N; n++)
-    for (let c = 0; c < C; c++) {
-      const grp = Math.floor(c / Cg);
-      for (let i = 0; i < H; i++)
-        for (let j = 0; j < W; j++) {
-          const xi = ((n * C + c) * H + i) * W + j;
-          for (let m = 0; m < Og; m++)
-            for (let p = 0; p < kh; p++) {
-              const oh = i * geo.stride[0] - geo.pads.begin[0] + p * geo.dilation[0];
-              if (oh < 0 || oh >= Ho) continue;
-              for (let q = 0; q < kw; q++) {
-                const ow = j * geo.stride[1] - geo.pads.begin[1] + q * geo.dilation[1];
-                if (ow < 0 || ow >= Wo) continue;
-                const gy = g[((n * O + grp * Og + m) * Ho + oh) * Wo + ow];
-                const wi = ((c * Og + m) * kh + p) * kw + q;
-                dx.addProduct(xi, gy, wd[wi]);
-                dw.addProduct(wi, gy, xd[xi]);
-              }
-            }
-        }
-    }
-  return { dx: fromData(dx.values(), x.shape), dweight: fromData(dw.values(), w.shape), dbias: fromData(db.values(), [O]) };
+  return { dx, dweight: fromData(dw.values(), w.shape), dbias: fromData(db.values(), [O]) };
 }
