@@ -94,18 +94,21 @@ export interface OpDef<O = unknown> {
   backward?: { forward: string; gradOf: Record<string, string>; forwardParams?: (p: Params) => Params };
   /**
    * The op's params resolved once into its typed options (`defineOp`'s `options`), memoised per
-   * params object: the reference, validate, outputShapes, errorBound, admissible, the fast backends' kernels
-   * (`kernelFor`), the backward ops, the mistakes and the conformance adapters all read these.
-   * Params objects given to it are not mutated afterwards (resolveParams returns fresh clones).
+   * params object: the reference, validate, outputShapes, errorBound, admissible, the fast
+   * backends' kernels (`kernelFor`), the backward ops, the mistakes and the conformance adapters
+   * (`adapterFor`) all read these. Params objects given to it are not mutated afterwards
+   * (resolveParams returns fresh clones); schema defaults missing from a partial params object
+   * are filled in first.
    */
   opts(params: Params): O;
 }
 
 /**
  * An op's declaration with typed options: `options` turns the validated params (defaults filled
- * in) into `O`, the one place that reads them untyped, and `reference`, `validate`,
- * `outputShapes`, `errorBound` and `admissible` receive `O` (and the raw params last, only to call Params-taking functions such
- * as dotBound or another op's reference). Without `options`, `O` is the params themselves.
+ * in) into `O`, the one place that reads them untyped (with the checked readers of params.ts),
+ * and `reference`, `validate`, `outputShapes`, `errorBound` and `admissible` receive `O` (and the
+ * raw params last, only to call Params-taking functions such as dotBound or another op's
+ * reference). Without `options`, `O` is the params themselves.
  */
 export interface OpSpec<O> extends Omit<OpDef<O>, 'reference' | 'validate' | 'outputShapes' | 'errorBound' | 'admissible' | 'opts'> {
   options?: (params: Params) => O;
