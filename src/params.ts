@@ -4,7 +4,8 @@
  * (e.g. "same" only with stride 1), throwing errors that name the param's path.
  */
 import { invalidParams } from './errors.js';
-import type { JSONSchema } from './registry.js';
+import type { JSONSchema, Params } from './registry.js';
+import { perDim } from './geometry.js';
 
 export const intSchema = (minimum: number, title?: string): JSONSchema => ({ type: 'integer', minimum, ...(title ? { title } : {}) });
 
@@ -76,3 +77,62 @@ export const reductionSchema: JSONSchema = { enum: ['none', 'mean', 'sum'] };
 
 // the padding forms' resolution and the output sizes live in geometry.ts (re-exported for the callers of old)
 export { convOutSize, perDim, resolvePadding, type Pads } from './geometry.js';
+
+/**
+ * Typed readers for an op's `options` resolver (registry.ts defineOp), the one place that reads
+ * params untyped: the params were validated against the op's schema, so a mismatch here is the
+ * oracle's own bug, reported as such (not a cast that would let it through).
+ */
+function mismatch(name: string, want: string, v: unknown): Error {
+  return new Error(`internal: param ${name} is ${JSON.stringify(v)}, expected ${want} (its schema and its options resolver disagree)`);
+}
+export function num(p: Params, name: string): number {
+  const v = p[name];
+  if (typeof v !== 'number') throw mismatch(name, 'a number', v);
+  return v;
+}
+export function optNum(p: Params, name: string): number | undefined {
+  return p[name] === undefined ? undefined : num(p, name);
+}
+export function bool(p: Params, name: string): boolean {
+  const v = p[name];
+  if (typeof v !== 'boolean') throw mismatch(name, 'true or false', v);
+  return v;
+}
+export function oneOf<T extends string>(p: Params, name: string, values: readonly T[]): T {
+  const v = p[name];
+  const found = values.find((x) => x === v);
+  if (found === undefined) throw mismatch(name, `one of ${values.join(', ')}`, v);
+  return found;
+}
+const isNumber = (x: unknown): x is number => typeof x === 'number';
+/** An integer or a list of them, as a list. */
+export function ints(p: Params, name: string): number[] {
+  const v: unknown = p[name];
+  if (isNumber(v)) return [v];
+  if (!Array.isArray(v) || !v.every(isNumber)) throw mismatch(name, 'an integer or a list of them', v);
+  return v.slice();
+}
+
+/** A padding param as given (an int, a per-side list, or one of the string forms); resolvePadding turns it into pads. */
+export type PaddingForm = number | number[] | 'valid' | 'same' | 'SAME_UPPER' | 'SAME_LOWER';
+const PADDING_WORDS = ['valid', 'same', 'SAME_UPPER', 'SAME_LOWER'] as const;
+export function paddingForm(p: Params, name: string): PaddingForm {
+  const v: unknown = p[name];
+  if (isNumber(v)) return v;
+  if (Array.isArray(v) && v.every(isNumber)) return v.slice();
+  const word = PADDING_WORDS.find((w) => w === v);
+  if (word === undefined) throw mismatch(name, 'a padding form', v);
+  return word;
+}
+
+/** A number or a list of them, as given; undefined when absent (optional params). */
+export function optNumOrList(p: Params, name: string): number | number[] | undefined {
+  const v: unknown = p[name];
+  if (v === undefined || isNumber(v)) return v;
+  if (!Array.isArray(v) || !v.every(isNumber)) throw mismatch(name, 'a number or a list of them', v);
+  return v.slice();
+}
+
+/** An int-or-list param per spatial dim (perDim of a checked ints). */
+export const dims = (p: Params, name: string, rank: number): number[] => perDim(ints(p, name), rank);

@@ -52,7 +52,7 @@ export interface GeneratedCase {
   tags?: string[];
 }
 
-export interface OpDef {
+export interface OpDef<O = unknown> {
   name: string;
   family: string;
   summary: string;
@@ -92,6 +92,76 @@ export interface OpDef {
   /** Backward ops: the forward op, which forward input each `d<input>` output differentiates, and
    *  the params the forward must run with for the gradient to match (e.g. training statistics). */
   backward?: { forward: string; gradOf: Record<string, string>; forwardParams?: (p: Params) => Params };
+  /**
+   * The op's params resolved once into its typed options (`defineOp`'s `options`), memoised per
+   * params object: the reference, validate, outputShapes, errorBound, admissible, the fast
+   * backends' kernels (`kernelFor`), the backward ops, the mistakes and the conformance adapters
+   * (`adapterFor`) all read these. Params objects given to it are not mutated afterwards
+   * (resolveParams returns fresh clones); schema defaults missing from a partial params object
+   * are filled in first.
+   */
+  opts(params: Params): O;
+}
+
+/**
+ * An op's declaration with typed options: `options` turns the validated params (defaults filled
+ * in) into `O`, the one place that reads them untyped (with the checked readers of params.ts),
+ * and `reference`, `validate`, `outputShapes`, `errorBound` and `admissible` receive `O` (and the
+ * raw params last, only to call Params-taking functions such as dotBound or another op's
+ * reference). Without `options`, `O` is the params themselves.
+ */
+export interface OpSpec<O> extends Omit<OpDef<O>, 'reference' | 'validate' | 'outputShapes' | 'errorBound' | 'admissible' | 'opts'> {
+  options?: (params: Params) => O;
+  reference(this: OpDef<O>, inputs: Inputs, o: O, params: Params): Outputs;
+  validate?(this: OpDef<O>, inputs: Inputs, o: O, params: Params): void;
+  outputShapes?(this: OpDef<O>, inputs: Inputs, o: O, params: Params): Record<string, number[]>;
+  errorBound?(this: OpDef<O>, inputs: Inputs, o: O, outputs: Outputs, u: number, params: Params): Outputs;
+  admissible?(this: OpDef<O>, inputs: Inputs, o: O, u: number, params: Params): Admissible | undefined;
+}
+
+/** `options` memoised per params object (a WeakMap: each call path resolves its params once). */
+export function memoOptions<O>(options: (params: Params) => O): (params: Params) => O {
+  const memo = new WeakMap<Params, O>();
+  return (params) => {
+    if (memo.has(params)) return memo.get(params) as O;
+    const o = options(params);
+    // shared by every reader of these params: frozen, so that none can change it for the others
+    if (typeof o === 'object' && o !== null) Object.freeze(o);
+    memo.set(params, o);
+    return o;
+  };
+}
+
+/**
+ * Declares an op: its spec with typed options becomes the registry's OpDef, whose public functions
+ * keep taking Params (resolved once per params object through `opts`).
+ */
+export function defineOp<O>(spec: OpSpec<O> & { options: (params: Params) => O }): OpDef<O>;
+export function defineOp(spec: OpSpec<Params>): OpDef<Params>;
+export function defineOp<O>(spec: OpSpec<O>): OpDef<O> {
+  const { options, reference, validate, outputShapes, errorBound, admissible, ...rest } = spec;
+  // params normally arrive resolved (resolveParams); callers holding a partial params object
+  // (tests, scripts) still get the defaults the schema would fill in, as the untyped reads did
+  const withDefaults = (p: Params): Params => {
+    let out = p;
+    for (const s of spec.params) {
+      if (p[s.name] !== undefined || s.default === undefined) continue;
+      if (out === p) out = { ...p };
+      out[s.name] = s.default;
+    }
+    return out;
+  };
+  const opts = options ? memoOptions((p: Params) => options(withDefaults(p))) : (p: Params) => p as O;
+  const def: OpDef<O> = {
+    ...rest,
+    opts,
+    reference: (inputs, params) => reference.call(def, inputs, opts(params), params),
+    ...(validate ? { validate: (inputs: Inputs, params: Params) => validate.call(def, inputs, opts(params), params) } : {}),
+    ...(outputShapes ? { outputShapes: (inputs: Inputs, params: Params) => outputShapes.call(def, inputs, opts(params), params) } : {}),
+    ...(errorBound ? { errorBound: (inputs: Inputs, params: Params, outputs: Outputs, u: number) => errorBound.call(def, inputs, opts(params), outputs, u, params) } : {}),
+    ...(admissible ? { admissible: (inputs: Inputs, params: Params, u: number) => admissible.call(def, inputs, opts(params), u, params) } : {}),
+  };
+  return def;
 }
 
 /**
@@ -134,6 +204,17 @@ export const BACKENDS: readonly Backend[] = ['reference', ...FAST_BACKENDS];
 
 /** One op of a fast backend: the registry's inputs and resolved params in, outputs (float64 ndarrays) out. */
 export type Kernel = (inputs: Inputs, params: Params) => Outputs | Promise<Outputs>;
+/** The op each kernel made by `kernelFor` belongs to (registerBackend checks it against the table's key). */
+const kernelOps = new WeakMap<Kernel, string>();
+/**
+ * A fast backend's kernel typed by its op: it receives the op's options (`op.opts`, resolved once
+ * per params object) instead of the raw params.
+ */
+export function kernelFor<O>(op: OpDef<O>, run: (inputs: Inputs, o: O) => Outputs | Promise<Outputs>): Kernel {
+  const k: Kernel = (inputs, params) => run(inputs, op.opts(params));
+  kernelOps.set(k, op.name);
+  return k;
+}
 /** A fast backend's table, op name → kernel; the backend registers it itself (src/ops/simd.ts, accelerated.ts). */
 export type KernelTable = Readonly<Record<string, Kernel>>;
 const backendTables = new Map<FastBackend, KernelTable>();
@@ -144,6 +225,8 @@ export function registerBackend(backend: FastBackend, table: KernelTable): void 
   const validated: Record<string, Kernel> = {};
   for (const [name, kernel] of Object.entries(table)) {
     const op = getOp(name);
+    const of = kernelOps.get(kernel);
+    if (of !== undefined && of !== name) throw new Error(`backend ${backend}: the kernel registered as ${name} is ${of}'s`);
     // every kernel behind the one validation path, as the reference is (register)
     validated[name] = (inputs, params) => {
       checkCall(op, inputs, params);

@@ -3,11 +3,24 @@
  * as NHWC, parameter conventions) and says which ops and params it supports. Inputs and outputs
  * are the registry's (float64 ndarrays, NCHW); `unsupported` returns a reason or undefined.
  */
-import type { Inputs, Outputs, Params } from '../registry.js';
+import type { Inputs, OpDef, Outputs, Params } from '../registry.js';
 
 export interface OpAdapter {
   unsupported?(inputs: Inputs, params: Params): string | undefined;
   run(inputs: Inputs, params: Params): Outputs | Promise<Outputs>;
+}
+
+/** An adapter typed by its op: `unsupported` and `run` receive the op's options (`op.opts` of the resolved params). */
+export interface TypedOpAdapter<O> {
+  unsupported?(inputs: Inputs, o: O): string | undefined;
+  run(inputs: Inputs, o: O): Outputs | Promise<Outputs>;
+}
+export function adapterFor<O>(op: OpDef<O>, a: TypedOpAdapter<O>): OpAdapter {
+  const { unsupported } = a;
+  return {
+    ...(unsupported ? { unsupported: (inputs: Inputs, params: Params) => unsupported.call(a, inputs, op.opts(params)) } : {}),
+    run: (inputs, params) => a.run(inputs, op.opts(params)),
+  };
 }
 
 export interface TargetAdapter {

@@ -5,11 +5,15 @@
  * (elementwise, so any tensor runs as one 1×1×n Vol).
  */
 import { createRequire } from 'node:module';
-import type { Inputs, Params } from '../registry.js';
+// every family registered first, in the catalogue's order (importing single families below must not reorder them)
+import '../ops/index.js';
 import { fromData, type Arr } from '../tensor.js';
 import { flat } from '../reference/common.js';
-import { perDim, resolvePadding } from '../params.js';
-import type { OpAdapter, TargetAdapter } from './adapter.js';
+import { resolvePadding, type PaddingForm } from '../params.js';
+import { adapterFor, type OpAdapter, type TargetAdapter } from './adapter.js';
+import { conv2d } from '../ops/conv.js';
+import { maxPool2d } from '../ops/pooling.js';
+import { localResponseNorm } from '../ops/normalization.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Vol = { w: Float64Array; sx: number; sy: number; depth: number; set(x: number, y: number, d: number, v: number): void; get(x: number, y: number, d: number): number };
@@ -49,20 +53,20 @@ export function convnetjsTarget(): TargetAdapter {
     v.w.set(d);
     return fromData(Float64Array.from(make(d.length).forward(v, false).w as Float64Array), x.shape);
   };
-  const symmetric = (p: Params, k: number[], d: number[], x: Arr, stride: number[]): number | undefined => {
-    const pads = resolvePadding(p.padding, 2, k, d, stride, '/params/padding', x.shape.slice(2));
+  const symmetric = (padding: PaddingForm, k: number[], d: number[], x: Arr, stride: number[]): number | undefined => {
+    const pads = resolvePadding(padding, 2, k, d, stride, '/params/padding', x.shape.slice(2));
     return pads.begin.every((v, i) => v === pads.begin[0] && pads.end[i] === v) ? pads.begin[0] : undefined;
   };
   const ops: Record<string, OpAdapter> = {
-    conv2d: {
-      unsupported(i: Inputs, p: Params) {
-        const s = perDim(p.stride, 2);
+    conv2d: adapterFor(conv2d, {
+      unsupported(i, p) {
+        const s = p.stride.slice();
         const [kh, kw] = i.weight.shape.slice(2);
         if (p.groups !== 1) return 'groups';
         if (p.flip) return 'flip';
-        if (perDim(p.dilation, 2).some((v) => v !== 1)) return 'dilation';
+        if (p.dilation.some((v) => v !== 1)) return 'dilation';
         if (s[0] !== s[1]) return 'different strides per axis';
-        if (symmetric(p, [kh, kw], [1, 1], i.x, s) === undefined) return 'asymmetric padding';
+        if (symmetric(p.padding, [kh, kw], [1, 1], i.x, s) === undefined) return 'asymmetric padding';
         return undefined;
       },
       run(i, p) {
@@ -71,7 +75,7 @@ export function convnetjsTarget(): TargetAdapter {
         const wd = flat(i.weight);
         const bd = i.bias ? flat(i.bias) : undefined;
         const y = perImage(i.x, () => {
-          const layer = new cn.ConvLayer({ in_sx: W, in_sy: H, in_depth: C, sx: kw, sy: kh, filters: O, stride: perDim(p.stride, 2)[0], pad: symmetric(p, [kh, kw], [1, 1], i.x, perDim(p.stride, 2)), bias_pref: 0 });
+          const layer = new cn.ConvLayer({ in_sx: W, in_sy: H, in_depth: C, sx: kw, sy: kh, filters: O, stride: p.stride[0], pad: symmetric(p.padding, [kh, kw], [1, 1], i.x, p.stride.slice()), bias_pref: 0 });
           for (let o = 0; o < O; o++) {
             const f: Vol = layer.filters[o];
             for (let c = 0; c < C; c++) for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) f.set(b, a, c, wd[((o * C + c) * kh + a) * kw + b]);
@@ -81,32 +85,32 @@ export function convnetjsTarget(): TargetAdapter {
         });
         return { y };
       },
-    },
-    maxPool2d: {
-      unsupported(i: Inputs, p: Params) {
-        const k = perDim(p.kernelSize, 2);
-        const s = perDim(p.stride ?? p.kernelSize, 2);
+    }),
+    maxPool2d: adapterFor(maxPool2d, {
+      unsupported(i, p) {
+        const k = p.kernel.slice();
+        const s = p.stride.slice();
         if (p.ceilMode) return 'ceilMode';
         if (p.returnIndices) return 'returnIndices';
-        if (perDim(p.dilation, 2).some((v) => v !== 1)) return 'dilation';
+        if (p.dilation.some((v) => v !== 1)) return 'dilation';
         if (s[0] !== s[1]) return 'different strides per axis';
-        if (symmetric(p, k, [1, 1], i.x, perDim(p.stride ?? p.kernelSize, 2)) === undefined) return 'asymmetric padding';
+        if (symmetric(p.padding, k, [1, 1], i.x, s) === undefined) return 'asymmetric padding';
         return undefined;
       },
       run(i, p) {
-        const [kh, kw] = perDim(p.kernelSize, 2);
+        const [kh, kw] = p.kernel;
         const [, C, H, W] = i.x.shape;
-        return { y: perImage(i.x, () => new cn.PoolLayer({ in_sx: W, in_sy: H, in_depth: C, sx: kw, sy: kh, stride: perDim(p.stride ?? p.kernelSize, 2)[0], pad: symmetric(p, [kh, kw], [1, 1], i.x, perDim(p.stride ?? p.kernelSize, 2)) })) };
+        return { y: perImage(i.x, () => new cn.PoolLayer({ in_sx: W, in_sy: H, in_depth: C, sx: kw, sy: kh, stride: p.stride[0], pad: symmetric(p.padding, [kh, kw], [1, 1], i.x, p.stride.slice()) })) };
       },
-    },
+    }),
     // elementwise layers: any tensor, its values laid out as one 1×1×n Vol
     relu: { run: (i) => ({ y: elementwise(i.x, (n) => new cn.ReluLayer({ in_sx: 1, in_sy: 1, in_depth: n })) }) },
     sigmoid: { run: (i) => ({ y: elementwise(i.x, (n) => new cn.SigmoidLayer({ in_sx: 1, in_sy: 1, in_depth: n })) }) },
     tanh: { run: (i) => ({ y: elementwise(i.x, (n) => new cn.TanhLayer({ in_sx: 1, in_sy: 1, in_depth: n })) }) },
-    localResponseNorm: {
-      unsupported: (i, p) => (i.x.shape.length !== 4 ? 'x of rank other than 4' : (p.size as number) % 2 === 0 ? 'an even size' : undefined),
+    localResponseNorm: adapterFor(localResponseNorm, {
+      unsupported: (i, p) => (i.x.shape.length !== 4 ? 'x of rank other than 4' : p.size % 2 === 0 ? 'an even size' : undefined),
       run: (i, p) => ({ y: perImage(i.x, () => new cn.LocalResponseNormalizationLayer({ in_sx: i.x.shape[3], in_sy: i.x.shape[2], in_depth: i.x.shape[1], k: p.k, n: p.size, alpha: p.alpha, beta: p.beta })) }),
-    },
+    }),
   };
   return { name: 'convnetjs', description: 'convnetjs 0.3.0 (float64, HWC Vols)', precision: 'float64', ops };
 }

@@ -4,11 +4,20 @@
  * (explicit pads [top, left, bottom, right], strides defaulting to the kernel for pools, whole-
  * tensor max-pool indices turned back into per-plane ones, the RoIAlign coordinate mode).
  */
-import type { Inputs, Outputs, Params } from '../registry.js';
+// every family registered first, in the catalogue's order (importing single families below must not reorder them)
+import '../ops/index.js';
+import type { Inputs, Outputs } from '../registry.js';
 import { fromData, type Arr } from '../tensor.js';
 import { flat } from '../reference/common.js';
-import { perDim, resolvePadding } from '../params.js';
-import type { OpAdapter, TargetAdapter } from './adapter.js';
+import { perDim, resolvePadding, type PaddingForm } from '../params.js';
+import { conv2d } from '../ops/conv.js';
+import { convTranspose2d } from '../ops/transposed.js';
+import { avgPool2d, maxPool2d } from '../ops/pooling.js';
+import { upsample2d } from '../ops/resample.js';
+import { adapterFor, type OpAdapter, type TargetAdapter } from './adapter.js';
+import { leakyRelu, softmax } from '../ops/activation.js';
+import { batchNorm, localResponseNorm } from '../ops/normalization.js';
+import { nms, roiAlign, roiPool } from '../ops/detection.js';
 
 type Ort = typeof import('onnxruntime-node');
 type Onnx = (typeof import('onnx-proto'))['onnx'];
@@ -65,40 +74,39 @@ export async function onnxruntimeTarget(): Promise<TargetAdapter> {
   const feed = (name: string, a: Arr): Feed => ({ name, data: Float32Array.from(flat(a)), dims: a.shape.slice() });
   // a typed-array copy (Float32Array → Float64Array in one native step; Float64Array.from(…, Number) calls a function per element)
   const arr = (o: { data: ArrayLike<number | bigint>; dims: readonly number[] }) => fromData(new Float64Array(o.data as Float32Array), o.dims.slice());
-  const onnxPads = (p: Params, k: number[], d: number[], stride: number[] | null, x?: Arr) => {
-    const pads = resolvePadding(p.padding, 2, k, d, stride, '/params/padding', x?.shape.slice(2));
+  const onnxPads = (padding: PaddingForm, k: number[], d: number[], stride: number[] | null, x?: Arr) => {
+    const pads = resolvePadding(padding, 2, k, d, stride, '/params/padding', x?.shape.slice(2));
     return [pads.begin[0], pads.begin[1], pads.end[0], pads.end[1]];
   };
-  const unary = (opType: string, attrs: (p: Params) => Attr[] = () => []): OpAdapter => ({
-    run: async (i, p) => ({ y: arr((await node(opType, [feed('x', i.x)], attrs(p), ['y'])).y) }),
-  });
+  const unaryRun = async (opType: string, i: Inputs, attrs: Attr[]): Promise<Outputs> => ({ y: arr((await node(opType, [feed('x', i.x)], attrs, ['y'])).y) });
+  const unary = (opType: string): OpAdapter => ({ run: (i) => unaryRun(opType, i, []) });
 
   const ops: Record<string, OpAdapter> = {
-    conv2d: {
+    conv2d: adapterFor(conv2d, {
       unsupported: (i, p) => (p.flip ? 'flip' : undefined),
       async run(i, p) {
         const k = i.weight.shape.slice(2);
-        const d = perDim(p.dilation, 2);
-        const s = perDim(p.stride, 2);
+        const d = p.dilation.slice();
+        const s = p.stride.slice();
         const feeds = [feed('x', i.x), feed('w', i.weight), ...(i.bias ? [feed('b', i.bias)] : [])];
-        const r = await node('Conv', feeds, [{ name: 'pads', ints: onnxPads(p, k, d, s, i.x) }, { name: 'strides', ints: s }, { name: 'dilations', ints: d }, { name: 'group', i: p.groups as number }], ['y']);
+        const r = await node('Conv', feeds, [{ name: 'pads', ints: onnxPads(p.padding, k, d, s, i.x) }, { name: 'strides', ints: s }, { name: 'dilations', ints: d }, { name: 'group', i: p.groups }], ['y']);
         return { y: arr(r.y) };
       },
-    },
-    convTranspose2d: {
+    }),
+    convTranspose2d: adapterFor(convTranspose2d, {
       async run(i, p) {
         const k = i.weight.shape.slice(2);
-        const d = perDim(p.dilation, 2);
+        const d = p.dilation.slice();
         const feeds = [feed('x', i.x), feed('w', i.weight), ...(i.bias ? [feed('b', i.bias)] : [])];
-        const attrs = [{ name: 'pads', ints: onnxPads(p, k, d, null) }, { name: 'strides', ints: perDim(p.stride, 2) }, { name: 'dilations', ints: d }, { name: 'group', i: p.groups as number }, { name: 'output_padding', ints: perDim(p.outputPadding, 2) }];
+        const attrs = [{ name: 'pads', ints: onnxPads(p.padding, k, d, null) }, { name: 'strides', ints: p.stride.slice() }, { name: 'dilations', ints: d }, { name: 'group', i: p.groups }, { name: 'output_padding', ints: p.outputPadding.slice() }];
         return { y: arr((await node('ConvTranspose', feeds, attrs, ['y'])).y) };
       },
-    },
-    maxPool2d: {
+    }),
+    maxPool2d: adapterFor(maxPool2d, {
       async run(i, p) {
-        const k = perDim(p.kernelSize, 2);
-        const d = perDim(p.dilation, 2);
-        const attrs = [{ name: 'kernel_shape', ints: k }, { name: 'strides', ints: perDim(p.stride ?? p.kernelSize, 2) }, { name: 'pads', ints: onnxPads(p, k, d, perDim(p.stride ?? p.kernelSize, 2), i.x) }, { name: 'dilations', ints: d }, { name: 'ceil_mode', i: p.ceilMode ? 1 : 0 }];
+        const k = p.kernel.slice();
+        const d = p.dilation.slice();
+        const attrs = [{ name: 'kernel_shape', ints: k }, { name: 'strides', ints: p.stride.slice() }, { name: 'pads', ints: onnxPads(p.padding, k, d, p.stride.slice(), i.x) }, { name: 'dilations', ints: d }, { name: 'ceil_mode', i: p.ceilMode ? 1 : 0 }];
         const r = await node('MaxPool', [feed('x', i.x)], attrs, p.returnIndices ? ['y', 'indices'] : ['y']);
         const out: Outputs = { y: arr(r.y) };
         if (p.returnIndices) {
@@ -109,16 +117,16 @@ export async function onnxruntimeTarget(): Promise<TargetAdapter> {
         }
         return out;
       },
-    },
-    avgPool2d: {
+    }),
+    avgPool2d: adapterFor(avgPool2d, {
       unsupported: (i, p) => (p.divisorOverride !== undefined ? 'divisorOverride' : undefined),
       async run(i, p) {
-        const k = perDim(p.kernelSize, 2);
-        const attrs = [{ name: 'kernel_shape', ints: k }, { name: 'strides', ints: perDim(p.stride ?? p.kernelSize, 2) }, { name: 'pads', ints: onnxPads(p, k, [1, 1], perDim(p.stride ?? p.kernelSize, 2), i.x) }, { name: 'ceil_mode', i: p.ceilMode ? 1 : 0 }, { name: 'count_include_pad', i: p.countIncludePad ? 1 : 0 }];
+        const k = p.kernel.slice();
+        const attrs = [{ name: 'kernel_shape', ints: k }, { name: 'strides', ints: p.stride.slice() }, { name: 'pads', ints: onnxPads(p.padding, k, [1, 1], p.stride.slice(), i.x) }, { name: 'ceil_mode', i: p.ceilMode ? 1 : 0 }, { name: 'count_include_pad', i: p.countIncludePad ? 1 : 0 }];
         return { y: arr((await node('AveragePool', [feed('x', i.x)], attrs, ['y'], 19)).y) };
       },
-    },
-    upsample2d: {
+    }),
+    upsample2d: adapterFor(upsample2d, {
       async run(i, p) {
         const [N, C] = i.x.shape;
         const empty = { data: new Float32Array(0), dims: [0] };
@@ -129,23 +137,23 @@ export async function onnxruntimeTarget(): Promise<TargetAdapter> {
             : [{ name: 'mode', s: 'linear' }, { name: 'coordinate_transformation_mode', s: p.alignCorners ? 'align_corners' : 'pytorch_half_pixel' }];
         const feeds: Feed[] = [feed('x', i.x), { name: 'roi', ...empty }];
         if (p.size !== undefined) {
-          const [h, w] = perDim(p.size as number | number[], 2);
+          const [h, w] = perDim(p.size, 2);
           feeds.push({ name: 'scales', ...empty }, { name: 'sizes', data: BigInt64Array.from([N, C, h, w].map(BigInt)), dims: [4] });
         } else {
-          const [fh, fw] = perDim(p.scaleFactor as number | number[], 2);
+          const [fh, fw] = perDim(p.scaleFactor, 2);
           feeds.push({ name: 'scales', data: Float32Array.from([1, 1, fh, fw]), dims: [4] });
         }
         return { y: arr((await node('Resize', feeds, attrs, ['y'], 11)).y) };
       },
-    },
+    }),
     globalAvgPool2d: unary('GlobalAveragePool'),
     globalMaxPool2d: unary('GlobalMaxPool'),
     relu: unary('Relu'),
     sigmoid: unary('Sigmoid'),
     tanh: unary('Tanh'),
     hardswish: unary('HardSwish'), // opset 14
-    leakyRelu: unary('LeakyRelu', (p) => [{ name: 'alpha', f: p.negativeSlope as number }]),
-    softmax: unary('Softmax', (p) => [{ name: 'axis', i: p.dim as number }]),
+    leakyRelu: adapterFor(leakyRelu, { run: (i, o) => unaryRun('LeakyRelu', i, [{ name: 'alpha', f: o.negativeSlope }]) }),
+    softmax: adapterFor(softmax, { run: (i, o) => unaryRun('Softmax', i, [{ name: 'axis', i: o.dim }]) }),
     linear: {
       unsupported: (i) => (i.x.shape.length === 2 ? undefined : 'x of rank other than 2'),
       async run(i) {
@@ -153,23 +161,23 @@ export async function onnxruntimeTarget(): Promise<TargetAdapter> {
         return { y: arr((await node('Gemm', feeds, [{ name: 'transB', i: 1 }], ['y'])).y) };
       },
     },
-    batchNorm: {
+    batchNorm: adapterFor(batchNorm, {
       unsupported: (i, p) => (p.training ? 'training mode (inference sessions only)' : undefined),
       async run(i, p) {
         const C = i.x.shape[1];
         const ones = fromData(new Float64Array(C).fill(1), [C]);
         const zeros = fromData(new Float64Array(C), [C]);
         const feeds = [feed('x', i.x), feed('scale', i.weight ?? ones), feed('bias', i.bias ?? zeros), feed('mean', i.runningMean), feed('var', i.runningVar)];
-        return { y: arr((await node('BatchNormalization', feeds, [{ name: 'epsilon', f: p.eps as number }], ['y'], 15)).y) };
+        return { y: arr((await node('BatchNormalization', feeds, [{ name: 'epsilon', f: p.eps }], ['y'], 15)).y) };
       },
-    },
-    localResponseNorm: {
-      unsupported: (i, p) => ((p.size as number) % 2 === 0 ? 'an even size (ONNX LRN needs an odd one)' : undefined),
-      run: unary('LRN', (p) => [{ name: 'size', i: p.size as number }, { name: 'alpha', f: p.alpha as number }, { name: 'beta', f: p.beta as number }, { name: 'bias', f: p.k as number }]).run,
-    },
-    roiAlign: {
+    }),
+    localResponseNorm: adapterFor(localResponseNorm, {
+      unsupported: (i, p) => (p.size % 2 === 0 ? 'an even size (ONNX LRN needs an odd one)' : undefined),
+      run: (i, p) => unaryRun('LRN', i, [{ name: 'size', i: p.size }, { name: 'alpha', f: p.alpha }, { name: 'beta', f: p.beta }, { name: 'bias', f: p.k }]),
+    }),
+    roiAlign: adapterFor(roiAlign, {
       async run(i, p) {
-        const [ph, pw] = perDim(p.outputSize, 2);
+        const { ph, pw } = p;
         const b = flat(i.boxes);
         const K = i.boxes.shape[0];
         const rois = new Float32Array(4 * K);
@@ -181,22 +189,21 @@ export async function onnxruntimeTarget(): Promise<TargetAdapter> {
         const attrs = [
           { name: 'output_height', i: ph },
           { name: 'output_width', i: pw },
-          { name: 'sampling_ratio', i: Math.max(p.samplingRatio as number, 0) },
-          { name: 'spatial_scale', f: p.spatialScale as number },
+          { name: 'sampling_ratio', i: Math.max(p.samplingRatio, 0) },
+          { name: 'spatial_scale', f: p.spatialScale },
           { name: 'coordinate_transformation_mode', s: p.aligned ? 'half_pixel' : 'output_half_pixel' },
         ];
         const r = await node('RoiAlign', [feed('x', i.x), { name: 'rois', data: rois, dims: [K, 4] }, { name: 'batch_indices', data: idx, dims: [K] }], attrs, ['y'], 16);
         return { y: arr(r.y) };
       },
-    },
-    roiPool: {
+    }),
+    roiPool: adapterFor(roiPool, {
       async run(i, p) {
-        const [ph, pw] = perDim(p.outputSize, 2);
-        const r = await node('MaxRoiPool', [feed('x', i.x), feed('rois', i.boxes)], [{ name: 'pooled_shape', ints: [ph, pw] }, { name: 'spatial_scale', f: p.spatialScale as number }], ['y'], 16);
+        const r = await node('MaxRoiPool', [feed('x', i.x), feed('rois', i.boxes)], [{ name: 'pooled_shape', ints: [p.ph, p.pw] }, { name: 'spatial_scale', f: p.spatialScale }], ['y'], 16);
         return { y: arr(r.y) };
       },
-    },
-    nms: {
+    }),
+    nms: adapterFor(nms, {
       unsupported: (i, p) => (p.boxFormat !== 'xyxy' && p.boxFormat !== 'cxcywh' ? 'box formats other than xyxy and cxcywh' : p.pixelInclusive ? 'pixelInclusive' : undefined),
       async run(i, p) {
         const n = i.boxes.shape[0];
@@ -207,16 +214,16 @@ export async function onnxruntimeTarget(): Promise<TargetAdapter> {
         const feeds: Feed[] = [
           { name: 'boxes', data: boxes, dims: [1, n, 4] },
           { name: 'scores', data: Float32Array.from(flat(i.scores)), dims: [1, 1, n] },
-          { name: 'max_output_boxes_per_class', data: BigInt64Array.from([BigInt((p.maxOutput as number | undefined) ?? n)]), dims: [1] },
-          { name: 'iou_threshold', data: Float32Array.from([p.iouThreshold as number]), dims: [1] },
-          ...(p.scoreThreshold !== undefined ? [{ name: 'score_threshold', data: Float32Array.from([p.scoreThreshold as number]), dims: [1] }] : []),
+          { name: 'max_output_boxes_per_class', data: BigInt64Array.from([BigInt(p.maxOutput ?? n)]), dims: [1] },
+          { name: 'iou_threshold', data: Float32Array.from([p.iouThreshold]), dims: [1] },
+          ...(p.scoreThreshold !== undefined ? [{ name: 'score_threshold', data: Float32Array.from([p.scoreThreshold]), dims: [1] }] : []),
         ];
         const r = await node('NonMaxSuppression', feeds, [{ name: 'center_point_box', i: p.boxFormat === 'cxcywh' ? 1 : 0 }], ['selected'], 11);
         const sel = r.selected.data as ArrayLike<bigint>;
         const keep = Array.from({ length: sel.length / 3 }, (_, k) => Number(sel[3 * k + 2]));
         return { keep: fromData(keep, [keep.length]) };
       },
-    },
+    }),
   };
   return {
     name: 'onnxruntime',

@@ -1,9 +1,17 @@
 /** Built-in conformance targets: our own float32 backends (gpu.js, WebAssembly SIMD) and TensorFlow.js. */
-import { allOps, hasOp, kernelOf, type FastBackend, type Inputs, type Outputs, type Params } from '../registry.js';
+// every family registered first, in the catalogue's order (importing single families below must not reorder them)
+import '../ops/index.js';
+import { allOps, hasOp, kernelOf, type FastBackend, type Inputs, type Outputs } from '../registry.js';
 import { fromData, type Arr } from '../tensor.js';
 import { flat } from '../reference/common.js';
-import { perDim, resolvePadding } from '../params.js';
-import type { OpAdapter, TargetAdapter } from './adapter.js';
+import { perDim, resolvePadding, type PaddingForm } from '../params.js';
+import { adapterFor, type OpAdapter, type TargetAdapter } from './adapter.js';
+import { conv2d } from '../ops/conv.js';
+import { convTranspose2d } from '../ops/transposed.js';
+import { avgPool2d, maxPool2d } from '../ops/pooling.js';
+import { upsample2d } from '../ops/resample.js';
+import { leakyRelu, softmax } from '../ops/activation.js';
+import { nms } from '../ops/detection.js';
 
 /** One of our own float32 backends, every op it implements. */
 export function ownTarget(backend: FastBackend): TargetAdapter {
@@ -76,53 +84,52 @@ export async function tfjsTarget(backend: 'cpu' | 'wasm'): Promise<TargetAdapter
   };
   const t = (a: Arr) => tf.tensor(Float32Array.from(flat(a)), a.shape);
   /** How a user would write the padding for tfjs: a number when it is one number, else explicit. */
-  const tfPad = (p: Params, k: number[], d: number[], stride: number[], x: Arr) => {
-    if (p.padding === 'same') return 'same' as const;
-    if (p.padding === 'valid' || p.padding === 0) return 'valid' as const;
-    const pads = resolvePadding(p.padding, 2, k, d, stride, '/params/padding', x.shape.slice(2));
+  const tfPad = (padding: PaddingForm, k: number[], d: number[], stride: number[], x: Arr) => {
+    if (padding === 'same') return 'same' as const;
+    if (padding === 'valid' || padding === 0) return 'valid' as const;
+    const pads = resolvePadding(padding, 2, k, d, stride, '/params/padding', x.shape.slice(2));
     const sym = pads.begin[0] === pads.end[0] && pads.begin[1] === pads.end[1] && pads.begin[0] === pads.begin[1];
     if (sym) return pads.begin[0];
     return [[0, 0], [pads.begin[0], pads.end[0]], [pads.begin[1], pads.end[1]], [0, 0]] as Pad4;
   };
   const unary = (f: (x: Tensor) => Tensor): OpAdapter => ({ run: async (i) => ({ y: await back(() => f(t(i.x))) }) });
   const ops: Record<string, OpAdapter> = {
-    conv2d: {
+    conv2d: adapterFor(conv2d, {
       unsupported(i, p) {
         if (p.groups !== 1) return 'groups (tfjs has depthwiseConv2d only)';
         if (p.flip) return 'flip';
-        const s = perDim(p.stride, 2);
-        const d = perDim(p.dilation, 2);
-        if (s.some((v) => v !== 1) && d.some((v) => v !== 1)) return 'stride and dilation together';
+        if (p.stride.some((v) => v !== 1) && p.dilation.some((v) => v !== 1)) return 'stride and dilation together';
         return undefined;
       },
       async run(i, p) {
         const k = i.weight.shape.slice(2);
-        const d = perDim(p.dilation, 2) as [number, number];
+        const d: [number, number] = [p.dilation[0], p.dilation[1]];
+        const s: [number, number] = [p.stride[0], p.stride[1]];
         const f = filter('conv2d', i.weight, [2, 3, 1, 0]); // [O, C, kh, kw] → [kh, kw, C, O]
         return {
           y: await back(() => {
-            const y = tf.conv2d(nhwc(i.x), f, perDim(p.stride, 2) as [number, number], tfPad(p, k, d, perDim(p.stride, 2), i.x), 'NHWC', d);
+            const y = tf.conv2d(nhwc(i.x), f, s, tfPad(p.padding, k, d, s, i.x), 'NHWC', d);
             return i.bias ? tf.add(y, t(i.bias)) : y;
           }),
         };
       },
-    },
-    convTranspose2d: {
+    }),
+    convTranspose2d: adapterFor(convTranspose2d, {
       unsupported(i, p) {
         if (p.groups !== 1) return 'groups';
-        if (perDim(p.dilation, 2).some((v) => v !== 1)) return 'dilation (tfjs conv2dTranspose has none)';
+        if (p.dilation.some((v) => v !== 1)) return 'dilation (tfjs conv2dTranspose has none)';
         return undefined;
       },
       async run(i, p) {
         const [N, , H, W] = i.x.shape;
         const [, O, kh, kw] = i.weight.shape;
-        const s = perDim(p.stride, 2);
-        const op2 = perDim(p.outputPadding, 2);
+        const s = p.stride.slice();
+        const op2 = p.outputPadding;
         const pads = resolvePadding(p.padding, 2, [kh, kw], [1, 1], null, '/params/padding');
         const outH = (H - 1) * s[0] - pads.begin[0] - pads.end[0] + kh + op2[0];
         const outW = (W - 1) * s[1] - pads.begin[1] - pads.end[1] + kw + op2[1];
         const f = filter('convTranspose2d', i.weight, [2, 3, 1, 0]); // [C, O, kh, kw] → [kh, kw, O, C]
-        const pad = tfPad(p, [kh, kw], [1, 1], s, i.x);
+        const pad = tfPad(p.padding, [kh, kw], [1, 1], s, i.x);
         return {
           y: await back(() => {
             const y = tf.conv2dTranspose(nhwc(i.x), f, [N, outH, outW, O], s as [number, number], pad as 'valid' | number);
@@ -130,47 +137,50 @@ export async function tfjsTarget(backend: 'cpu' | 'wasm'): Promise<TargetAdapter
           }),
         };
       },
-    },
-    upsample2d: {
+    }),
+    upsample2d: adapterFor(upsample2d, {
       unsupported(i, p) {
         if (p.scaleFactor === undefined) return undefined;
-        const f = perDim(p.scaleFactor as number | number[], 2);
+        const f = perDim(p.scaleFactor, 2);
         const [H, W] = i.x.shape.slice(2);
         return f.some((v, k) => !Number.isInteger(v * [H, W][k])) ? 'a scale factor whose output size is not in · factor (tfjs scales by in/out)' : undefined;
       },
       async run(i, p) {
         const [H, W] = i.x.shape.slice(2);
-        const size = (p.size !== undefined ? perDim(p.size as number | number[], 2) : perDim(p.scaleFactor as number | number[], 2).map((v, k) => Math.floor([H, W][k] * v))) as [number, number];
+        const [h, w] = p.size !== undefined ? perDim(p.size, 2) : perDim(p.scaleFactor, 2).map((v, k) => Math.floor([H, W][k] * v));
+        const size: [number, number] = [h, w];
         // PyTorch's nearest is TF's legacy rule (⌊dst·in/out⌋); bilinear without aligned corners is half-pixel centres
         const y = await back(() =>
           p.mode === 'nearest' ? tf.image.resizeNearestNeighbor(nhwc(i.x), size, false, false) : tf.image.resizeBilinear(nhwc(i.x), size, !!p.alignCorners, !p.alignCorners),
         );
         return { y };
       },
-    },
-    maxPool2d: {
-      unsupported: (i, p) => (p.ceilMode ? 'ceilMode' : perDim(p.dilation, 2).some((v) => v !== 1) ? 'dilation' : p.returnIndices ? 'returnIndices' : undefined),
+    }),
+    maxPool2d: adapterFor(maxPool2d, {
+      unsupported: (i, p) => (p.ceilMode ? 'ceilMode' : p.dilation.some((v) => v !== 1) ? 'dilation' : p.returnIndices ? 'returnIndices' : undefined),
       async run(i, p) {
-        const k = perDim(p.kernelSize, 2) as [number, number];
-        return { y: await back(() => tf.maxPool(nhwc(i.x), k, perDim(p.stride ?? p.kernelSize, 2) as [number, number], tfPad(p, k, [1, 1], perDim(p.stride ?? p.kernelSize, 2), i.x))) };
+        const k: [number, number] = [p.kernel[0], p.kernel[1]];
+        const s: [number, number] = [p.stride[0], p.stride[1]];
+        return { y: await back(() => tf.maxPool(nhwc(i.x), k, s, tfPad(p.padding, k, [1, 1], s, i.x))) };
       },
-    },
-    avgPool2d: {
+    }),
+    avgPool2d: adapterFor(avgPool2d, {
       unsupported: (i, p) =>
-        p.ceilMode ? 'ceilMode' : p.divisorOverride !== undefined ? 'divisorOverride' : p.countIncludePad && perDim(p.padding as number, 2).some((v) => v !== 0) ? 'countIncludePad with padding (TF never counts padding)' : undefined,
+        p.ceilMode ? 'ceilMode' : p.divisorOverride !== undefined ? 'divisorOverride' : p.countIncludePad && perDim(p.padding, 2).some((v) => v !== 0) ? 'countIncludePad with padding (TF never counts padding)' : undefined,
       async run(i, p) {
-        const k = perDim(p.kernelSize, 2) as [number, number];
-        return { y: await back(() => tf.avgPool(nhwc(i.x), k, perDim(p.stride ?? p.kernelSize, 2) as [number, number], tfPad(p, k, [1, 1], perDim(p.stride ?? p.kernelSize, 2), i.x))) };
+        const k: [number, number] = [p.kernel[0], p.kernel[1]];
+        const s: [number, number] = [p.stride[0], p.stride[1]];
+        return { y: await back(() => tf.avgPool(nhwc(i.x), k, s, tfPad(p.padding, k, [1, 1], s, i.x))) };
       },
-    },
+    }),
     relu: unary((x) => tf.relu(x)),
     sigmoid: unary((x) => tf.sigmoid(x)),
     tanh: unary((x) => tf.tanh(x)),
-    leakyRelu: { run: async (i, p) => ({ y: await back(() => tf.leakyRelu(t(i.x), p.negativeSlope as number)) }) },
-    softmax: {
-      unsupported: (i, p) => ((p.dim as number) === -1 || (p.dim as number) === i.x.shape.length - 1 ? undefined : 'softmax over a dim other than the last'),
+    leakyRelu: adapterFor(leakyRelu, { run: async (i, p) => ({ y: await back(() => tf.leakyRelu(t(i.x), p.negativeSlope)) }) }),
+    softmax: adapterFor(softmax, {
+      unsupported: (i, p) => (p.dim === -1 || p.dim === i.x.shape.length - 1 ? undefined : 'softmax over a dim other than the last'),
       run: async (i) => ({ y: await back(() => tf.softmax(t(i.x))) }),
-    },
+    }),
     linear: {
       unsupported: (i) => (i.x.shape.length === 2 ? undefined : 'x of rank other than 2'),
       async run(i) {
@@ -183,7 +193,7 @@ export async function tfjsTarget(backend: 'cpu' | 'wasm'): Promise<TargetAdapter
         };
       },
     },
-    nms: {
+    nms: adapterFor(nms, {
       unsupported: (i, p) => (p.boxFormat !== 'xyxy' ? 'box formats other than xyxy' : p.pixelInclusive ? 'pixelInclusive' : undefined),
       async run(i, p) {
         const b = flat(i.boxes);
@@ -192,7 +202,7 @@ export async function tfjsTarget(backend: 'cpu' | 'wasm'): Promise<TargetAdapter
         for (let k = 0; k < n; k++) yxyx.set([b[4 * k + 1], b[4 * k], b[4 * k + 3], b[4 * k + 2]], 4 * k);
         const [boxes, scores] = [tf.tensor2d(yxyx, [n, 4]), tf.tensor1d(Float32Array.from(flat(i.scores)))];
         try {
-          const keep = await tf.image.nonMaxSuppressionAsync(boxes, scores, (p.maxOutput as number | undefined) ?? n, p.iouThreshold as number, (p.scoreThreshold as number | undefined) ?? Number.NEGATIVE_INFINITY);
+          const keep = await tf.image.nonMaxSuppressionAsync(boxes, scores, p.maxOutput ?? n, p.iouThreshold, p.scoreThreshold ?? Number.NEGATIVE_INFINITY);
           const d = new Float64Array((await keep.data()) as Int32Array);
           keep.dispose();
           return { keep: fromData(d, [d.length]) };
@@ -200,7 +210,7 @@ export async function tfjsTarget(backend: 'cpu' | 'wasm'): Promise<TargetAdapter
           tf.dispose([boxes, scores]);
         }
       },
-    },
+    }),
   };
   // tfjs has one global backend: every call first selects this target's own (another tfjs target
   // loaded in the same process would otherwise run our ops on its backend)

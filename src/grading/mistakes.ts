@@ -4,12 +4,17 @@
  * on which it differs from the reference; the default assignment includes the triggers, and the
  * tests check that every entry is diagnosed as itself.
  */
-import { getOp, resolveParams, type Inputs, type Outputs, type Params } from '../registry.js';
+// every family registered first, in the catalogue's order (importing single families below must not reorder them)
+import '../ops/index.js';
+import { getOp, resolveParams, type Inputs, type OpDef, type Outputs, type Params } from '../registry.js';
 import { fromData } from '../tensor.js';
 import { flat, resolveDim, splitAt } from '../reference/common.js';
-import { nmsRef, type BoxFormat } from '../reference/detection.js';
-import { convGeometry } from '../ops/conv.js';
-import { poolGeometry } from '../ops/pooling.js';
+import { nmsRef } from '../reference/detection.js';
+import { batchNorm } from '../ops/normalization.js';
+import { nms, roiPool } from '../ops/detection.js';
+import { softmax } from '../ops/activation.js';
+import { conv2d, convGeometryOf } from '../ops/conv.js';
+import { maxPool2d, poolGeometryOf } from '../ops/pooling.js';
 import { conv2dRef } from '../reference/conv.js';
 
 export interface Mistake {
@@ -34,13 +39,21 @@ export interface Mistake {
 }
 
 const ref = (op: string, inputs: Inputs, params: Params): Outputs => getOp(op).reference(inputs, resolveParams(getOp(op), params));
+/** A mistake's wrong implementation typed by its op: the params validated, then the op's options (`op.opts`) and the resolved params. */
+const withOptions =
+  <O>(op: OpDef<O>, apply: (inputs: Inputs, o: O, params: Params) => Outputs) =>
+  (inputs: Inputs, params: Params): Outputs => {
+    const p = resolveParams(op, params);
+    return apply(inputs, op.opts(p), p);
+  };
 const t = (shape: number[], data: number[]) => ({ shape, data });
 const range = (n: number, start = 0) => Array.from({ length: n }, (_, i) => i + start);
 
 /** batchNorm with the variance rescaled (unbiased, training only) or eps misplaced (also in inference, on the running statistics). */
 function wrongBatchNorm(inputs: Inputs, params: Params, how: 'unbiased' | 'eps-outside'): Outputs {
-  const p = resolveParams(getOp('batchNorm'), params);
-  const r = ref('batchNorm', inputs, p);
+  const rp = resolveParams(batchNorm, params);
+  const p = batchNorm.opts(rp);
+  const r = ref('batchNorm', inputs, rp);
   if (!p.training && how === 'unbiased') return r;
   const [N, C] = inputs.x.shape;
   const inner = inputs.x.shape.slice(2).reduce((a, b) => a * b, 1);
@@ -50,7 +63,7 @@ function wrongBatchNorm(inputs: Inputs, params: Params, how: 'unbiased' | 'eps-o
   const g = inputs.weight ? flat(inputs.weight) : undefined;
   const b = inputs.bias ? flat(inputs.bias) : undefined;
   const x = flat(inputs.x);
-  const eps = p.eps as number;
+  const eps = p.eps;
   const y = x.map((v, i) => {
     const c = Math.floor(i / inner) % C;
     const denom = how === 'unbiased' ? Math.sqrt((variance[c] * n) / (n - 1) + eps) : Math.sqrt(variance[c]) + eps;
@@ -61,7 +74,7 @@ function wrongBatchNorm(inputs: Inputs, params: Params, how: 'unbiased' | 'eps-o
 
 /** conv2d with its resolved padding changed. */
 function withPads(i: Inputs, p: Params, change: (pads: { begin: number[]; end: number[] }) => { begin: number[]; end: number[] }): Outputs {
-  const g = convGeometry(resolveParams(getOp('conv2d'), p), i.weight.shape.slice(2), 2, i.x.shape.slice(2));
+  const g = convGeometryOf(conv2d.opts(resolveParams(conv2d, p)), i.weight.shape.slice(2), i.x.shape.slice(2));
   return { y: conv2dRef(i.x, i.weight, i.bias, { ...g, pads: change(g.pads) }) };
 }
 
@@ -144,7 +157,7 @@ export const MISTAKES: Mistake[] = [
     title: 'max pooling reads the padding as 0',
     explanation: 'Max pooling pads with −∞ (the padding is never chosen): a window of negative values next to the border keeps its negative maximum, not 0.',
     apply(i, p) {
-      const { pads } = poolGeometry(resolveParams(getOp('maxPool2d'), p), 2, i.x.shape.slice(2));
+      const { pads } = poolGeometryOf(maxPool2d.opts(resolveParams(maxPool2d, p)), i.x.shape.slice(2));
       const pad = [pads.begin[0], pads.end[0], pads.begin[1], pads.end[1]];
       const [N, C, H, W] = i.x.shape;
       const Hp = H + pad[0] + pad[1];
@@ -169,16 +182,16 @@ export const MISTAKES: Mistake[] = [
     op: 'roiPool',
     title: 'RoI pooling without the +1 in the RoI size',
     explanation: 'torchvision’s roi_pool (Fast R-CNN) treats the rounded corners as inclusive: roi_w = x2 − x1 + 1.',
-    apply(i, p) {
+    apply: withOptions(roiPool, (i, o, p) => {
       // shrinking each box by one cell on the high side is the same as dropping the +1
       const b = flat(i.boxes).slice();
-      const s = (p.spatialScale as number | undefined) ?? 1;
+      const s = o.spatialScale;
       for (let k = 0; k < b.length; k += 5) {
         b[k + 3] -= 1 / s;
         b[k + 4] -= 1 / s;
       }
       return ref('roiPool', { x: i.x, boxes: fromData(b, i.boxes.shape) }, p);
-    },
+    }),
     trigger: { inputs: { x: t([1, 1, 4, 4], range(16)), boxes: t([1, 5], [0, 0, 0, 2, 2]) }, params: { outputSize: 2 } },
   },
   {
@@ -186,12 +199,11 @@ export const MISTAKES: Mistake[] = [
     op: 'nms',
     title: 'NMS suppresses at IoU ≥ threshold',
     explanation: 'A box is suppressed only when its IoU with a kept box is strictly greater than the threshold (torchvision, ONNX, TF); at exactly the threshold it is kept.',
-    apply(i, p) {
-      const rp = resolveParams(getOp('nms'), p);
-      const thr = rp.iouThreshold as number;
-      const keep = nmsRef(i.boxes, i.scores, { iouThreshold: thr - Math.max(Math.abs(thr), 1) * 1e-12, boxFormat: rp.boxFormat as BoxFormat, scoreThreshold: rp.scoreThreshold as number | undefined, maxOutput: rp.maxOutput as number | undefined, pixelInclusive: rp.pixelInclusive as boolean });
+    apply: withOptions(nms, (i, o) => {
+      const thr = o.iouThreshold;
+      const keep = nmsRef(i.boxes, i.scores, { ...o, iouThreshold: thr - Math.max(Math.abs(thr), 1) * 1e-12 });
       return { keep: fromData(keep, [keep.length]) };
-    },
+    }),
     trigger: { inputs: { boxes: t([3, 4], [0, 0, 3, 4, 1, 0, 4, 4, 10, 10, 12, 12]), scores: t([3], [0.9, 0.8, 0.7]) }, params: { iouThreshold: 0.5 } },
   },
   {
@@ -207,11 +219,10 @@ export const MISTAKES: Mistake[] = [
     op: 'softmax',
     title: 'softmax without subtracting the maximum overflows',
     explanation: 'e^1000 is Infinity in floating point, so e^x / Σ e^x gives NaN. Subtract the maximum first: softmax(x) = softmax(x − max x).',
-    apply(i, p) {
+    apply: withOptions(softmax, (i, o) => {
       // y = e^x / Σ e^x along dim, in plain floating point
-      const rp = resolveParams(getOp('softmax'), p);
       const x = flat(i.x);
-      const dim = resolveDim(rp.dim as number, i.x.shape.length, '/params/dim');
+      const dim = resolveDim(o.dim, i.x.shape.length, '/params/dim');
       const [outer, size, inner] = splitAt(i.x.shape, dim);
       const y = new Float64Array(x.length);
       for (let o = 0; o < outer; o++)
@@ -222,7 +233,7 @@ export const MISTAKES: Mistake[] = [
           for (let j = 0; j < size; j++) y[at(j)] = Math.exp(x[at(j)]) / sum;
         }
       return { y: fromData(y, i.x.shape) };
-    },
+    }),
     trigger: { inputs: { x: t([1, 3], [1000, 1001, 1002]) }, params: {} },
   },
   {

@@ -1,5 +1,6 @@
 /** Registry entries: relu, leakyRelu, sigmoid, tanh, hardswish, softmax, logSoftmax, and their backward ops. */
-import { type AdmissibleBlock, type OpDef, register } from '../registry.js';
+import { type AdmissibleBlock, defineOp, type Inputs, type OpDef, type Outputs, type Params, register } from '../registry.js';
+import { num } from '../params.js';
 import { ambiguityReason, rounder } from '../judge/admissible.js';
 import { hardswishBackwardRef, hardswishRef, leakyReluBackwardRef, leakyReluRef, reluBackwardRef, reluRef, sigmoidBackwardRef, sigmoidRef, softmaxBackwardRef, softmaxRef, tanhBackwardRef, tanhRef } from '../reference/activation.js';
 import { input, randTensor } from './helpers.js';
@@ -11,44 +12,55 @@ import { backwardOf, elementwiseCancellation } from './backward.js';
 
 const genX = (rng: Rng) => ({ inputs: { x: randTensor(rng, [rng.int(1, 2), rng.int(1, 5)], 6) }, params: {} });
 
-const elementwise = (name: string, summary: string, ref: OpDef['reference'], ulps: number, params: OpDef['params'] = []): OpDef => ({
+/** The options of an op without params. */
+const noOptions = (): Record<string, never> => ({});
+
+const elementwise = <O>(name: string, summary: string, ref: (i: Inputs, o: O) => Outputs, ulps: number, options: (p: Params) => O, params: OpDef['params'] = []) => defineOp({
   name,
   family: 'activation',
   summary,
   inputs: [input('x', 'any shape')],
   params,
   outputs: [{ name: 'y', doc: 'shape of x' }],
+  options,
   reference: ref,
   outputShapes: (i) => ({ y: i.x.shape.slice() }),
   ulps,
   generate: genX,
 });
 
-export const relu = elementwise('relu', 'max(0, x)', (i) => ({ y: reluRef(i.x) }), 0);
-export const leakyRelu = elementwise('leakyRelu', 'x if x ≥ 0 else negativeSlope·x', (i, p) => ({ y: leakyReluRef(i.x, p.negativeSlope as number) }), 1, [
+export const relu = elementwise('relu', 'max(0, x)', (i) => ({ y: reluRef(i.x) }), 0, noOptions);
+export const leakyRelu = elementwise('leakyRelu', 'x if x ≥ 0 else negativeSlope·x', (i, p) => ({ y: leakyReluRef(i.x, p.negativeSlope) }), 1, (p: Params) => ({ negativeSlope: num(p, 'negativeSlope') }), [
   { name: 'negativeSlope', schema: { type: 'number' }, default: 0.01, doc: 'slope for x < 0 (PyTorch 0.01; Keras 0.3)' },
 ]);
-export const sigmoid = elementwise('sigmoid', '1 / (1 + e^−x)', (i) => ({ y: sigmoidRef(i.x) }), 4);
-export const tanh = elementwise('tanh', 'hyperbolic tangent', (i) => ({ y: tanhRef(i.x) }), 4);
-export const hardswish = elementwise('hardswish', 'x·min(max(x + 3, 0), 6)/6 (MobileNetV3)', (i) => ({ y: hardswishRef(i.x) }), 3);
+export const sigmoid = elementwise('sigmoid', '1 / (1 + e^−x)', (i) => ({ y: sigmoidRef(i.x) }), 4, noOptions);
+export const tanh = elementwise('tanh', 'hyperbolic tangent', (i) => ({ y: tanhRef(i.x) }), 4, noOptions);
+export const hardswish = elementwise('hardswish', 'x·min(max(x + 3, 0), 6)/6 (MobileNetV3)', (i) => ({ y: hardswishRef(i.x) }), 3, noOptions);
 
 /**
  * Softmax error: a naive float sum of the exponentials is off by γ_size relatively, the exp and the
  * division add a few ulps. Log-softmax's error is absolute: u·(|x| + |m| + |log Σ|) + γ_size.
  */
-const softmaxLike = (name: 'softmax' | 'logSoftmax', log: boolean): OpDef => ({
+/** softmax's and logSoftmax's params resolved once (dim as given: negative counts from the end). */
+export interface SoftmaxOptions {
+  dim: number;
+}
+export const softmaxOptions = (p: Params): SoftmaxOptions => ({ dim: num(p, 'dim') });
+
+const softmaxLike = (name: 'softmax' | 'logSoftmax', log: boolean) => defineOp({
   name,
   family: 'activation',
   summary: log ? 'log of softmax along dim, max-shifted (no overflow at ±1000)' : 'e^(x−max) / Σ e^(x−max) along dim',
   inputs: [input('x', 'any shape')],
   params: [{ name: 'dim', schema: { type: 'integer' }, default: 1, doc: 'axis to normalise (negative counts from the end)' }],
   outputs: [{ name: 'y', doc: 'shape of x' }],
-  reference: (i, p) => ({ y: softmaxRef(i.x, p.dim as number, log) }),
-  validate: (i, p) => void resolveDim(p.dim as number, i.x.shape.length, '/params/dim'),
+  options: softmaxOptions,
+  reference: (i, p) => ({ y: softmaxRef(i.x, p.dim, log) }),
+  validate: (i, p) => void resolveDim(p.dim, i.x.shape.length, '/params/dim'),
   outputShapes: (i) => ({ y: i.x.shape.slice() }),
   errorBound(i, p, o, u) {
     const rank = i.x.shape.length;
-    const d = (p.dim as number) < 0 ? (p.dim as number) + rank : (p.dim as number);
+    const d = p.dim < 0 ? p.dim + rank : p.dim;
     const size = i.x.shape[d] ?? 1;
     if (!log) return relativeBound(o, size + 6, u);
     const x = flat(i.x);
@@ -64,7 +76,7 @@ export const softmax = softmaxLike('softmax', false);
 export const logSoftmax = softmaxLike('logSoftmax', true);
 
 export const reluBackward = backwardOf(relu, { gradOf: { dx: 'x' }, reference: (i) => ({ dx: reluBackwardRef(i.x, i.dy) }) });
-export const leakyReluBackward = backwardOf(leakyRelu, { gradOf: { dx: 'x' }, reference: (i, p) => ({ dx: leakyReluBackwardRef(i.x, i.dy, p.negativeSlope as number) }) });
+export const leakyReluBackward = backwardOf(leakyRelu, { gradOf: { dx: 'x' }, reference: (i, p) => ({ dx: leakyReluBackwardRef(i.x, i.dy, p.negativeSlope) }) });
 export const sigmoidBackward = backwardOf(sigmoid, { gradOf: { dx: 'x' }, reference: (i) => ({ dx: sigmoidBackwardRef(i.x, sigmoidRef(i.x), i.dy) }), cancellation: elementwiseCancellation((y) => y * (1 + y), sigmoidRef) });
 export const hardswishBackward = backwardOf(hardswish, { gradOf: { dx: 'x' }, reference: (i) => ({ dx: hardswishBackwardRef(i.x, i.dy) }) });
 /**
@@ -91,11 +103,11 @@ export const tanhBackward = backwardOf(tanh, { gradOf: { dx: 'x' }, reference: (
  */
 export const softmaxBackward = backwardOf(softmax, {
   gradOf: { dx: 'x' },
-  reference: (i, p) => ({ dx: softmaxBackwardRef(i.x, i.dy, p.dim as number) }),
+  reference: (i, p) => ({ dx: softmaxBackwardRef(i.x, i.dy, p.dim) }),
   cancellation(i, p, u) {
     const x = i.x;
-    const d = (p.dim as number) < 0 ? x.shape.length + (p.dim as number) : (p.dim as number);
-    const y = flat(softmax.reference({ x }, p).y);
+    const d = p.dim < 0 ? x.shape.length + p.dim : p.dim;
+    const y = flat(softmaxRef(x, p.dim, false));
     const g = flat(i.dy);
     const size = x.shape[d];
     const inner = numel(x.shape.slice(d + 1));

@@ -29,10 +29,12 @@ function gradBound(o: Outputs, u: number, terms: number): Outputs {
   return res;
 }
 
-export interface BackwardSpec {
+/** A backward op's declaration; `O` is its forward op's options (`fwd.opts`), which it receives. */
+export interface BackwardSpec<O = Params> {
   /** Output name → forward input it differentiates. */
   gradOf: Record<string, string>;
-  reference(inputs: Inputs, params: Params): Outputs;
+  /** The gradients, from the forward's options (the raw params last, to call the forward itself). */
+  reference(inputs: Inputs, o: O, params: Params): Outputs;
   /** Params the forward must run with (gradient checking, case generation). */
   forwardParams?: (p: Params) => Params;
   summary?: string;
@@ -43,7 +45,7 @@ export interface BackwardSpec {
    * cross-entropy), what a correct implementation may be off by beyond gradBound: rounding
    * relative to those terms, not to the (possibly much smaller) result. Added to gradBound.
    */
-  cancellation?: (i: Inputs, p: Params, u: number) => Outputs;
+  cancellation?: (i: Inputs, o: O, u: number) => Outputs;
 }
 
 /** Adds the per-element allowances of `b` to those of `a` (same keys and shapes). */
@@ -103,7 +105,7 @@ export function normCancellation(x: Float64Array, dy: Float64Array, groups: numb
  */
 export const elementwiseCancellation =
   (f: (y: number) => number, y: (x: Arr) => Arr) =>
-  (i: Inputs, _p: Params, u: number): Outputs => {
+  (i: Inputs, _o: unknown, u: number): Outputs => {
     const yd = flat(y(i.x));
     const g = flat(i.dy);
     return { dx: fromData(yd.map((v, k) => 16 * u * Math.abs(g[k]) * f(v)), i.x.shape) };
@@ -124,9 +126,11 @@ function forwardOutShape(fwd: OpDef, outName: string, i: Inputs, p: Params): num
   return fwd.outputShapes(fwdInputs, p)[outName];
 }
 
-export function backwardOf(fwd: OpDef, spec: BackwardSpec): OpDef {
+export function backwardOf<O>(fwd: OpDef<O>, spec: BackwardSpec<O>): OpDef<O> {
   const outName = fwd.outputs[0].name;
   const fwdParams = (p: Params) => (spec.forwardParams ? spec.forwardParams(p) : p);
+  // the backward op takes the forward's params, so it resolves them with the forward's (memoised) opts
+  const reference = (i: Inputs, p: Params): Outputs => spec.reference(i, fwd.opts(p), p);
   return {
     name: `${fwd.name}Backward`,
     family: 'backward',
@@ -141,11 +145,11 @@ export function backwardOf(fwd: OpDef, spec: BackwardSpec): OpDef {
     outputs: Object.entries(spec.gradOf).map(([name, of]) => ({ name, doc: `∂L/∂${of}, shape of ${of}` })),
     reference: spec.dyOptional
       ? (i, p) => {
-          if (i.dy) return spec.reference(i, p);
+          if (i.dy) return reference(i, p);
           const shape = fwd.outputShapes ? fwd.outputShapes(i, fwdParams(p))[outName] : fwd.reference(i, p)[outName].shape;
-          return spec.reference({ ...i, dy: fromData(new Float64Array(numel(shape)).fill(1), shape) }, p);
+          return reference({ ...i, dy: fromData(new Float64Array(numel(shape)).fill(1), shape) }, p);
         }
-      : spec.reference,
+      : reference,
     /**
      * A backward op is validated by its forward op: the forward's validation on the same inputs
      * and params (so every shape, param and budget rule of the forward holds), and dy must have
@@ -160,9 +164,10 @@ export function backwardOf(fwd: OpDef, spec: BackwardSpec): OpDef {
     errorBound(i, p, o, u) {
       const terms = (i.dy ? numel(i.dy.shape) : Math.max(...Object.values(o).map((a) => numel(a.shape)))) + Math.max(...Object.values(spec.gradOf).map((k) => (i[k] ? numel(i[k].shape) : 0)));
       const g = gradBound(o, u, terms);
-      return spec.cancellation ? addBounds(g, spec.cancellation(i, p, u)) : g;
+      return spec.cancellation ? addBounds(g, spec.cancellation(i, fwd.opts(p), u)) : g;
     },
     backward: { forward: fwd.name, gradOf: spec.gradOf, forwardParams: spec.forwardParams },
+    opts: fwd.opts,
     generate(rng) {
       const g = fwd.generate!(rng);
       const params = spec.forwardParams ? spec.forwardParams(g.params) : g.params;

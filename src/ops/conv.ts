@@ -1,8 +1,8 @@
 /** Registry entries: conv1d, conv2d, convolve. */
-import { type Inputs, type OpDef, type Params, register } from '../registry.js';
+import { type Inputs, defineOp, type Params, register } from '../registry.js';
 import { conv1dRef, conv2dBackwardRef, conv2dRef, type ConvGeometry, type ConvolveMode, convolveRef, convShape } from '../reference/conv.js';
-import { intOrPair, intOrSingle, intSchema, padding1dSchema, padding2dSchema } from '../params.js';
-import { as1d, as2d, lift1d, perDim, resolvePadding } from '../geometry.js';
+import { bool, dims, intOrPair, intOrSingle, intSchema, num, oneOf, padding1dSchema, padding2dSchema, paddingForm, type PaddingForm } from '../params.js';
+import { as1d, as2d, lift1d, resolvePadding } from '../geometry.js';
 import { input, optional, randTensor } from './helpers.js';
 import { dotBound } from '../judge/bounds.js';
 import type { Rng } from '../rng.js';
@@ -10,42 +10,57 @@ import { chargeOutput } from '../validate.js';
 import { backwardOf, convOut } from './backward.js';
 
 /** conv1d/conv2d's output spatial size as the lifted 2-D [Ho, Wo] (convShape: checks the shapes against each other). */
-function convOutSpatial(i: Inputs, p: Params, rank: 1 | 2) {
+function convOutSpatial(i: Inputs, p: ConvOptions, rank: 1 | 2) {
   const x = rank === 1 ? as2d(i.x) : i.x;
   const w = rank === 1 ? as2d(i.weight) : i.weight;
-  const g = convGeometry(p, i.weight.shape.slice(2), rank, i.x.shape.slice(2));
+  const g = convGeometryOf(p, i.weight.shape.slice(2), i.x.shape.slice(2));
   return { x, w, g, out: convShape(x, w, i.bias, rank === 1 ? lift1d(g) : g) };
 }
 
 /** The output [N, O, Ho, Wo] (conv1d: [N, O, Wo]). */
-const convOutputShapes = (rank: 1 | 2) => (i: Inputs, p: Params) => {
+const convOutputShapes = (rank: 1 | 2) => (i: Inputs, p: ConvOptions) => {
   const [Ho, Wo] = convOutSpatial(i, p, rank).out;
   return { y: [i.x.shape[0], i.weight.shape[0], ...(rank === 2 ? [Ho, Wo] : [Wo])] };
 };
 
 /** conv1d/conv2d: the shapes against each other (convShape), the output and its work in the budget. */
 function validateConv(rank: 1 | 2) {
-  return (i: Inputs, p: Params): void => {
+  return (i: Inputs, p: ConvOptions): void => {
     const { x, w, g, out: [Ho, Wo] } = convOutSpatial(i, p, rank);
     const path = [...g.pads.begin, ...g.pads.end].some((v) => v > 0) ? '/params/padding' : '/inputs/x/shape';
     chargeOutput([x.shape[0], w.shape[0], Ho, Wo], w.shape[1] * w.shape[2] * w.shape[3], `conv${rank}d's output`, path);
   };
 }
 
+/** A conv op's params resolved once for `rank` spatial dims (the padding as given: its pads need the kernel). */
+export interface ConvOptions {
+  stride: number[];
+  dilation: number[];
+  padding: PaddingForm;
+  groups: number;
+  flip: boolean;
+}
+export const convOptions = (p: Params, rank: number): ConvOptions => ({
+  stride: dims(p, 'stride', rank),
+  dilation: dims(p, 'dilation', rank),
+  padding: paddingForm(p, 'padding'),
+  groups: num(p, 'groups'),
+  flip: bool(p, 'flip'),
+});
+
 /**
- * Resolves stride/padding/dilation/groups/flip of a conv op for `rank` spatial dims; `input` (x's
- * spatial size) is needed by the SAME_UPPER / SAME_LOWER padding forms.
+ * The geometry of a conv op from its options and the kernel's spatial size; `input` (x's spatial
+ * size) is needed by the SAME_UPPER / SAME_LOWER padding forms.
  */
+export function convGeometryOf(o: ConvOptions, kernel: number[], input?: readonly number[]): ConvGeometry {
+  const stride = o.stride.slice();
+  const dilation = o.dilation.slice();
+  return { stride, dilation, pads: resolvePadding(o.padding, stride.length, kernel, dilation, stride, '/params/padding', input), groups: o.groups, flip: o.flip };
+}
+
+/** convGeometryOf from raw params (scripts and tests that hold params, not an op's options). */
 export function convGeometry(params: Params, kernel: number[], rank: number, input?: readonly number[]): ConvGeometry {
-  const stride = perDim(params.stride, rank);
-  const dilation = perDim(params.dilation, rank);
-  return {
-    stride,
-    dilation,
-    pads: resolvePadding(params.padding, rank, kernel, dilation, stride, '/params/padding', input),
-    groups: params.groups as number,
-    flip: params.flip as boolean,
-  };
+  return convGeometryOf(convOptions(params, rank), kernel, input);
 }
 
 const convParams = (rank: 1 | 2) => [
@@ -85,39 +100,41 @@ function genConv(rng: Rng, rank: 1 | 2): { inputs: Inputs; params: Params } {
 
 const convTerms = (inputs: Inputs) => inputs.weight.shape.slice(1).reduce((a, b) => a * b, 1);
 
-export const conv2d: OpDef = {
+export const conv2d = defineOp({
   name: 'conv2d',
   family: 'convolution',
   summary: '2-D convolution (cross-correlation; flip for true convolution), NCHW',
   inputs: [input('x', '[N, C, H, W]', [4]), input('weight', '[O, C/groups, kh, kw]', [4]), optional('bias', '[O]', [1])],
   params: convParams(2),
   outputs: [{ name: 'y', doc: '[N, O, H_out, W_out]' }],
-  reference: (i, p) => ({ y: conv2dRef(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 2, i.x.shape.slice(2))) }),
+  options: (p) => convOptions(p, 2),
+  reference: (i, p) => ({ y: conv2dRef(i.x, i.weight, i.bias, convGeometryOf(p, i.weight.shape.slice(2), i.x.shape.slice(2))) }),
   validate: validateConv(2),
   outputShapes: convOutputShapes(2),
-  errorBound(i, p, o, u) {
+  errorBound(i, _o, o, u, p) {
     return dotBound(this, i, p, o, u, convTerms(i));
   },
   generate: (rng) => genConv(rng, 2),
-};
+});
 
-export const conv1d: OpDef = {
+export const conv1d = defineOp({
   name: 'conv1d',
   family: 'convolution',
   summary: '1-D convolution (cross-correlation; flip for true convolution), NCL',
   inputs: [input('x', '[N, C, L]', [3]), input('weight', '[O, C/groups, k]', [3]), optional('bias', '[O]', [1])],
   params: convParams(1),
   outputs: [{ name: 'y', doc: '[N, O, L_out]' }],
-  reference: (i, p) => ({ y: conv1dRef(i.x, i.weight, i.bias, convGeometry(p, i.weight.shape.slice(2), 1, i.x.shape.slice(2))) }),
+  options: (p) => convOptions(p, 1),
+  reference: (i, p) => ({ y: conv1dRef(i.x, i.weight, i.bias, convGeometryOf(p, i.weight.shape.slice(2), i.x.shape.slice(2))) }),
   validate: validateConv(1),
   outputShapes: convOutputShapes(1),
-  errorBound(i, p, o, u) {
+  errorBound(i, _o, o, u, p) {
     return dotBound(this, i, p, o, u, convTerms(i));
   },
   generate: (rng) => genConv(rng, 1),
-};
+});
 
-export const convolve: OpDef = {
+export const convolve = defineOp({
   name: 'convolve',
   family: 'convolution',
   summary: 'textbook convolution of two 1-D or 2-D signals (full / same / valid), like scipy.signal.convolve2d',
@@ -127,8 +144,9 @@ export const convolve: OpDef = {
     { name: 'flip', schema: { type: 'boolean' }, default: true, doc: 'true: convolution; false: correlation' },
   ],
   outputs: [{ name: 'y', doc: 'full: (n+k−1)×(m+l−1); same: a’s size; valid: (n−k+1)×(m−l+1)' }],
-  reference: (i, p) => ({ y: convolveRef(i.a, i.b, p.mode as ConvolveMode, p.flip as boolean) }),
-  errorBound(i, p, o, u) {
+  options: (p): { mode: ConvolveMode; flip: boolean } => ({ mode: oneOf(p, 'mode', ['full', 'same', 'valid']), flip: bool(p, 'flip') }),
+  reference: (i, p) => ({ y: convolveRef(i.a, i.b, p.mode, p.flip) }),
+  errorBound(i, _o, o, u, p) {
     return dotBound(this, i, p, o, u, i.b.shape.reduce((a, b) => a * b, 1));
   },
   generate(rng) {
@@ -137,17 +155,17 @@ export const convolve: OpDef = {
     const b = a.map((n) => rng.int(1, n));
     return { inputs: { a: randTensor(rng, a), b: randTensor(rng, b, 2) }, params: { mode: rng.pick(['full', 'same', 'valid']), flip: rng.next() < 0.7 } };
   },
-};
+});
 
 export const conv2dBackward = backwardOf(conv2d, {
   gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
-  reference: (i, p) => convOut(conv2dBackwardRef(i.x, i.weight, i.bias, i.dy, convGeometry(p, i.weight.shape.slice(2), 2, i.x.shape.slice(2)))),
+  reference: (i, p) => convOut(conv2dBackwardRef(i.x, i.weight, i.bias, i.dy, convGeometryOf(p, i.weight.shape.slice(2), i.x.shape.slice(2)))),
 });
 
 export const conv1dBackward = backwardOf(conv1d, {
   gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
   reference(i, p) {
-    const g = convGeometry(p, i.weight.shape.slice(2), 1, i.x.shape.slice(2));
+    const g = convGeometryOf(p, i.weight.shape.slice(2), i.x.shape.slice(2));
     const r = conv2dBackwardRef(as2d(i.x), as2d(i.weight), i.bias, as2d(i.dy), lift1d(g));
     return { dx: as1d(r.dx), dweight: as1d(r.dweight), dbias: r.dbias };
   },

@@ -1,12 +1,13 @@
 /** Registry entries: linear, flatten, dropout. */
-import { type OpDef, register } from '../registry.js';
+import { defineOp, register } from '../registry.js';
+import { bool, num } from '../params.js';
 import { dropoutRef, flattenRef, linearBackwardRef, linearRef, linearShape } from '../reference/dense.js';
 import { input, optional, randTensor } from './helpers.js';
 import { dotBound } from '../judge/bounds.js';
 import { fromData, numel } from '../tensor.js';
 import { backwardOf, convOut } from './backward.js';
 
-export const linear: OpDef = {
+export const linear = defineOp({
   name: 'linear',
   family: 'dense',
   summary: 'fully connected layer y = x·Wᵀ + b',
@@ -24,9 +25,9 @@ export const linear: OpDef = {
     const inputs = { x: randTensor(rng, [N, I]), weight: randTensor(rng, [O, I], 2), ...(rng.next() < 0.7 ? { bias: randTensor(rng, [O], 2) } : {}) };
     return { inputs, params: {} };
   },
-};
+});
 
-export const flatten: OpDef = {
+export const flatten = defineOp({
   name: 'flatten',
   family: 'dense',
   summary: 'merge dims startDim..endDim into one',
@@ -36,12 +37,13 @@ export const flatten: OpDef = {
     { name: 'endDim', schema: { type: 'integer' }, default: -1, doc: 'last dim to merge (inclusive)' },
   ],
   outputs: [{ name: 'y', doc: 'same values, merged shape' }],
-  reference: (i, p) => ({ y: flattenRef(i.x, p.startDim as number, p.endDim as number) }),
+  options: (p): { startDim: number; endDim: number } => ({ startDim: num(p, 'startDim'), endDim: num(p, 'endDim') }),
+  reference: (i, p) => ({ y: flattenRef(i.x, p.startDim, p.endDim) }),
   ulps: 0,
   generate: (rng) => ({ inputs: { x: randTensor(rng, [rng.int(1, 2), rng.int(1, 3), rng.int(1, 3), rng.int(1, 3)]) }, params: { startDim: rng.int(0, 1), endDim: -1 } }),
-};
+});
 
-export const dropout: OpDef = {
+export const dropout = defineOp({
   name: 'dropout',
   family: 'dense',
   summary: 'inverted dropout with an explicit mask (identity in inference)',
@@ -51,14 +53,15 @@ export const dropout: OpDef = {
     { name: 'training', schema: { type: 'boolean' }, default: false, doc: 'apply the mask (true) or pass x through (false)' },
   ],
   outputs: [{ name: 'y', doc: 'x in inference; x·mask/(1−p) in training' }],
-  reference: (i, p) => ({ y: dropoutRef(i.x, i.mask, p.p as number, p.training as boolean) }),
+  options: (p): { p: number; training: boolean } => ({ p: num(p, 'p'), training: bool(p, 'training') }),
+  reference: (i, o) => ({ y: dropoutRef(i.x, i.mask, o.p, o.training) }),
   ulps: 1,
   generate(rng) {
     const shape = [rng.int(1, 2), rng.int(1, 4)];
     const mask = new Float64Array(numel(shape)).map(() => (rng.next() < 0.5 ? 1 : 0));
     return { inputs: { x: randTensor(rng, shape), mask: fromData(mask, shape) }, params: { p: rng.pick([0.25, 0.5]), training: rng.next() < 0.7 } };
   },
-};
+});
 
 export const linearBackward = backwardOf(linear, {
   gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },

@@ -1,5 +1,5 @@
 /** Registry entries: boxIou, generalizedBoxIou, boxConvert, nms, batchedNms, roiPool, roiAlign. */
-import { type Inputs, type OpDef, type Outputs, type Params, register } from '../registry.js';
+import { type Inputs, defineOp, type Outputs, type Params, register } from '../registry.js';
 import { chargeElements, chargeWork } from '../validate.js';
 import { invalidInputs } from '../errors.js';
 import { flat } from '../reference/common.js';
@@ -19,7 +19,7 @@ import {
   type BoxFormat,
   type NmsOptions,
 } from '../reference/detection.js';
-import { intOrPair, perDim } from '../params.js';
+import { bool, dims, intOrPair, num, oneOf, optNum } from '../params.js';
 import { input, randTensor } from './helpers.js';
 import { dotBound, relativeBound } from '../judge/bounds.js';
 import { type Arr, fromData } from '../tensor.js';
@@ -53,17 +53,35 @@ function randScores(rng: Rng, n: number): Arr {
 
 /** roiAlign's params resolved once, typed: the reference, its backward, the work estimate and the fast backends take this. */
 export function roiAlignOptions(p: Params): RoiAlignOptions {
-  const [ph, pw] = perDim(p.outputSize, 2);
-  return { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean };
+  const [ph, pw] = dims(p, 'outputSize', 2);
+  return { ph, pw, spatialScale: num(p, 'spatialScale'), samplingRatio: num(p, 'samplingRatio'), aligned: bool(p, 'aligned') };
+}
+
+/** roiPool's params resolved once: the pooled size and the coordinate scale. */
+export interface RoiPoolOptions {
+  ph: number;
+  pw: number;
+  spatialScale: number;
+}
+export function roiPoolOptions(p: Params): RoiPoolOptions {
+  const [ph, pw] = dims(p, 'outputSize', 2);
+  return { ph, pw, spatialScale: num(p, 'spatialScale') };
 }
 
 export const nmsOptions = (p: Params): NmsOptions => ({
-  iouThreshold: p.iouThreshold as number,
-  boxFormat: p.boxFormat as BoxFormat,
-  scoreThreshold: p.scoreThreshold as number | undefined,
-  maxOutput: p.maxOutput as number | undefined,
-  pixelInclusive: p.pixelInclusive as boolean,
+  iouThreshold: num(p, 'iouThreshold'),
+  boxFormat: oneOf(p, 'boxFormat', BOX_FORMATS),
+  scoreThreshold: optNum(p, 'scoreThreshold'),
+  maxOutput: optNum(p, 'maxOutput'),
+  pixelInclusive: bool(p, 'pixelInclusive'),
 });
+
+/** boxIou's params resolved once. */
+export interface BoxIouOptions {
+  boxFormat: BoxFormat;
+  pixelInclusive: boolean;
+}
+export const boxIouOptions = (p: Params): BoxIouOptions => ({ boxFormat: oneOf(p, 'boxFormat', BOX_FORMATS), pixelInclusive: bool(p, 'pixelInclusive') });
 
 /** The non-exact keep sets as admissible outputs, with the ambiguous pairs as the reason. */
 function keepAlternatives(r: { sets: number[][]; ambiguous: string[]; bounded: boolean }): { outputs: Outputs[]; why: string } | undefined {
@@ -72,32 +90,35 @@ function keepAlternatives(r: { sets: number[][]; ambiguous: string[]; bounded: b
   return { outputs: r.sets.slice(1).map((k) => ({ keep: fromData(k, [k.length]) })), why };
 }
 
-export const boxIou: OpDef = {
+export const boxIou = defineOp({
   name: 'boxIou',
+  options: boxIouOptions,
   family: 'detection',
   summary: 'pairwise intersection over union of two box sets',
   inputs: [input('boxes1', '[N, 4]', [2], { emptyAxes: [0] }), input('boxes2', '[M, 4]', [2], { emptyAxes: [0] })],
   params: [boxFormat, pixelInclusive],
   outputs: [{ name: 'iou', doc: '[N, M]; 0 where both boxes are empty' }],
-  reference: (i, p) => ({ iou: boxIouRef(i.boxes1, i.boxes2, p.boxFormat as BoxFormat, p.pixelInclusive as boolean) }),
+  reference: (i, p) => ({ iou: boxIouRef(i.boxes1, i.boxes2, p.boxFormat, p.pixelInclusive) }),
   errorBound: (i, p, o, u) => relativeBound(o, 8, u, 8 * u),
   generate: (rng) => ({ inputs: { boxes1: randBoxes(rng, rng.int(1, 4)), boxes2: randBoxes(rng, rng.int(1, 4)) }, params: { pixelInclusive: rng.next() < 0.2 } }),
-};
+});
 
-export const generalizedBoxIou: OpDef = {
+export const generalizedBoxIou = defineOp({
   name: 'generalizedBoxIou',
+  options: (p): { boxFormat: BoxFormat } => ({ boxFormat: oneOf(p, 'boxFormat', BOX_FORMATS) }),
   family: 'detection',
   summary: 'pairwise generalised IoU: IoU − (hull − union)/hull',
   inputs: [input('boxes1', '[N, 4]', [2], { emptyAxes: [0] }), input('boxes2', '[M, 4]', [2], { emptyAxes: [0] })],
   params: [boxFormat],
   outputs: [{ name: 'giou', doc: '[N, M] in [−1, 1]' }],
-  reference: (i, p) => ({ giou: generalizedBoxIouRef(i.boxes1, i.boxes2, p.boxFormat as BoxFormat) }),
+  reference: (i, p) => ({ giou: generalizedBoxIouRef(i.boxes1, i.boxes2, p.boxFormat) }),
   errorBound: (i, p, o, u) => relativeBound(o, 12, u, 12 * u),
   generate: (rng) => ({ inputs: { boxes1: randBoxes(rng, rng.int(1, 4)), boxes2: randBoxes(rng, rng.int(1, 4)) }, params: {} }),
-};
+});
 
-export const boxConvert: OpDef = {
+export const boxConvert = defineOp({
   name: 'boxConvert',
+  options: (p): { inFormat: BoxFormat; outFormat: BoxFormat } => ({ inFormat: oneOf(p, 'inFormat', BOX_FORMATS), outFormat: oneOf(p, 'outFormat', BOX_FORMATS) }),
   family: 'detection',
   summary: 'convert boxes between xyxy, xywh, cxcywh and yxyx',
   inputs: [input('boxes', '[N, 4]', [2], { emptyAxes: [0] })],
@@ -106,13 +127,13 @@ export const boxConvert: OpDef = {
     { name: 'outFormat', schema: { enum: [...BOX_FORMATS] }, doc: 'format of the output (required)' },
   ],
   outputs: [{ name: 'boxes', doc: '[N, 4]' }],
-  reference: (i, p) => ({ boxes: boxConvertRef(i.boxes, p.inFormat as BoxFormat, p.outFormat as BoxFormat) }),
+  reference: (i, p) => ({ boxes: boxConvertRef(i.boxes, p.inFormat, p.outFormat) }),
   errorBound: (i, p, o, u) => {
     const m = Math.max(1, ...Array.from(i.boxes.data).map(Math.abs));
     return relativeBound(o, 4, u, 4 * u * m);
   },
   generate: (rng) => ({ inputs: { boxes: randBoxes(rng, rng.int(1, 4)) }, params: { inFormat: rng.pick([...BOX_FORMATS]), outFormat: rng.pick([...BOX_FORMATS]) } }),
-};
+});
 
 const nmsParams = [
   { name: 'iouThreshold', schema: { type: 'number' }, doc: 'suppress when IoU > threshold (strict; required)' },
@@ -122,37 +143,39 @@ const nmsParams = [
   pixelInclusive,
 ];
 
-export const nms: OpDef = {
+export const nms = defineOp({
   name: 'nms',
+  options: nmsOptions,
   family: 'detection',
   summary: 'greedy non-maximum suppression (IoU > threshold suppresses; ties: lower index first)',
   inputs: [input('boxes', '[N, 4]', [2], { emptyAxes: [0] }), input('scores', '[N]', [1], { emptyAxes: [0] })],
   params: nmsParams,
   outputs: [{ name: 'keep', dtype: 'int64', doc: 'kept indices by decreasing score' }],
   reference(i, p) {
-    const keep = nmsRef(i.boxes, i.scores, nmsOptions(p));
+    const keep = nmsRef(i.boxes, i.scores, p);
     return { keep: fromData(keep, [keep.length]) };
   },
-  admissible: (i, p, u) => keepAlternatives(nmsKeepSets(i.boxes, i.scores, nmsOptions(p), u)),
+  admissible: (i, p, u) => keepAlternatives(nmsKeepSets(i.boxes, i.scores, p, u)),
   ulps: 0,
   generate(rng) {
     const n = rng.int(1, 7);
     return { inputs: { boxes: randBoxes(rng, n, 6), scores: randScores(rng, n) }, params: { iouThreshold: rng.pick([0, 0.1, 0.3, 0.5, 0.7]) } };
   },
-};
+});
 
-export const batchedNms: OpDef = {
+export const batchedNms = defineOp({
   name: 'batchedNms',
+  options: nmsOptions,
   family: 'detection',
   summary: 'class-aware NMS, done per class (negative coordinates fine)',
   inputs: [input('boxes', '[N, 4]', [2], { emptyAxes: [0] }), input('scores', '[N]', [1], { emptyAxes: [0] }), input('classes', 'int64 [N]', [1], { kind: 'index', emptyAxes: [0] })],
   params: nmsParams,
   outputs: [{ name: 'keep', dtype: 'int64', doc: 'kept indices by decreasing score' }],
   reference(i, p) {
-    const keep = batchedNmsRef(i.boxes, i.scores, i.classes, nmsOptions(p));
+    const keep = batchedNmsRef(i.boxes, i.scores, i.classes, p);
     return { keep: fromData(keep, [keep.length]) };
   },
-  admissible: (i, p, u) => keepAlternatives(batchedNmsKeepSets(i.boxes, i.scores, i.classes, nmsOptions(p), u)),
+  admissible: (i, p, u) => keepAlternatives(batchedNmsKeepSets(i.boxes, i.scores, i.classes, p, u)),
   ulps: 0,
   generate(rng) {
     const n = rng.int(1, 8);
@@ -161,7 +184,7 @@ export const batchedNms: OpDef = {
       params: { iouThreshold: rng.pick([0.1, 0.3, 0.5]) },
     };
   },
-};
+});
 
 const roiInputs = [input('x', '[N, C, H, W]', [4]), input('boxes', '[K, 5]: batch index, x1, y1, x2, y2', [2], { emptyAxes: [0] })];
 
@@ -170,31 +193,29 @@ const roiInputs = [input('x', '[N, C, H, W]', [4]), input('boxes', '[K, 5]: batc
  * the output K·C·h·w and the sampling work within the budget (a box of 1e9 pixels with adaptive
  * sampling would otherwise take 10¹⁸ steps).
  */
-function validateRois(kind: 'roiPool' | 'roiAlign') {
-  return (i: Inputs, p: Params): void => {
-    checkRois(i.x, i.boxes);
-    const r = flat(i.boxes);
-    for (let k = 0; k < r.length; k++) {
-      if (!Number.isFinite(r[k])) throw invalidInputs(`/inputs/boxes/data/${k}`, `box ${Math.floor(k / 5)} has a non-finite value ${r[k]}; RoI coordinates must be finite`);
+function validateRois(i: Inputs, kind: 'roiPool' | 'roiAlign', { ph, pw }: RoiPoolOptions, align?: RoiAlignOptions): void {
+  checkRois(i.x, i.boxes);
+  const r = flat(i.boxes);
+  for (let k = 0; k < r.length; k++) {
+    if (!Number.isFinite(r[k])) throw invalidInputs(`/inputs/boxes/data/${k}`, `box ${Math.floor(k / 5)} has a non-finite value ${r[k]}; RoI coordinates must be finite`);
+  }
+  const [, C, H, W] = i.x.shape;
+  const K = i.boxes.shape[0];
+  chargeElements([K, C, ph, pw], `${kind}'s output`, '/params/outputSize');
+  let steps = 0;
+  for (let k = 0; k < K; k++) {
+    if (!align) steps += C * (H + ph) * (W + pw);
+    else {
+      const g = roiAlignGrid(r, k, align);
+      steps += C * ph * pw * Math.max(g.gridH * g.gridW, 1);
     }
-    const [ph, pw] = perDim(p.outputSize, 2);
-    const [, C, H, W] = i.x.shape;
-    const K = i.boxes.shape[0];
-    chargeElements([K, C, ph, pw], `${kind}'s output`, '/params/outputSize');
-    let steps = 0;
-    for (let k = 0; k < K; k++) {
-      if (kind === 'roiPool') steps += C * (H + ph) * (W + pw);
-      else {
-        const g = roiAlignGrid(r, k, roiAlignOptions(p));
-        steps += C * ph * pw * Math.max(g.gridH * g.gridW, 1);
-      }
-    }
-    chargeWork(steps, `${kind} (${K} boxes × ${C} channels × ${ph}×${pw} bins × samples per bin)`, kind === 'roiAlign' && (p.samplingRatio as number) > 0 ? '/params/samplingRatio' : '/inputs/boxes');
-  };
+  }
+  chargeWork(steps, `${kind} (${K} boxes × ${C} channels × ${ph}×${pw} bins × samples per bin)`, align && align.samplingRatio > 0 ? '/params/samplingRatio' : '/inputs/boxes');
 }
+
 /** Both RoI ops: y [K, C, h, w]. */
-function roiOutputShapes(i: Inputs, p: Params): Record<string, number[]> {
-  return { y: [i.boxes.shape[0], i.x.shape[1], ...perDim(p.outputSize, 2)] };
+function roiOutputShapes(i: Inputs, { ph, pw }: RoiPoolOptions): Record<string, number[]> {
+  return { y: [i.boxes.shape[0], i.x.shape[1], ph, pw] };
 }
 const outputSize = { name: 'outputSize', schema: intOrPair(1), doc: 'pooled [h, w] (required)' };
 const spatialScale = { name: 'spatialScale', schema: { type: 'number', exclusiveMinimum: 0 }, default: 1, doc: 'box coordinates × scale = feature-map coordinates' };
@@ -211,29 +232,25 @@ function genRois(rng: Rng): { x: Arr; boxes: Arr } {
   return { x: randTensor(rng, [N, C, H, W]), boxes: fromData(b, [K, 5]) };
 }
 
-export const roiPool: OpDef = {
+export const roiPool = defineOp({
   name: 'roiPool',
+  options: roiPoolOptions,
   family: 'detection',
   summary: 'RoI max pooling (torchvision: round half away from zero, +1 size, empty bin → 0)',
   inputs: roiInputs,
   params: [outputSize, spatialScale],
   outputs: [{ name: 'y', doc: '[K, C, h, w]' }],
-  reference(i, p) {
-    const [ph, pw] = perDim(p.outputSize, 2);
-    return { y: roiPoolRef(i.x, i.boxes, ph, pw, p.spatialScale as number).y };
-  },
-  admissible(i, p, u) {
-    const [ph, pw] = perDim(p.outputSize, 2);
-    return boundaryAlternatives(roiPoolBoundaries(i.x, i.boxes, ph, pw, p.spatialScale as number, u));
-  },
-  validate: validateRois('roiPool'),
-  outputShapes: roiOutputShapes,
+  reference: (i, p) => ({ y: roiPoolRef(i.x, i.boxes, p.ph, p.pw, p.spatialScale).y }),
+  admissible: (i, p, u) => boundaryAlternatives(roiPoolBoundaries(i.x, i.boxes, p.ph, p.pw, p.spatialScale, u)),
+  validate: (i, p) => validateRois(i, 'roiPool', p),
+  outputShapes: (i, p) => roiOutputShapes(i, p),
   ulps: 0,
   generate: (rng) => ({ inputs: genRois(rng), params: { outputSize: [rng.int(1, 3), rng.int(1, 3)], spatialScale: rng.pick([1, 0.5]) } }),
-};
+});
 
-export const roiAlign: OpDef = {
+export const roiAlign = defineOp({
   name: 'roiAlign',
+  options: roiAlignOptions,
   family: 'detection',
   summary: 'RoIAlign (torchvision CPU kernel): bilinear samples averaged per bin',
   inputs: roiInputs,
@@ -244,22 +261,13 @@ export const roiAlign: OpDef = {
     { name: 'aligned', schema: { type: 'boolean' }, default: false, doc: 'half-pixel offset (ONNX half_pixel); false is the legacy behaviour' },
   ],
   outputs: [{ name: 'y', doc: '[K, C, h, w]' }],
-  reference(i, p) {
-    const [ph, pw] = perDim(p.outputSize, 2);
-    return { y: roiAlignRef(i.x, i.boxes, roiAlignOptions(p)) };
-  },
-  admissible(i, p, u) {
-    const [ph, pw] = perDim(p.outputSize, 2);
-    const o = { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean };
-    return boundaryAlternatives(roiAlignBoundaries(i.x, i.boxes, o, checkRois(i.x, i.boxes).batch, u));
-  },
-  validate: validateRois('roiAlign'),
-  outputShapes: roiOutputShapes,
-  errorBound(i, p, o, u) {
-    const b = dotBound(this, i, p, o, u, 64, ['x']);
+  reference: (i, p) => ({ y: roiAlignRef(i.x, i.boxes, p) }),
+  admissible: (i, p, u) => boundaryAlternatives(roiAlignBoundaries(i.x, i.boxes, p, checkRois(i.x, i.boxes).batch, u)),
+  validate: (i, p) => validateRois(i, 'roiAlign', p, p),
+  outputShapes: (i, p) => roiOutputShapes(i, p),
+  errorBound(i, opts, o, u, params) {
+    const b = dotBound(this, i, params, o, u, 64, ['x']);
     // plus the rounding of the sample coordinates (a weight is off by an absolute amount, not a relative one)
-    const [ph, pw] = perDim(p.outputSize, 2);
-    const opts = { ph, pw, spatialScale: p.spatialScale as number, samplingRatio: p.samplingRatio as number, aligned: p.aligned as boolean };
     const c = roiAlignCoordinateBound(i.x, i.boxes, opts, checkRois(i.x, i.boxes).batch, u);
     return { y: fromData(flat(b.y).map((v, t) => v + c[t]), b.y.shape) };
   },
@@ -267,21 +275,17 @@ export const roiAlign: OpDef = {
     inputs: genRois(rng),
     params: { outputSize: [rng.int(1, 3), rng.int(1, 3)], spatialScale: rng.pick([1, 0.5]), samplingRatio: rng.pick([-1, 1, 2]), aligned: rng.next() < 0.5 },
   }),
-};
+});
 
 export const roiPoolBackward = backwardOf(roiPool, {
   gradOf: { dx: 'x' },
-  reference(i, p) {
-    const [ph, pw] = perDim(p.outputSize, 2);
-    return { dx: roiPoolBackwardRef(i.x, i.boxes, i.dy, ph, pw, p.spatialScale as number) };
-  },
+  reference: (i, p) => ({ dx: roiPoolBackwardRef(i.x, i.boxes, i.dy, p.ph, p.pw, p.spatialScale) }),
 });
 
 export const roiAlignBackward = backwardOf(roiAlign, {
   gradOf: { dx: 'x' },
   reference(i, p) {
-    const [ph, pw] = perDim(p.outputSize, 2);
-    return { dx: roiAlignBackwardRef(i.x, i.boxes, i.dy, roiAlignOptions(p)) };
+    return { dx: roiAlignBackwardRef(i.x, i.boxes, i.dy, p) };
   },
 });
 

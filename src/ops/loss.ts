@@ -1,8 +1,8 @@
 /** Registry entries: crossEntropy, mseLoss. */
-import { type OpDef, register } from '../registry.js';
+import { defineOp, type Params, register } from '../registry.js';
 import { checkCrossEntropyTarget, crossEntropyBackwardRef, crossEntropyRef, mseLossRef, type Reduction } from '../reference/loss.js';
 import { softmaxRef } from '../reference/activation.js';
-import { reductionSchema } from '../params.js';
+import { num, oneOf, reductionSchema } from '../params.js';
 import { input, randIndexTensor, randTensor } from './helpers.js';
 import { flat } from '../reference/common.js';
 import { fromData, numel } from '../tensor.js';
@@ -10,8 +10,19 @@ import { backwardOf } from './backward.js';
 
 const reduction = { name: 'reduction', schema: reductionSchema, default: 'mean', doc: '"mean", "sum" or "none"' };
 
-export const crossEntropy: OpDef = {
+const REDUCTIONS = ['none', 'mean', 'sum'] as const satisfies readonly Reduction[];
+
+/** crossEntropy's params resolved once. */
+export interface CrossEntropyOptions {
+  reduction: Reduction;
+  labelSmoothing: number;
+  ignoreIndex: number;
+}
+export const crossEntropyOptions = (p: Params): CrossEntropyOptions => ({ reduction: oneOf(p, 'reduction', REDUCTIONS), labelSmoothing: num(p, 'labelSmoothing'), ignoreIndex: num(p, 'ignoreIndex') });
+
+export const crossEntropy = defineOp({
   name: 'crossEntropy',
+  options: crossEntropyOptions,
   family: 'loss',
   summary: 'cross-entropy of logits against class indices or probabilities, with label smoothing',
   inputs: [input('logits', '[N, C]', [2]), input('target', 'int64 class indices [N], or probabilities [N, C]', [1, 2], { kind: 'floatOrIndex' })],
@@ -22,9 +33,9 @@ export const crossEntropy: OpDef = {
   ],
   outputs: [{ name: 'loss', doc: 'scalar [] for mean/sum, [N] for none' }],
   reference: (i, p) => ({
-    loss: crossEntropyRef(i.logits, i.target, p.reduction as Reduction, p.labelSmoothing as number, p.ignoreIndex as number),
+    loss: crossEntropyRef(i.logits, i.target, p.reduction, p.labelSmoothing, p.ignoreIndex),
   }),
-  validate: (i, p) => checkCrossEntropyTarget(i.logits, i.target, p.ignoreIndex as number),
+  validate: (i, p) => checkCrossEntropyTarget(i.logits, i.target, p.ignoreIndex),
   outputShapes: (i, p) => ({ loss: p.reduction === 'none' ? [i.logits.shape[0]] : [] }),
   errorBound(i, p, o, u) {
     const [N, C] = i.logits.shape;
@@ -52,16 +63,17 @@ export const crossEntropy: OpDef = {
       params: { reduction: rng.pick(['mean', 'sum', 'none']), labelSmoothing: rng.pick([0, 0, 0.1]) },
     };
   },
-};
+});
 
-export const mseLoss: OpDef = {
+export const mseLoss = defineOp({
   name: 'mseLoss',
+  options: (p): { reduction: Reduction } => ({ reduction: oneOf(p, 'reduction', REDUCTIONS) }),
   family: 'loss',
   summary: 'mean squared error',
   inputs: [input('input', 'any shape'), input('target', 'shape of input')],
   params: [reduction],
   outputs: [{ name: 'loss', doc: 'scalar [] for mean/sum, shape of input for none' }],
-  reference: (i, p) => ({ loss: mseLossRef(i.input, i.target, p.reduction as Reduction) }),
+  reference: (i, p) => ({ loss: mseLossRef(i.input, i.target, p.reduction) }),
   errorBound(i, p, o, u) {
     // (a−b) rounds relative to |a|+|b|; squaring doubles it; summing n terms adds γₙ.
     const a = flat(i.input);
@@ -81,13 +93,13 @@ export const mseLoss: OpDef = {
     const shape = [rng.int(1, 3), rng.int(1, 4)];
     return { inputs: { input: randTensor(rng, shape), target: randTensor(rng, shape) }, params: { reduction: rng.pick(['mean', 'sum', 'none']) } };
   },
-};
+});
 
 export const crossEntropyBackward = backwardOf(crossEntropy, {
   dyOptional: true,
   gradOf: { dlogits: 'logits' },
   reference: (i, p) => ({
-    dlogits: crossEntropyBackwardRef(i.logits, i.target, i.dy, p.reduction as Reduction, p.labelSmoothing as number, p.ignoreIndex as number),
+    dlogits: crossEntropyBackwardRef(i.logits, i.target, i.dy, p.reduction, p.labelSmoothing, p.ignoreIndex),
   }),
   /**
    * dlogits = s·(p·Σt′ − t′): where the softmax p is close to the smoothed target t′ the result is
@@ -98,7 +110,7 @@ export const crossEntropyBackward = backwardOf(crossEntropy, {
     const probs = flat(softmaxRef(i.logits, 1, false));
     const td = flat(i.target);
     const byIndex = i.target.shape.length === 1;
-    const eps = p.labelSmoothing as number;
+    const eps = p.labelSmoothing;
     const g = i.dy ? flat(i.dy) : new Float64Array(p.reduction === 'none' ? N : 1).fill(1);
     const counted = byIndex ? Array.from(td).filter((t) => t !== p.ignoreIndex).length : N;
     const out = new Float64Array(N * C);

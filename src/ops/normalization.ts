@@ -1,9 +1,10 @@
 /** Registry entries: batchNorm, layerNorm, instanceNorm, groupNorm, localResponseNorm. */
-import { type Admissible, type AdmissibleBlock, type Inputs, type OpDef, type Outputs, type Params, register } from '../registry.js';
+import { type Admissible, type AdmissibleBlock, type Inputs, defineOp, type OpDef, type Outputs, type Params, register } from '../registry.js';
 import { rounder, undefinedReason } from '../judge/admissible.js';
 import { type BatchNormOptions, batchNormRef, checkGroupNorm, checkLayerNorm, checkTrainingCount, checkVector, groupNormRef, instanceNormRef, layerNormRef, localResponseNormRef, normBackward } from '../reference/normalization.js';
 import { input, optional, randTensor } from './helpers.js';
 import { relativeBound } from '../judge/bounds.js';
+import { bool, ints, num, oneOf } from '../params.js';
 import { checkDy, flat } from '../reference/common.js';
 import { type Arr, fromData, numel } from '../tensor.js';
 import type { Rng } from '../rng.js';
@@ -73,14 +74,15 @@ function genNorm(rng: Rng, rank: number): Inputs {
 
 /** batchNorm's params resolved once, typed (the reference and the fast backends' wrapper take this). */
 export const batchNormOptions = (p: Params): BatchNormOptions => ({
-  training: p.training as boolean,
-  momentum: p.momentum as number,
-  eps: p.eps as number,
-  runningVarEstimator: p.runningVarEstimator as BatchNormOptions['runningVarEstimator'],
+  training: bool(p, 'training'),
+  momentum: num(p, 'momentum'),
+  eps: num(p, 'eps'),
+  runningVarEstimator: oneOf(p, 'runningVarEstimator', ['unbiased', 'biased']),
 });
 
-export const batchNorm: OpDef = {
+export const batchNorm = defineOp({
   name: 'batchNorm',
+  options: batchNormOptions,
   family: 'normalization',
   summary: 'batch normalisation, inference (running stats) or training (batch stats + running-stat update)',
   inputs: [
@@ -104,7 +106,7 @@ export const batchNorm: OpDef = {
     { name: 'runningVar', conditional: true, doc: '[C] updated, training with running stats given' },
   ],
   reference(i, p) {
-    const r = batchNormRef(i.x, i.weight, i.bias, i.runningMean, i.runningVar, batchNormOptions(p));
+    const r = batchNormRef(i.x, i.weight, i.bias, i.runningMean, i.runningVar, p);
     const out: Outputs = {};
     for (const [k, v] of Object.entries(r)) if (v) out[k] = v;
     return out;
@@ -133,16 +135,16 @@ export const batchNorm: OpDef = {
     // is undefined, see batchNorm.admissible) does not make every other channel's allowance infinite
     const varOf = (c: number) => minGroupVar(xd, 1, N * inner, (_g, k) => (Math.floor(k / inner) * C + c) * inner + (k % inner));
     const channelVar = p.training ? Float64Array.from({ length: C }, (_, c) => varOf(c)) : undefined;
-    res.y = normBound(i.x, o.y, i.weight, i.bias, p.training ? N * inner : 4, channelVar ? (t) => channelVar[Math.floor(t / inner) % C] : minVar, p.eps as number, u);
+    res.y = normBound(i.x, o.y, i.weight, i.bias, p.training ? N * inner : 4, channelVar ? (t) => channelVar[Math.floor(t / inner) % C] : minVar, p.eps, u);
     if (!p.training) {
       const rm = flat(i.runningMean).map(Math.abs);
-      res.y = fromData(flat(res.y).map((v, t) => v + 4 * u * rm[Math.floor(t / inner) % C] / Math.sqrt(minVar + (p.eps as number))), o.y.shape);
+      res.y = fromData(flat(res.y).map((v, t) => v + 4 * u * rm[Math.floor(t / inner) % C] / Math.sqrt(minVar + p.eps)), o.y.shape);
     } else {
       // the batch mean is a sum that may cancel, and the running mean's update (1 − m)·old + m·mean
       // may cancel too (PyTorch float32: 0.9·(−0.125) + 0.1·1.125 = 3.7e-9, exactly 0): both are
       // judged relative to their terms, K·u·mean|x| and K·u·((1 − m)·|old| + m·mean|x|)
       const K = N * inner + 10;
-      const m = p.momentum as number;
+      const m = p.momentum;
       const absMean = new Float64Array(C);
       for (let t = 0; t < xd.length; t++) absMean[Math.floor(t / inner) % C] += Math.abs(xd[t]) / (N * inner);
       if (res.batchMean) res.batchMean = fromData(flat(res.batchMean).map((v, c) => v + K * u * absMean[c]), res.batchMean.shape);
@@ -171,10 +173,21 @@ export const batchNorm: OpDef = {
     if (params.eps === 0 && zeroSigmaChannels(inputs.x, 0, 2 ** -24).length) params.eps = 1e-5;
     return { inputs, params };
   },
-};
+});
 
-export const layerNorm: OpDef = {
+/** layerNorm's params resolved once: normalizedShape always a list. */
+export interface LayerNormOptions {
+  normalizedShape: number[];
+  eps: number;
+}
+export const layerNormOptions = (p: Params): LayerNormOptions => ({
+  normalizedShape: ints(p, 'normalizedShape'),
+  eps: num(p, 'eps'),
+});
+
+export const layerNorm = defineOp({
   name: 'layerNorm',
+  options: layerNormOptions,
   family: 'normalization',
   summary: 'layer normalisation over the trailing dims normalizedShape',
   inputs: [input('x', 'any shape ending in normalizedShape'), optional('weight', 'γ, shape normalizedShape'), optional('bias', 'β, shape normalizedShape')],
@@ -183,15 +196,15 @@ export const layerNorm: OpDef = {
     eps,
   ],
   outputs: [{ name: 'y', doc: 'shape of x' }],
-  reference: (i, p) => ({ y: layerNormRef(i.x, i.weight, i.bias, typeof p.normalizedShape === 'number' ? [p.normalizedShape] : (p.normalizedShape as number[]), p.eps as number) }),
-  validate: (i, p) => checkLayerNorm(i.x, i.weight, i.bias, typeof p.normalizedShape === 'number' ? [p.normalizedShape] : (p.normalizedShape as number[])),
+  reference: (i, p) => ({ y: layerNormRef(i.x, i.weight, i.bias, p.normalizedShape, p.eps) }),
+  validate: (i, p) => checkLayerNorm(i.x, i.weight, i.bias, p.normalizedShape),
   outputShapes: (i) => ({ y: i.x.shape.slice() }),
   errorBound(i, p, o, u) {
-    const ns = typeof p.normalizedShape === 'number' ? [p.normalizedShape] : (p.normalizedShape as number[]);
+    const ns = p.normalizedShape;
     const size = ns.reduce((a, b) => a * b, 1);
     const xd = flat(i.x);
     const groups = xd.length / size;
-    return { y: normBound(i.x, o.y, i.weight, i.bias, size, minGroupVar(xd, groups, size, (g, k) => g * size + k), p.eps as number, u) };
+    return { y: normBound(i.x, o.y, i.weight, i.bias, size, minGroupVar(xd, groups, size, (g, k) => g * size + k), p.eps, u) };
   },
   generate(rng) {
     const { x } = genNorm(rng, rng.pick([2, 3, 4]));
@@ -204,40 +217,46 @@ export const layerNorm: OpDef = {
     }
     return { inputs, params: { normalizedShape: ns, eps: rng.pick([1e-5, 1e-3]) } };
   },
-};
+});
 
-const groupedBound = (groupsOf: (i: Inputs, p: Params) => number) =>
-  function (i: Inputs, p: Params, o: Outputs, u: number): Outputs {
+const groupedBound = <O extends { eps: number }>(groupsOf: (i: Inputs, o: O) => number) =>
+  function (i: Inputs, p: O, o: Outputs, u: number): Outputs {
     const [N, C] = i.x.shape;
     const inner = i.x.shape.slice(2).reduce((a, b) => a * b, 1);
     const G = groupsOf(i, p);
     const size = (C / G) * inner;
-    return { y: normBound(i.x, o.y, i.weight, i.bias, size, minGroupVar(flat(i.x), N * G, size, (g, k) => g * size + k), p.eps as number, u) };
+    return { y: normBound(i.x, o.y, i.weight, i.bias, size, minGroupVar(flat(i.x), N * G, size, (g, k) => g * size + k), p.eps, u) };
   };
 
-export const instanceNorm: OpDef = {
+export const instanceNorm = defineOp({
   name: 'instanceNorm',
+  options: (p): { eps: number } => ({ eps: num(p, 'eps') }),
   family: 'normalization',
   summary: 'instance normalisation: statistics per (n, c) over the spatial dims',
   inputs: [input('x', '[N, C, …spatial]', [3, 4, 5]), optional('weight', 'γ [C]', [1]), optional('bias', 'β [C]', [1])],
   params: [eps],
   outputs: [{ name: 'y', doc: 'shape of x' }],
-  reference: (i, p) => ({ y: instanceNormRef(i.x, i.weight, i.bias, p.eps as number) }),
+  reference: (i, p) => ({ y: instanceNormRef(i.x, i.weight, i.bias, p.eps) }),
   errorBound: groupedBound((i) => i.x.shape[1]),
   generate: (rng) => ({ inputs: { x: randTensor(rng, [rng.int(1, 2), rng.int(1, 3), rng.int(2, 3), rng.int(1, 3)]) }, params: { eps: 1e-5 } }),
-};
+});
 
-export const groupNorm: OpDef = {
+export interface GroupNormOptions {
+  numGroups: number;
+  eps: number;
+}
+export const groupNorm = defineOp({
   name: 'groupNorm',
+  options: (p): GroupNormOptions => ({ numGroups: num(p, 'numGroups'), eps: num(p, 'eps') }),
   family: 'normalization',
   summary: 'group normalisation: statistics per (n, group of C/G channels), affine per channel',
   inputs: [input('x', '[N, C, …]', [2, 3, 4, 5]), optional('weight', 'γ [C]', [1]), optional('bias', 'β [C]', [1])],
   params: [{ name: 'numGroups', schema: { type: 'integer', minimum: 1 }, doc: 'G, dividing C (required)' }, eps],
   outputs: [{ name: 'y', doc: 'shape of x' }],
-  reference: (i, p) => ({ y: groupNormRef(i.x, i.weight, i.bias, p.numGroups as number, p.eps as number) }),
-  validate: (i, p) => checkGroupNorm(i.x, i.weight, i.bias, p.numGroups as number),
+  reference: (i, p) => ({ y: groupNormRef(i.x, i.weight, i.bias, p.numGroups, p.eps) }),
+  validate: (i, p) => checkGroupNorm(i.x, i.weight, i.bias, p.numGroups),
   outputShapes: (i) => ({ y: i.x.shape.slice() }),
-  errorBound: groupedBound((_i, p) => p.numGroups as number),
+  errorBound: groupedBound((_i, p: GroupNormOptions) => p.numGroups),
   generate(rng) {
     const G = rng.int(1, 2);
     const C = G * rng.int(1, 2);
@@ -248,10 +267,17 @@ export const groupNorm: OpDef = {
     }
     return { inputs, params: { numGroups: G, eps: 1e-5 } };
   },
-};
+});
 
-export const localResponseNorm: OpDef = {
+export interface LocalResponseNormOptions {
+  size: number;
+  alpha: number;
+  beta: number;
+  k: number;
+}
+export const localResponseNorm = defineOp({
   name: 'localResponseNorm',
+  options: (p): LocalResponseNormOptions => ({ size: num(p, 'size'), alpha: num(p, 'alpha'), beta: num(p, 'beta'), k: num(p, 'k') }),
   family: 'normalization',
   summary: 'local response normalisation across channels (α divided by size, PyTorch)',
   inputs: [input('x', '[N, C, …]', [3, 4, 5])],
@@ -262,10 +288,10 @@ export const localResponseNorm: OpDef = {
     { name: 'k', schema: { type: 'number' }, default: 1, doc: 'additive constant' },
   ],
   outputs: [{ name: 'y', doc: 'shape of x' }],
-  reference: (i, p) => ({ y: localResponseNormRef(i.x, p.size as number, p.alpha as number, p.beta as number, p.k as number) }),
-  errorBound: (i, p, o, u) => relativeBound(o, (p.size as number) + 12, u),
+  reference: (i, p) => ({ y: localResponseNormRef(i.x, p.size, p.alpha, p.beta, p.k) }),
+  errorBound: (i, p, o, u) => relativeBound(o, p.size + 12, u),
   generate: (rng) => ({ inputs: { x: randTensor(rng, [1, rng.int(1, 5), rng.int(1, 3), rng.int(1, 3)]) }, params: { size: rng.int(1, 5), alpha: rng.pick([1e-4, 0.1, 1]), beta: 0.75, k: rng.pick([1, 2]) } }),
-};
+});
 
 export const batchNormBackward = backwardOf(batchNorm, {
   gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
@@ -275,29 +301,29 @@ export const batchNormBackward = backwardOf(batchNorm, {
     const [N, C] = i.x.shape;
     const inner = numel(i.x.shape.slice(2));
     const g = checkDy(i.dy, i.x.shape);
-    const r = normBackward(flat(i.x), g, C, N * inner, (c, k) => (Math.floor(k / inner) * C + c) * inner + (k % inner), p.eps as number, i.weight && flat(i.weight), (t) => Math.floor(t / inner) % C, C);
+    const r = normBackward(flat(i.x), g, C, N * inner, (c, k) => (Math.floor(k / inner) * C + c) * inner + (k % inner), p.eps, i.weight && flat(i.weight), (t) => Math.floor(t / inner) % C, C);
     return normOut(i.x, r, [C]);
   },
   cancellation(i, p, u) {
     const [N, C] = i.x.shape;
     const inner = numel(i.x.shape.slice(2));
-    return normCancellation(flat(i.x), flat(i.dy), C, N * inner, (c, k) => (Math.floor(k / inner) * C + c) * inner + (k % inner), p.eps as number, i.weight && flat(i.weight), (t) => Math.floor(t / inner) % C, C, u, i.x.shape, [C]);
+    return normCancellation(flat(i.x), flat(i.dy), C, N * inner, (c, k) => (Math.floor(k / inner) * C + c) * inner + (k % inner), p.eps, i.weight && flat(i.weight), (t) => Math.floor(t / inner) % C, C, u, i.x.shape, [C]);
   },
 });
 
 export const layerNormBackward = backwardOf(layerNorm, {
   gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
   reference(i, p) {
-    const ns = typeof p.normalizedShape === 'number' ? [p.normalizedShape] : (p.normalizedShape as number[]);
+    const ns = p.normalizedShape;
     const size = numel(ns);
     const g = checkDy(i.dy, i.x.shape);
-    const r = normBackward(flat(i.x), g, numel(i.x.shape) / size, size, (grp, k) => grp * size + k, p.eps as number, i.weight && flat(i.weight), (t) => t % size, size);
+    const r = normBackward(flat(i.x), g, numel(i.x.shape) / size, size, (grp, k) => grp * size + k, p.eps, i.weight && flat(i.weight), (t) => t % size, size);
     return normOut(i.x, r, ns);
   },
   cancellation(i, p, u) {
-    const ns = typeof p.normalizedShape === 'number' ? [p.normalizedShape] : (p.normalizedShape as number[]);
+    const ns = p.normalizedShape;
     const size = numel(ns);
-    return normCancellation(flat(i.x), flat(i.dy), numel(i.x.shape) / size, size, (grp, k) => grp * size + k, p.eps as number, i.weight && flat(i.weight), (t) => t % size, size, u, i.x.shape, ns);
+    return normCancellation(flat(i.x), flat(i.dy), numel(i.x.shape) / size, size, (grp, k) => grp * size + k, p.eps, i.weight && flat(i.weight), (t) => t % size, size, u, i.x.shape, ns);
   },
 });
 
@@ -305,19 +331,19 @@ export const groupNormBackward = backwardOf(groupNorm, {
   gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
   reference(i, p) {
     const [N, C] = i.x.shape;
-    const G = p.numGroups as number;
+    const G = p.numGroups;
     const inner = numel(i.x.shape.slice(2));
     const size = (C / G) * inner;
     const g = checkDy(i.dy, i.x.shape);
-    const r = normBackward(flat(i.x), g, N * G, size, (grp, k) => grp * size + k, p.eps as number, i.weight && flat(i.weight), (t) => Math.floor(t / inner) % C, C);
+    const r = normBackward(flat(i.x), g, N * G, size, (grp, k) => grp * size + k, p.eps, i.weight && flat(i.weight), (t) => Math.floor(t / inner) % C, C);
     return normOut(i.x, r, [C]);
   },
   cancellation(i, p, u) {
     const [N, C] = i.x.shape;
-    const G = p.numGroups as number;
+    const G = p.numGroups;
     const inner = numel(i.x.shape.slice(2));
     const size = (C / G) * inner;
-    return normCancellation(flat(i.x), flat(i.dy), N * G, size, (grp, k) => grp * size + k, p.eps as number, i.weight && flat(i.weight), (t) => Math.floor(t / inner) % C, C, u, i.x.shape, [C]);
+    return normCancellation(flat(i.x), flat(i.dy), N * G, size, (grp, k) => grp * size + k, p.eps, i.weight && flat(i.weight), (t) => Math.floor(t / inner) % C, C, u, i.x.shape, [C]);
   },
 });
 
@@ -326,9 +352,9 @@ export const groupNormBackward = backwardOf(groupNorm, {
  * dweight are undefined (the reference gives NaN, PyTorch 0: its invstd is 0 when var + eps is 0).
  * Any value of them is accepted, one `any` block per output per such channel; dbias = Σ dy is defined.
  */
-batchNormBackward.admissible = (i, p, u) => zeroSigmaAlternatives(i.x, p.eps as number, u, 'dx', 'dweight', 'its dx and dweight are undefined (the reference gives NaN, PyTorch 0)');
+batchNormBackward.admissible = (i, p, u) => zeroSigmaAlternatives(i.x, batchNorm.opts(p).eps, u, 'dx', 'dweight', 'its dx and dweight are undefined (the reference gives NaN, PyTorch 0)');
 /** The same channels in training mode leave batchNorm's y = 0/0·γ + β undefined too (the reference gives NaN, PyTorch β). */
-batchNorm.admissible = (i, p, u) => (p.training ? zeroSigmaAlternatives(i.x, p.eps as number, u, 'y', undefined, 'its y is undefined (the reference gives NaN, PyTorch β)') : undefined);
+batchNorm.admissible = (i, p, u) => (batchNorm.opts(p).training ? zeroSigmaAlternatives(i.x, batchNorm.opts(p).eps, u, 'y', undefined, 'its y is undefined (the reference gives NaN, PyTorch β)') : undefined);
 
 /** `any` blocks over the σ = 0 channels: their positions in the x-shaped output `xOut`, and [c] in the per-channel output `perChannel`. */
 function zeroSigmaAlternatives(x: Arr, eps: number, u: number, xOut: string, perChannel: string | undefined, consequence: string): Admissible | undefined {

@@ -1,9 +1,9 @@
 /** Registry entries: max/avg/sum/Lp/adaptive/global pooling. */
-import { type Inputs, type OpDef, type Params, register } from '../registry.js';
+import { type Inputs, defineOp, type OpDef, type Params, register } from '../registry.js';
 import { type AvgOptions, adaptiveAvgPool2dBackwardRef, adaptivePool2dRef, avgPool2dBackwardRef, avgPool2dRef, lpPool2dRef, maxPool2dBackwardRef, maxPool2dRef, type PoolGeometry, poolShape, sumPool2dRef } from '../reference/pooling.js';
 import { chargeOutput } from '../validate.js';
-import { intOrPair, intOrSingle, windowPadding1dSchema, windowPadding2dSchema } from '../params.js';
-import { as1d, as2d, lift1d, perDim, resolvePadding } from '../geometry.js';
+import { bool, dims, intOrPair, intOrSingle, num, optNum, paddingForm, type PaddingForm, windowPadding1dSchema, windowPadding2dSchema } from '../params.js';
+import { as1d, as2d, lift1d, resolvePadding } from '../geometry.js';
 import { input, randTensor } from './helpers.js';
 import { dotBound, relativeBound } from '../judge/bounds.js';
 import { type Arr, fromData } from '../tensor.js';
@@ -18,32 +18,66 @@ import { backwardOf } from './backward.js';
  * is needed by the SAME_UPPER / SAME_LOWER padding forms.
  */
 export function poolGeometry(p: Params, rank: 1 | 2, input?: readonly number[]): PoolGeometry {
-  const kernel = perDim(p.kernelSize, rank);
-  const stride = p.stride === undefined || p.stride === null ? kernel.slice() : perDim(p.stride, rank);
-  const dilation = p.dilation === undefined ? new Array<number>(rank).fill(1) : perDim(p.dilation, rank);
-  const pads = resolvePadding(p.padding, rank, kernel, dilation, stride, '/params/padding', input);
-  const g = { kernel, stride, dilation, pads, ceilMode: Boolean(p.ceilMode) };
-  return rank === 2 ? g : lift1d(g);
+  return poolGeometryOf(poolOptions(p, rank), input);
+}
+
+/** A window pool's params resolved once for `rank` spatial dims (stride defaulting to the kernel; the padding as given). */
+export interface PoolOptions {
+  rank: 1 | 2;
+  kernel: number[];
+  stride: number[];
+  dilation: number[];
+  padding: PaddingForm;
+  ceilMode: boolean;
+}
+export function poolOptions(p: Params, rank: 1 | 2): PoolOptions {
+  const kernel = dims(p, 'kernelSize', rank);
+  return {
+    rank,
+    kernel,
+    stride: p.stride === undefined || p.stride === null ? kernel.slice() : dims(p, 'stride', rank),
+    dilation: p.dilation === undefined ? new Array<number>(rank).fill(1) : dims(p, 'dilation', rank),
+    padding: p.padding === undefined ? 0 : paddingForm(p, 'padding'),
+    ceilMode: p.ceilMode === undefined ? false : bool(p, 'ceilMode'),
+  };
+}
+
+/** The 2-D geometry of a pool from its options (a 1-D pool lifted: lift1d); `input` as for poolGeometry. */
+export function poolGeometryOf(o: PoolOptions, input?: readonly number[]): PoolGeometry {
+  const kernel = o.kernel.slice();
+  const stride = o.stride.slice();
+  const dilation = o.dilation.slice();
+  const pads = resolvePadding(o.padding, o.rank, kernel, dilation, stride, '/params/padding', input);
+  const g = { kernel, stride, dilation, pads, ceilMode: o.ceilMode };
+  return o.rank === 2 ? g : lift1d(g);
 }
 
 /** avgPool's divisor params resolved once, typed (the reference, its backward and both fast backends take this). */
-export const avgOptions = (p: Params): AvgOptions => ({ countIncludePad: p.countIncludePad as boolean, divisorOverride: p.divisorOverride as number | undefined });
+export const avgOptions = (p: Params): AvgOptions => ({ countIncludePad: bool(p, 'countIncludePad'), divisorOverride: optNum(p, 'divisorOverride') });
+
+export interface MaxPoolOptions extends PoolOptions {
+  returnIndices: boolean;
+}
+export interface AvgPoolOptions extends PoolOptions, AvgOptions {}
+export interface LpPoolOptions extends PoolOptions {
+  normType: number;
+}
 
 /** A window pool's outputs [N, C, Ho, Wo] ([N, C, Lo] in 1-D), `names` all of that shape. */
-function poolOutputShapes(rank: 1 | 2, geometry: (p: Params, input: number[]) => PoolGeometry, names: (p: Params) => string[] = () => ['y']) {
-  return (i: Inputs, p: Params): Record<string, number[]> => {
+function poolOutputShapes<O extends PoolOptions>(rank: 1 | 2, names: (p: O) => string[] = () => ['y']) {
+  return (i: Inputs, p: O): Record<string, number[]> => {
     const x = viewFor(i.x, rank);
-    const [Ho, Wo] = poolShape(x.shape[2], x.shape[3], geometry(p, i.x.shape.slice(2)));
+    const [Ho, Wo] = poolShape(x.shape[2], x.shape[3], poolGeometryOf(p, i.x.shape.slice(2)));
     const shape = [x.shape[0], x.shape[1], ...(rank === 2 ? [Ho, Wo] : [Wo])];
     return Object.fromEntries(names(p).map((n) => [n, shape.slice()]));
   };
 }
 
 /** A window pool: the padding rule and output size (poolShape), the output and its work in the budget. */
-function validatePool(rank: 1 | 2, geometry: (p: Params, input: number[]) => PoolGeometry) {
-  return (i: Inputs, p: Params): void => {
+function validatePool<O extends PoolOptions>(rank: 1 | 2) {
+  return (i: Inputs, p: O): void => {
     const x = viewFor(i.x, rank);
-    const g = geometry(p, i.x.shape.slice(2));
+    const g = poolGeometryOf(p, i.x.shape.slice(2));
     const [Ho, Wo] = poolShape(x.shape[2], x.shape[3], g);
     const path = [...g.pads.begin, ...g.pads.end].some((v) => v > 0) ? '/params/padding' : '/inputs/x/shape';
     chargeOutput([x.shape[0], x.shape[1], Ho, Wo], g.kernel[0] * g.kernel[1], 'the pooled output', path);
@@ -79,7 +113,7 @@ function genPool(rng: Rng, rank: 1 | 2, dilation: boolean): { inputs: Inputs; pa
   return { inputs: { x: randTensor(rng, [rng.int(1, 2), rng.int(1, 2), ...spatial]) }, params };
 }
 
-const maxPool = (rank: 1 | 2): OpDef => ({
+const maxPool = (rank: 1 | 2) => defineOp({
   name: `maxPool${rank}d`,
   family: 'pooling',
   summary: `${rank}-D max pooling (padding never read, NaN propagates, first max wins ties)`,
@@ -96,14 +130,15 @@ const maxPool = (rank: 1 | 2): OpDef => ({
     { name: 'y', doc: 'pooled values' },
     { name: 'indices', dtype: 'int64', conditional: true, doc: 'flat index within each (n, c) plane, with returnIndices' },
   ],
+  options: (p): MaxPoolOptions => ({ ...poolOptions(p, rank), returnIndices: bool(p, 'returnIndices') }),
   reference(i, p): Record<string, Arr> {
-    const r = maxPool2dRef(viewFor(i.x, rank), poolGeometry(p, rank, i.x.shape.slice(2)));
+    const r = maxPool2dRef(viewFor(i.x, rank), poolGeometryOf(p, i.x.shape.slice(2)));
     return p.returnIndices ? { y: back(r.y, rank), indices: back(r.indices, rank) } : { y: back(r.y, rank) };
   },
-  validate: validatePool(rank, (p, input) => poolGeometry(p, rank, input)),
-  outputShapes: poolOutputShapes(rank, (p, input) => poolGeometry(p, rank, input), (p) => (p.returnIndices ? ['y', 'indices'] : ['y'])),
+  validate: validatePool<MaxPoolOptions>(rank),
+  outputShapes: poolOutputShapes<MaxPoolOptions>(rank, (p) => (p.returnIndices ? ['y', 'indices'] : ['y'])),
   ulps: 0,
-  admissible: (i, p, u) => (p.returnIndices ? boundaryAlternatives(maxPoolBoundaries(viewFor(i.x, rank), poolGeometry(p, rank), u)) : undefined),
+  admissible: (i, p, u) => (p.returnIndices ? boundaryAlternatives(maxPoolBoundaries(viewFor(i.x, rank), poolGeometryOf(p), u)) : undefined),
   generate: (rng) => {
     const g = genPool(rng, rank, true);
     g.params.returnIndices = rng.next() < 0.5;
@@ -111,7 +146,7 @@ const maxPool = (rank: 1 | 2): OpDef => ({
   },
 });
 
-const avgPool = (rank: 1 | 2): OpDef => ({
+const avgPool = (rank: 1 | 2) => defineOp({
   name: `avgPool${rank}d`,
   family: 'pooling',
   summary: `${rank}-D average pooling (countIncludePad, divisorOverride, ceilMode as PyTorch)`,
@@ -125,13 +160,14 @@ const avgPool = (rank: 1 | 2): OpDef => ({
     { name: 'divisorOverride', schema: { type: 'integer', minimum: 1 }, optional: true, doc: 'divide by this instead' },
   ],
   outputs: [{ name: 'y', doc: 'pooled values' }],
+  options: (p): AvgPoolOptions => ({ ...poolOptions(p, rank), ...avgOptions(p) }),
   reference: (i, p) => ({
-    y: back(avgPool2dRef(viewFor(i.x, rank), poolGeometry(p, rank, i.x.shape.slice(2)), avgOptions(p)), rank),
+    y: back(avgPool2dRef(viewFor(i.x, rank), poolGeometryOf(p, i.x.shape.slice(2)), p), rank),
   }),
-  validate: validatePool(rank, (p, input) => poolGeometry(p, rank, input)),
-  outputShapes: poolOutputShapes(rank, (p, input) => poolGeometry(p, rank, input)),
-  errorBound(i, p, o, u) {
-    return dotBound(this, i, p, o, u, perDim(p.kernelSize, rank).reduce((a, b) => a * b, 1) + 1);
+  validate: validatePool<AvgPoolOptions>(rank),
+  outputShapes: poolOutputShapes<AvgPoolOptions>(rank),
+  errorBound(i, o, out, u, p) {
+    return dotBound(this, i, p, out, u, o.kernel.reduce((a, b) => a * b, 1) + 1);
   },
   generate: (rng) => {
     const g = genPool(rng, rank, false);
@@ -141,32 +177,35 @@ const avgPool = (rank: 1 | 2): OpDef => ({
   },
 });
 
-export const sumPool2d: OpDef = {
+export const sumPool2d = defineOp({
   name: 'sumPool2d',
   family: 'pooling',
   summary: 'sum over each window (zero padding)',
   inputs: [input('x', '[N, C, H, W]', [4])],
   params: [kernelParam(2), strideParam(2), paddingParam(2), ceilParam],
   outputs: [{ name: 'y', doc: 'window sums' }],
-  reference: (i, p) => ({ y: sumPool2dRef(i.x, poolGeometry(p, 2, i.x.shape.slice(2))) }),
-  validate: validatePool(2, (p, input) => poolGeometry(p, 2, input)),
-  errorBound(i, p, o, u) {
-    return dotBound(this, i, p, o, u, perDim(p.kernelSize, 2).reduce((a, b) => a * b, 1));
+  options: (p) => poolOptions(p, 2),
+  reference: (i, p) => ({ y: sumPool2dRef(i.x, poolGeometryOf(p, i.x.shape.slice(2))) }),
+  validate: validatePool(2),
+  errorBound(i, o, out, u, p) {
+    return dotBound(this, i, p, out, u, o.kernel.reduce((a, b) => a * b, 1));
   },
   generate: (rng) => genPool(rng, 2, false),
-};
+});
 
-export const lpPool2d: OpDef = {
+export const lpPool2d = defineOp({
   name: 'lpPool2d',
   family: 'pooling',
   summary: 'power-average pooling (Σ x^p)^(1/p), PyTorch’s definition: no abs, no padding',
   inputs: [input('x', '[N, C, H, W]', [4])],
   params: [{ name: 'normType', schema: { type: 'number', exclusiveMinimum: 0, title: 'a positive number' }, doc: 'p (required)' }, kernelParam(2), strideParam(2), ceilParam],
   outputs: [{ name: 'y', doc: 'pooled values' }],
-  reference: (i, p) => ({ y: lpPool2dRef(i.x, p.normType as number, poolGeometry({ ...p, padding: 0 }, 2)) }),
-  validate: validatePool(2, (p) => poolGeometry({ ...p, padding: 0 }, 2)),
+  // no padding param: never padded (poolOptions gives padding 0)
+  options: (p): LpPoolOptions => ({ ...poolOptions(p, 2), normType: num(p, 'normType') }),
+  reference: (i, p) => ({ y: lpPool2dRef(i.x, p.normType, poolGeometryOf(p)) }),
+  validate: validatePool<LpPoolOptions>(2),
   errorBound(i, p, o, u) {
-    const k = perDim(p.kernelSize, 2);
+    const k = p.kernel;
     return relativeBound(o, 4 * (k[0] * k[1] + 8), u);
   },
   generate: (rng) => {
@@ -175,33 +214,36 @@ export const lpPool2d: OpDef = {
     g.inputs.x = fromData(g.inputs.x.data.map(Math.abs), g.inputs.x.shape);
     return { inputs: g.inputs, params: { ...g.params, normType: rng.pick([1, 2, 3]) } };
   },
+});
+
+/** adaptive pooling's output size resolved once. */
+export interface AdaptiveOptions {
+  h: number;
+  w: number;
+}
+const adaptiveOptions = (p: Params): AdaptiveOptions => {
+  const [h, w] = dims(p, 'outputSize', 2);
+  return { h, w };
 };
 
-const adaptive = (kind: 'avg' | 'max'): OpDef => ({
+const adaptive = (kind: 'avg' | 'max') => defineOp({
   name: kind === 'avg' ? 'adaptiveAvgPool2d' : 'adaptiveMaxPool2d',
   family: 'pooling',
   summary: `adaptive ${kind} pooling to a fixed output size (bins ⌊o·in/out⌋ … ⌈(o+1)·in/out⌉)`,
   inputs: [input('x', '[N, C, H, W]', [4])],
   params: [{ name: 'outputSize', schema: intOrPair(1), doc: 'output [h, w] (required)' }],
   outputs: [{ name: 'y', doc: '[N, C, h, w]' }],
-  reference(i, p) {
-    const [h, w] = perDim(p.outputSize, 2);
-    return { y: adaptivePool2dRef(i.x, h, w, kind).y };
-  },
-  validate(i, p) {
+  options: adaptiveOptions,
+  reference: (i, { h, w }) => ({ y: adaptivePool2dRef(i.x, h, w, kind).y }),
+  validate(i, { h, w }) {
     // each bin holds at most ⌈in/out⌉ + 1 cells a side
-    const [h, w] = perDim(p.outputSize, 2);
     const [N, C, H, W] = i.x.shape;
     chargeOutput([N, C, h, w], (Math.ceil(H / h) + 1) * (Math.ceil(W / w) + 1), 'the pooled output', '/params/outputSize');
   },
-  outputShapes(i, p) {
-    const [h, w] = perDim(p.outputSize, 2);
-    return { y: [i.x.shape[0], i.x.shape[1], h, w] };
-  },
+  outputShapes: (i, { h, w }) => ({ y: [i.x.shape[0], i.x.shape[1], h, w] }),
   ...(kind === 'avg'
     ? {
-        errorBound(this: OpDef, i: Inputs, p: Params, o: Record<string, Arr>, u: number) {
-          const [h, w] = perDim(p.outputSize, 2);
+        errorBound(this: OpDef, i: Inputs, { h, w }: AdaptiveOptions, o: Record<string, Arr>, u: number, p: Params) {
           return dotBound(this, i, p, o, u, (Math.ceil(i.x.shape[2] / h) + 1) * (Math.ceil(i.x.shape[3] / w) + 1) + 1);
         },
       }
@@ -209,7 +251,7 @@ const adaptive = (kind: 'avg' | 'max'): OpDef => ({
   generate: (rng) => ({ inputs: { x: randTensor(rng, [1, rng.int(1, 2), rng.int(1, 7), rng.int(1, 7)]) }, params: { outputSize: [rng.int(1, 4), rng.int(1, 4)] } }),
 });
 
-const globalPool = (kind: 'avg' | 'max'): OpDef => ({
+const globalPool = (kind: 'avg' | 'max') => defineOp({
   name: kind === 'avg' ? 'globalAvgPool2d' : 'globalMaxPool2d',
   family: 'pooling',
   summary: `${kind === 'avg' ? 'mean' : 'max'} over each whole (n, c) plane`,
@@ -219,7 +261,7 @@ const globalPool = (kind: 'avg' | 'max'): OpDef => ({
   reference: (i) => ({ y: adaptivePool2dRef(i.x, 1, 1, kind).y }),
   ...(kind === 'avg'
     ? {
-        errorBound(this: OpDef, i: Inputs, p: Params, o: Record<string, Arr>, u: number) {
+        errorBound(this: OpDef, i: Inputs, _o: Params, o: Record<string, Arr>, u: number, p: Params) {
           return dotBound(this, i, p, o, u, i.x.shape[2] * i.x.shape[3] + 1);
         },
       }
@@ -238,22 +280,19 @@ export const globalMaxPool2d = globalPool('max');
 
 export const maxPool2dBackward = backwardOf(maxPool2d, {
   gradOf: { dx: 'x' },
-  reference: (i, p) => ({ dx: maxPool2dBackwardRef(i.x, i.dy, poolGeometry(p, 2, i.x.shape.slice(2))) }),
+  reference: (i, p) => ({ dx: maxPool2dBackwardRef(i.x, i.dy, poolGeometryOf(p, i.x.shape.slice(2))) }),
 });
 
 export const avgPool2dBackward = backwardOf(avgPool2d, {
   gradOf: { dx: 'x' },
   reference: (i, p) => ({
-    dx: avgPool2dBackwardRef(i.x, i.dy, poolGeometry(p, 2, i.x.shape.slice(2)), avgOptions(p)),
+    dx: avgPool2dBackwardRef(i.x, i.dy, poolGeometryOf(p, i.x.shape.slice(2)), p),
   }),
 });
 
 export const adaptiveAvgPool2dBackward = backwardOf(adaptiveAvgPool2d, {
   gradOf: { dx: 'x' },
-  reference(i, p) {
-    const [h, w] = perDim(p.outputSize, 2);
-    return { dx: adaptiveAvgPool2dBackwardRef(i.x, i.dy, h, w) };
-  },
+  reference: (i, { h, w }) => ({ dx: adaptiveAvgPool2dBackwardRef(i.x, i.dy, h, w) }),
 });
 
 register(maxPool1d, maxPool2d, avgPool1d, avgPool2d, sumPool2d, lpPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d, globalAvgPool2d, globalMaxPool2d, maxPool2dBackward, avgPool2dBackward, adaptiveAvgPool2dBackward);

@@ -1,26 +1,26 @@
 /** Registry entries: maxUnpool2d, upsample2d. */
-import { type OpDef, type Params, register } from '../registry.js';
+import { defineOp, type Params, register } from '../registry.js';
 import type { Arr } from '../tensor.js';
 import ndarray from 'ndarray';
 import { flat } from '../reference/common.js';
 import { checkUnpoolIndices, maxUnpool2dBackwardRef, maxUnpool2dRef, unpoolDefaultSize, upsample2dBackwardRef, upsample2dRef, upsampleSize } from '../reference/resample.js';
 import { maxPool2dRef } from '../reference/pooling.js';
-import { intOrPair, poolPadding2dSchema } from '../params.js';
+import { bool, intOrPair, ints, oneOf, optNumOrList, poolPadding2dSchema } from '../params.js';
 import { invalidParams } from '../errors.js';
 import { input, randTensor } from './helpers.js';
 import { dotBound } from '../judge/bounds.js';
 import { boundaryAlternatives } from './helpers.js';
 import { nearestBoundaries } from '../reference/boundaries.js';
 import { chargeOutput } from '../validate.js';
-import { poolGeometry } from './pooling.js';
+import { poolGeometryOf, poolOptions, type PoolOptions } from './pooling.js';
 import { backwardOf } from './backward.js';
 
 /** Output size of maxUnpool2d: the default (in − 1)·s − P⁻ − P⁺ + k, or outputSize within ±stride of it. */
-export function unpoolOutSize(x: Arr, p: Params): [number, number] {
-  const g = poolGeometry(p, 2);
+export function unpoolOutSize(x: Arr, p: UnpoolOptions): [number, number] {
+  const g = poolGeometryOf(p);
   const def = [0, 1].map((a) => unpoolDefaultSize(x.shape[2 + a], g.kernel[a], g.stride[a], g.pads.begin[a], g.pads.end[a]));
   if (p.outputSize === undefined) return [def[0], def[1]];
-  const os = p.outputSize as number[];
+  const os = p.outputSize;
   if (os.length !== 2 && os.length !== 4) throw invalidParams('/params/outputSize', 'outputSize must be [h, w] or [N, C, h, w]');
   const out = os.slice(-2);
   for (let a = 0; a < 2; a++) {
@@ -31,8 +31,14 @@ export function unpoolOutSize(x: Arr, p: Params): [number, number] {
   return [out[0], out[1]];
 }
 
-export const maxUnpool2d: OpDef = {
+/** maxUnpool2d's params resolved once: the pool's, and outputSize if given. */
+export interface UnpoolOptions extends PoolOptions {
+  outputSize?: number[];
+}
+
+export const maxUnpool2d = defineOp({
   name: 'maxUnpool2d',
+  options: (p): UnpoolOptions => ({ ...poolOptions(p, 2), outputSize: p.outputSize === undefined ? undefined : ints(p, 'outputSize') }),
   family: 'resampling',
   summary: 'max unpooling: put each value back where its index says, zeros elsewhere',
   inputs: [input('x', '[N, C, H, W] pooled values', [4]), input('indices', 'int64 [N, C, H, W], h·W + w within each output plane', [4], { kind: 'index' })],
@@ -68,7 +74,7 @@ export const maxUnpool2d: OpDef = {
     const pooled = maxPool2dRef(x, { kernel: [k, k], stride: [k, k], dilation: [1, 1], pads: { begin: [0, 0], end: [0, 0] }, ceilMode: false });
     return { inputs: { x: pooled.y, indices: pooled.indices }, params: { kernelSize: k } };
   },
-};
+});
 
 /**
  * Bilinear weights come from a source coordinate c = (dst + ½)·scale − ½ (or dst·(in − 1)/(out − 1)
@@ -78,10 +84,10 @@ export const maxUnpool2d: OpDef = {
  * the largest difference of neighbouring pixels around c (the 3×3 block, since c may round across
  * an integer): that is added to the arithmetic's bound.
  */
-function addCoordinateRounding(x: Arr, bound: Arr, p: Params, u: number): Arr {
+function addCoordinateRounding(x: Arr, bound: Arr, alignCorners: boolean, u: number): Arr {
   const [N, C, H, W] = x.shape;
   const [oh, ow] = bound.shape.slice(2);
-  const coord = (d: number, inn: number, out: number) => (p.alignCorners ? (out > 1 ? (d * (inn - 1)) / (out - 1) : 0) : Math.max(0, ((d + 0.5) * inn) / out - 0.5));
+  const coord = (d: number, inn: number, out: number) => (alignCorners ? (out > 1 ? (d * (inn - 1)) / (out - 1) : 0) : Math.max(0, ((d + 0.5) * inn) / out - 0.5));
   const xd = flat(x);
   const bd = Float64Array.from(flat(bound));
   for (let n = 0; n < N; n++)
@@ -110,12 +116,27 @@ function addCoordinateRounding(x: Arr, bound: Arr, p: Params, u: number): Arr {
   return ndarray(bd, bound.shape.slice());
 }
 
-const checkUpsampleMode = (p: Params): void => {
+/** upsample2d's params resolved once (size and scaleFactor as given: upsampleSize reads them). */
+export interface UpsampleOptions {
+  mode: 'nearest' | 'bilinear';
+  scaleFactor?: number | number[];
+  size?: number | number[];
+  alignCorners: boolean;
+}
+export const upsampleOptions = (p: Params): UpsampleOptions => ({
+  mode: oneOf(p, 'mode', ['nearest', 'bilinear']),
+  scaleFactor: optNumOrList(p, 'scaleFactor'),
+  size: optNumOrList(p, 'size'),
+  alignCorners: bool(p, 'alignCorners'),
+});
+
+const checkUpsampleMode = (p: UpsampleOptions): void => {
   if (p.mode === 'nearest' && p.alignCorners) throw invalidParams('/params/alignCorners', 'alignCorners can only be set with mode "bilinear"');
 };
 
-export const upsample2d: OpDef = {
+export const upsample2d = defineOp({
   name: 'upsample2d',
+  options: upsampleOptions,
   family: 'resampling',
   summary: 'nearest or bilinear upsampling by scaleFactor or to size (PyTorch interpolate)',
   inputs: [input('x', '[N, C, H, W]', [4])],
@@ -129,7 +150,7 @@ export const upsample2d: OpDef = {
   reference(i, p) {
     checkUpsampleMode(p);
     const { out, scale } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
-    return { y: upsample2dRef(i.x, out[0], out[1], p.mode as 'nearest' | 'bilinear', p.alignCorners as boolean, scale) };
+    return { y: upsample2dRef(i.x, out[0], out[1], p.mode, p.alignCorners, scale) };
   },
   admissible(i, p, u) {
     if (p.mode !== 'nearest') return undefined; // bilinear: no discontinuous decision (the weights are continuous in the source coordinate)
@@ -145,10 +166,10 @@ export const upsample2d: OpDef = {
     const { out } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
     return { y: [i.x.shape[0], i.x.shape[1], out[0], out[1]] };
   },
-  errorBound(i, p, o, u) {
+  errorBound(i, opts, o, u, p) {
     const b = dotBound(this, i, p, o, u, 8);
-    if (p.mode !== 'bilinear') return b;
-    return { y: addCoordinateRounding(i.x, b.y, p, u) };
+    if (opts.mode !== 'bilinear') return b;
+    return { y: addCoordinateRounding(i.x, b.y, opts.alignCorners, u) };
   },
   generate(rng) {
     const bil = rng.next() < 0.6;
@@ -158,13 +179,13 @@ export const upsample2d: OpDef = {
     if (bil) params.alignCorners = rng.next() < 0.5;
     return { inputs: { x: randTensor(rng, [1, rng.int(1, 2), rng.int(1, 3), rng.int(1, 3)]) }, params };
   },
-};
+});
 
 export const upsample2dBackward = backwardOf(upsample2d, {
   gradOf: { dx: 'x' },
   reference(i, p) {
     const { out, scale } = upsampleSize(i.x.shape[2], i.x.shape[3], p.size, p.scaleFactor);
-    return { dx: upsample2dBackwardRef(i.x, i.dy, out[0], out[1], p.mode as 'nearest' | 'bilinear', p.alignCorners as boolean, scale) };
+    return { dx: upsample2dBackwardRef(i.x, i.dy, out[0], out[1], p.mode, p.alignCorners, scale) };
   },
 });
 

@@ -1,23 +1,39 @@
 /** Registry entries: convTranspose1d, convTranspose2d. */
-import { type Inputs, type OpDef, type Params, register } from '../registry.js';
+import { type Inputs, defineOp, type Params, register } from '../registry.js';
 import { convTranspose1dRef, convTranspose2dBackwardRef, convTranspose2dRef, type TransposedGeometry, transposedShape } from '../reference/transposed.js';
 import { as2d, lift1d } from '../geometry.js';
 import { chargeOutput } from '../validate.js';
-import { intOrPair, intOrSingle, intSchema, perDim, poolPadding1dSchema, poolPadding2dSchema, resolvePadding } from '../params.js';
+import { dims, intOrPair, intOrSingle, intSchema, num, paddingForm, poolPadding1dSchema, poolPadding2dSchema, resolvePadding, type PaddingForm } from '../params.js';
 import { input, optional, randTensor } from './helpers.js';
 import { dotBound } from '../judge/bounds.js';
 import type { Rng } from '../rng.js';
 import { backwardOf, convOut } from './backward.js';
 
+/** A transposed conv's params resolved once for `rank` spatial dims (the padding as given). */
+export interface TransposedOptions {
+  stride: number[];
+  dilation: number[];
+  padding: PaddingForm;
+  outputPadding: number[];
+  groups: number;
+}
+export const transposedOptions = (p: Params, rank: number): TransposedOptions => ({
+  stride: dims(p, 'stride', rank),
+  dilation: dims(p, 'dilation', rank),
+  padding: paddingForm(p, 'padding'),
+  outputPadding: dims(p, 'outputPadding', rank),
+  groups: num(p, 'groups'),
+});
+
+/** The geometry of a transposed conv from its options and the kernel's spatial size. */
+export function transposedGeometryOf(o: TransposedOptions, kernel: number[]): TransposedGeometry {
+  const dilation = o.dilation.slice();
+  return { stride: o.stride.slice(), dilation, pads: resolvePadding(o.padding, dilation.length, kernel, dilation, null), outputPadding: o.outputPadding.slice(), groups: o.groups };
+}
+
+/** transposedGeometryOf from raw params. */
 export function transposedGeometry(p: Params, rank: number, kernel: number[]): TransposedGeometry {
-  const dilation = perDim(p.dilation, rank);
-  return {
-    stride: perDim(p.stride, rank),
-    dilation,
-    pads: resolvePadding(p.padding, rank, kernel, dilation, null),
-    outputPadding: perDim(p.outputPadding, rank),
-    groups: p.groups as number,
-  };
+  return transposedGeometryOf(transposedOptions(p, rank), kernel);
 }
 
 const params = (rank: 1 | 2) => {
@@ -47,14 +63,14 @@ function genTransposed(rng: Rng, rank: 1 | 2): { inputs: Inputs; params: Params 
 }
 
 /** The output spatial size as the lifted 2-D [Ho, Wo] (transposedShape: checks the shapes against each other). */
-function transposedOutSpatial(i: Inputs, p: Params, rank: 1 | 2) {
-  const g = transposedGeometry(p, rank, i.weight.shape.slice(2));
+function transposedOutSpatial(i: Inputs, p: TransposedOptions, rank: 1 | 2) {
+  const g = transposedGeometryOf(p, i.weight.shape.slice(2));
   const x = rank === 1 ? as2d(i.x) : i.x;
   const w = rank === 1 ? as2d(i.weight) : i.weight;
   return { g, x, w, out: transposedShape(x, w, i.bias, rank === 2 ? g : lift1d(g)) };
 }
 
-const transposed = (rank: 1 | 2): OpDef => ({
+const transposed = (rank: 1 | 2) => defineOp({
   name: `convTranspose${rank}d`,
   family: 'convolution',
   summary: `${rank}-D transposed convolution (the adjoint of conv${rank}d), scatter form`,
@@ -65,8 +81,9 @@ const transposed = (rank: 1 | 2): OpDef => ({
   ],
   params: params(rank),
   outputs: [{ name: 'y', doc: 'out = (in−1)·s − P⁻ − P⁺ + d·(k−1) + outputPadding + 1' }],
+  options: (p) => transposedOptions(p, rank),
   reference(i, p) {
-    const g = transposedGeometry(p, rank, i.weight.shape.slice(2));
+    const g = transposedGeometryOf(p, i.weight.shape.slice(2));
     return { y: rank === 2 ? convTranspose2dRef(i.x, i.weight, i.bias, g) : convTranspose1dRef(i.x, i.weight, i.bias, g) };
   },
   validate(i, p) {
@@ -78,9 +95,9 @@ const transposed = (rank: 1 | 2): OpDef => ({
   },
   outputShapes(i, p) {
     const [Ho, Wo] = transposedOutSpatial(i, p, rank).out;
-    return { y: [i.x.shape[0], i.weight.shape[1] * (p.groups as number), ...(rank === 2 ? [Ho, Wo] : [Wo])] };
+    return { y: [i.x.shape[0], i.weight.shape[1] * p.groups, ...(rank === 2 ? [Ho, Wo] : [Wo])] };
   },
-  errorBound(i, p, o, u) {
+  errorBound(i, _o, o, u, p) {
     return dotBound(this, i, p, o, u, i.weight.shape[0] * i.weight.shape.slice(2).reduce((a, b) => a * b, 1));
   },
   generate: (rng) => genTransposed(rng, rank),
@@ -90,7 +107,7 @@ export const convTranspose1d = transposed(1);
 export const convTranspose2d = transposed(2);
 export const convTranspose2dBackward = backwardOf(convTranspose2d, {
   gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
-  reference: (i, p) => convOut(convTranspose2dBackwardRef(i.x, i.weight, i.bias, i.dy, transposedGeometry(p, 2, i.weight.shape.slice(2)))),
+  reference: (i, p) => convOut(convTranspose2dBackwardRef(i.x, i.weight, i.bias, i.dy, transposedGeometryOf(p, i.weight.shape.slice(2)))),
 });
 
 register(convTranspose1d, convTranspose2d, convTranspose2dBackward);
