@@ -1,5 +1,5 @@
 /** Registry entries: relu, leakyRelu, sigmoid, tanh, hardswish, softmax, logSoftmax, and their backward ops. */
-import { type AdmissibleBlock, defineOp, type Inputs, type OpDef, type Outputs, type Params, register } from '../registry.js';
+import { type Admissible, type AdmissibleBlock, defineOp, type Inputs, type OpDef, type Outputs, type Params, register } from '../registry.js';
 import { num } from '../params.js';
 import { ambiguityReason, rounder } from '../judge/admissible.js';
 import { hardswishBackwardRef, hardswishRef, leakyReluBackwardRef, leakyReluRef, reluBackwardRef, reluRef, sigmoidBackwardRef, sigmoidRef, softmaxBackwardRef, softmaxRef, tanhBackwardRef, tanhRef } from '../reference/activation.js';
@@ -78,14 +78,14 @@ export const logSoftmax = softmaxLike('logSoftmax', true);
 export const reluBackward = backwardOf(relu, { gradOf: { dx: 'x' }, reference: (i) => ({ dx: reluBackwardRef(i.x, i.dy) }) });
 export const leakyReluBackward = backwardOf(leakyRelu, { gradOf: { dx: 'x' }, reference: (i, p) => ({ dx: leakyReluBackwardRef(i.x, i.dy, p.negativeSlope) }) });
 export const sigmoidBackward = backwardOf(sigmoid, { gradOf: { dx: 'x' }, reference: (i) => ({ dx: sigmoidBackwardRef(i.x, sigmoidRef(i.x), i.dy) }), cancellation: elementwiseCancellation((y) => y * (1 + y), sigmoidRef) });
-export const hardswishBackward = backwardOf(hardswish, { gradOf: { dx: 'x' }, reference: (i) => ({ dx: hardswishBackwardRef(i.x, i.dy) }) });
+export const hardswishBackward = backwardOf(hardswish, { gradOf: { dx: 'x' }, reference: (i) => ({ dx: hardswishBackwardRef(i.x, i.dy) }), admissible: hardswishKink });
 /**
  * hardswish is not differentiable at x = 3 (left slope 3/2, right 1), and PyTorch's CPU kernels
  * disagree there: the vectorised path gives dy, the scalar tail (torch 1.13, small tensors, and
  * autograd on them) 1.5·dy. Both are correct answers, so at an x that is 3 at the judged precision
  * each element is a block with the two values (the reference's first).
  */
-hardswishBackward.admissible = (i, _p, u) => {
+function hardswishKink(i: Inputs, _o: unknown, u: number): Admissible | undefined {
   const r = rounder(u);
   const xd = flat(i.x);
   const g = i.dy ? flat(i.dy) : undefined;
@@ -95,7 +95,7 @@ hardswishBackward.admissible = (i, _p, u) => {
     if (r(v) === 3 && Number.isFinite(g[k])) blocks.push({ name: 'dx', at: [k], values: [Float64Array.of(g[k]), Float64Array.of(1.5 * g[k])] });
   });
   return blocks.length ? { outputs: [], blocks, why: ambiguityReason(blocks.map((b) => `x[${b.at[0]}] = 3 is hardswish's kink, where PyTorch's vectorised kernel gives dy and its scalar one 1.5·dy`)) } : undefined;
-};
+}
 export const tanhBackward = backwardOf(tanh, { gradOf: { dx: 'x' }, reference: (i) => ({ dx: tanhBackwardRef(i.x, tanhRef(i.x), i.dy) }), cancellation: elementwiseCancellation((y) => 1 + y * y, tanhRef) });
 /**
  * softmax′: dx_k = y_k·(dy_k − Σ_j dy_j·y_j), a difference of terms up to |dy_k| and Σ|dy_j|·y_j:

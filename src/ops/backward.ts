@@ -5,7 +5,7 @@
  * `backwardOf(forward, spec)` and registers both together; the gradients themselves are in the
  * family's reference file, beside the forward formula.
  */
-import { resolveParams, type Inputs, type OpDef, type Outputs, type Params } from '../registry.js';
+import { resolveParams, type Admissible, type Inputs, type OpDef, type Outputs, type Params } from '../registry.js';
 import { flat } from '../reference/common.js';
 import { fromData, numel, shapeString, type Arr } from '../tensor.js';
 import { invalidInputs } from '../errors.js';
@@ -46,6 +46,8 @@ export interface BackwardSpec<O = Params> {
    * relative to those terms, not to the (possibly much smaller) result. Added to gradBound.
    */
   cancellation?: (i: Inputs, o: O, u: number) => Outputs;
+  /** Set-valued expectations of the gradients (OpDef.admissible), from the forward's options. */
+  admissible?: (i: Inputs, o: O, u: number) => Admissible | undefined;
 }
 
 /** Adds the per-element allowances of `b` to those of `a` (same keys and shapes). */
@@ -111,19 +113,21 @@ export const elementwiseCancellation =
     return { dx: fromData(yd.map((v, k) => 16 * u * Math.abs(g[k]) * f(v)), i.x.shape) };
   };
 
+/** The forward's own inputs among a backward op's. */
+function forwardInputs(fwd: OpDef, i: Inputs): Inputs {
+  const out: Inputs = {};
+  for (const s of fwd.inputs) if (i[s.name]) out[s.name] = i[s.name];
+  return out;
+}
+
 /**
- * The shape of the forward output that dy stands for: from the forward's `outputShapes` after its
- * `validate` (every shape, param and budget rule of the forward; the generic input checks ran for
- * the backward op, whose inputs include the forward's), without any arithmetic; a forward op
- * without a shape function runs its reference (which validates too). Undefined when the forward
- * does not produce that output.
+ * The shape of the forward output that dy stands for: from the forward's `outputShapes`, without
+ * any arithmetic; a forward op without a shape function runs its reference. Undefined when the
+ * forward does not produce that output.
  */
 function forwardOutShape(fwd: OpDef, outName: string, i: Inputs, p: Params): number[] | undefined {
-  const fwdInputs: Inputs = {};
-  for (const s of fwd.inputs) if (i[s.name]) fwdInputs[s.name] = i[s.name];
-  if (!fwd.outputShapes) return fwd.reference(fwdInputs, p)[outName]?.shape;
-  fwd.validate?.(fwdInputs, p);
-  return fwd.outputShapes(fwdInputs, p)[outName];
+  const fwdInputs = forwardInputs(fwd, i);
+  return fwd.outputShapes ? fwd.outputShapes(fwdInputs, p)[outName] : fwd.reference(fwdInputs, p)[outName]?.shape;
 }
 
 export function backwardOf<O>(fwd: OpDef<O>, spec: BackwardSpec<O>): OpDef<O> {
@@ -146,7 +150,7 @@ export function backwardOf<O>(fwd: OpDef<O>, spec: BackwardSpec<O>): OpDef<O> {
     reference: spec.dyOptional
       ? (i, p) => {
           if (i.dy) return reference(i, p);
-          const shape = fwd.outputShapes ? fwd.outputShapes(i, fwdParams(p))[outName] : fwd.reference(i, p)[outName].shape;
+          const shape = forwardOutShape(fwd, outName, i, fwdParams(p))!;
           return reference({ ...i, dy: fromData(new Float64Array(numel(shape)).fill(1), shape) }, p);
         }
       : reference,
@@ -156,6 +160,9 @@ export function backwardOf<O>(fwd: OpDef<O>, spec: BackwardSpec<O>): OpDef<O> {
      * the shape of its output (forwardOutShape: the forward's shape function, not its reference).
      */
     validate(i, p) {
+      // the forward's validate (a reference run, the fallback below, validates on its own); the
+      // generic input checks already ran for the backward op, whose inputs include the forward's
+      if (fwd.outputShapes) fwd.validate?.(forwardInputs(fwd, i), fwdParams(p));
       const shape = forwardOutShape(fwd, outName, i, fwdParams(p));
       if (i.dy && shape && shapeString(i.dy.shape) !== shapeString(shape)) {
         throw invalidInputs('/inputs/dy/shape', `dy must have the shape of the forward output ${shapeString(shape)} (${fwd.name}'s ${outName}); got ${shapeString(i.dy.shape)}`);
@@ -166,6 +173,7 @@ export function backwardOf<O>(fwd: OpDef<O>, spec: BackwardSpec<O>): OpDef<O> {
       const g = gradBound(o, u, terms);
       return spec.cancellation ? addBounds(g, spec.cancellation(i, fwd.opts(p), u)) : g;
     },
+    ...(spec.admissible ? { admissible: (i: Inputs, p: Params, u: number) => spec.admissible!(i, fwd.opts(p), u) } : {}),
     backward: { forward: fwd.name, gradOf: spec.gradOf, forwardParams: spec.forwardParams },
     opts: fwd.opts,
     generate(rng) {

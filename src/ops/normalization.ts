@@ -1,5 +1,5 @@
 /** Registry entries: batchNorm, layerNorm, instanceNorm, groupNorm, localResponseNorm. */
-import { type Admissible, type AdmissibleBlock, type Inputs, defineOp, type OpDef, type Outputs, type Params, register } from '../registry.js';
+import { type Admissible, type AdmissibleBlock, type Inputs, defineOp, type Outputs, type Params, register } from '../registry.js';
 import { rounder, undefinedReason } from '../judge/admissible.js';
 import { type BatchNormOptions, batchNormRef, checkGroupNorm, checkLayerNorm, checkTrainingCount, checkVector, groupNormRef, instanceNormRef, layerNormRef, localResponseNormRef, normBackward } from '../reference/normalization.js';
 import { input, optional, randTensor } from './helpers.js';
@@ -83,6 +83,8 @@ export const batchNormOptions = (p: Params): BatchNormOptions => ({
 export const batchNorm = defineOp({
   name: 'batchNorm',
   options: batchNormOptions,
+  /** The σ = 0 channels of batchNormBackward.admissible, in training, leave y = 0/0·γ + β undefined too (the reference gives NaN, PyTorch β). */
+  admissible: (i, o, u) => (o.training ? zeroSigmaAlternatives(i.x, o.eps, u, 'y', undefined, 'its y is undefined (the reference gives NaN, PyTorch β)') : undefined),
   family: 'normalization',
   summary: 'batch normalisation, inference (running stats) or training (batch stats + running-stat update)',
   inputs: [
@@ -297,6 +299,12 @@ export const batchNormBackward = backwardOf(batchNorm, {
   gradOf: { dx: 'x', dweight: 'weight', dbias: 'bias' },
   summary: 'gradients of batchNorm through the batch statistics (training mode): dx, dweight, dbias',
   forwardParams: (p) => ({ ...p, training: true }),
+  /**
+   * With eps 0, a channel whose values are all equal has σ = 0: x̂ = 0/0, and the channel's dx and
+   * dweight are undefined (the reference gives NaN, PyTorch 0: its invstd is 0 when var + eps is 0).
+   * Any value of them is accepted, one `any` block per output per such channel; dbias = Σ dy is defined.
+   */
+  admissible: (i, o, u) => zeroSigmaAlternatives(i.x, o.eps, u, 'dx', 'dweight', 'its dx and dweight are undefined (the reference gives NaN, PyTorch 0)'),
   reference(i, p) {
     const [N, C] = i.x.shape;
     const inner = numel(i.x.shape.slice(2));
@@ -346,15 +354,6 @@ export const groupNormBackward = backwardOf(groupNorm, {
     return normCancellation(flat(i.x), flat(i.dy), N * G, size, (grp, k) => grp * size + k, p.eps, i.weight && flat(i.weight), (t) => Math.floor(t / inner) % C, C, u, i.x.shape, [C]);
   },
 });
-
-/**
- * With eps 0, a channel whose values are all equal has σ = 0: x̂ = 0/0, and the channel's dx and
- * dweight are undefined (the reference gives NaN, PyTorch 0: its invstd is 0 when var + eps is 0).
- * Any value of them is accepted, one `any` block per output per such channel; dbias = Σ dy is defined.
- */
-batchNormBackward.admissible = (i, p, u) => zeroSigmaAlternatives(i.x, batchNorm.opts(p).eps, u, 'dx', 'dweight', 'its dx and dweight are undefined (the reference gives NaN, PyTorch 0)');
-/** The same channels in training mode leave batchNorm's y = 0/0·γ + β undefined too (the reference gives NaN, PyTorch β). */
-batchNorm.admissible = (i, p, u) => (batchNorm.opts(p).training ? zeroSigmaAlternatives(i.x, batchNorm.opts(p).eps, u, 'y', undefined, 'its y is undefined (the reference gives NaN, PyTorch β)') : undefined);
 
 /** `any` blocks over the σ = 0 channels: their positions in the x-shaped output `xOut`, and [c] in the per-channel output `perChannel`. */
 function zeroSigmaAlternatives(x: Arr, eps: number, u: number, xOut: string, perChannel: string | undefined, consequence: string): Admissible | undefined {
