@@ -63,6 +63,20 @@ describe('the judging module: bounds, comparison and shrinking in one place', ()
     expect(await judge.shrinkFailure(op, { x }, { kind: 'shape', severity: Infinity }, severe)).toBeUndefined();
   });
 
+  it('a failure every input gives shrinks to all zeros in one run (not one run per value)', async () => {
+    const op = getOp('relu');
+    const x = fromData(Array.from({ length: 40 }, (_, i) => i - 19.5), [40]);
+    let runs = 0;
+    const small = await judge.shrinkCase(op, { x }, async () => (runs++, true));
+    expect(Array.from(small!.x.data)).toEqual(new Array(40).fill(0));
+    expect(runs).toBe(1);
+    // when all zeros passes, fast-check shrinks value by value as before (here: the -19.5 must stay)
+    runs = 0;
+    const one = await judge.shrinkCase(op, { x }, async (v) => (runs++, v.x.data[0] === -19.5));
+    expect(Array.from(one!.x.data)).toEqual([-19.5, ...new Array(39).fill(0)]);
+    expect(runs).toBeGreaterThan(1);
+  });
+
   it('an allowance that came out NaN allows nothing (diff > NaN is false: it would pass every value)', () => {
     const m = judge.compareArrays(fromData([1, 2.5], [2]), fromData([1, 2], [2]), () => NaN);
     expect([m.ok, m.mismatched, m.allowedAtWorst, m.worstGot]).toEqual([false, 1, 0, 2.5]);

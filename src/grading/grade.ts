@@ -294,7 +294,10 @@ async function gradeCase(t: TestSpec, c: GradingCase, ask: Ask): Promise<CaseRes
   }
   if (t.feedback.showExpected) r.expected = encodeOutputs(c.op, c.expected);
   if (check.got) r.got = encodeOutputs(c.op, check.got);
-  if (c.random && t.feedback.shrink && check.rung !== 'exists') {
+  // A failure that ended the process (a time-out, the memory limit, flooded output, a crash) is not
+  // shrunk: every variant would cost a restart and up to a time limit, and a smaller input that
+  // also times out says nothing new. What it answered wrongly (or threw) is.
+  if (c.random && t.feedback.shrink && check.rung !== 'exists' && outcome.ok) {
     // the rule conformance shrinks by (judge/shrink.ts): the same rung failing, keeping its severity
     const original = failureOf(check)!;
     const small = await shrinkFailure(c.op, c.inputs, original, async (variant) => {
@@ -305,6 +308,8 @@ async function gradeCase(t: TestSpec, c: GradingCase, ask: Ask): Promise<CaseRes
         return undefined; // a variant outside the op's domain
       }
       const o = await ask(c, variant, expected, t.timeLimitMs);
+      // a variant that ended the process fails another way than the answer being shrunk
+      if (!o.ok) return { kind: `process:${o.kind}`, severity: Infinity };
       return failureOf(climb(c.op, variant, c.params, expected, o, t.tolerance));
     });
     if (small) {
