@@ -193,8 +193,8 @@ describe.each(MODES)('the %s sandbox against hostile submissions', (mode) => {
     expect(g.raw).toMatch(/left out of the sandbox: leak \(a link to outside the submission\)/);
   });
 
-  it('memory is limited for the whole sandbox: a process touching 400 MB, worker threads', () => {
-    for (const g of [graded(py('memory.py'), 'py'), graded(js('workers.mjs'), 'js')]) {
+  it('memory is limited for the whole sandbox: a process touching 400 MB, one taking 400 MB and freeing it before it answers, worker threads', () => {
+    for (const g of [graded(py('memory.py'), 'py'), graded(py('burst.py'), 'py'), graded(js('workers.mjs'), 'js')]) {
       expect(g.result.score).toBe(1);
       expect(test(g, 'conv2d').cases[0].message).toMatch(/memory/);
     }

@@ -332,6 +332,7 @@ export class SubmissionProcess {
   private exchange(req: Request, timeoutMs: number, maxBytes: number): Promise<Outcome> {
     const child = this.child!;
     if (this.frozen) {
+      this.sandbox.resetPeaks(); // the memory limit holds for this case's peak, not an earlier one's
       this.sandbox.signalAll('SIGCONT');
       this.frozen = false;
     }
@@ -343,14 +344,23 @@ export class SubmissionProcess {
       const finish = (o: Outcome) => {
         clearTimeout(timer);
         clearInterval(watch);
-        resolveOutcome({ ...o, ms: performance.now() - t0 });
+        const ms = performance.now() - t0;
+        // an answer that came between two polls is held to the memory limit too: each process's
+        // peak counts (memoryMb), so memory taken and freed again before answering is seen here
+        const mb = o.ok ? this.sandbox.memoryMb() : 0;
+        if (mb > this.limits.memoryMb) {
+          this.exitNote = 'used too much memory';
+          this.child = undefined;
+          this.sandbox.killAll();
+          resolveOutcome({ ok: false, kind: 'memory', message: memoryMessage(this.limits.memoryMb, mb), ms });
+        } else resolveOutcome({ ...o, ms });
       };
       this.pending = { id: req.id, finish };
       const timer = setTimeout(() => this.fail('timeout', `no answer within the time limit of ${timeoutMs} ms`), timeoutMs);
       const watch = setInterval(() => {
         // the process tree every 25 ms; in the uid mode every process of the uid every 200 ms (orphans)
         const mb = this.sandbox.memoryMb(++polls % 8 === 0);
-        if (mb > this.limits.memoryMb) this.fail('memory', `used more than the memory limit of ${this.limits.memoryMb} MB (${Math.round(mb)} MB)`);
+        if (mb > this.limits.memoryMb) this.fail('memory', memoryMessage(this.limits.memoryMb, mb));
       }, 25);
       child.stdin!.write(JSON.stringify(req) + '\n');
     });
@@ -412,6 +422,8 @@ export class SubmissionProcess {
     this.sandbox.dispose();
   }
 }
+
+const memoryMessage = (limit: number, mb: number) => `used more than the memory limit of ${limit} MB (${Math.round(mb)} MB)`;
 
 /** Every submission process not yet closed (so that a signal to the grader can end them all). */
 const live = new Set<SubmissionProcess>();

@@ -145,11 +145,6 @@ export function removeStagedRunners(): void {
 }
 process.once('exit', removeStagedRunners);
 
-const PAGE = (() => {
-  const r = spawnSync('getconf', ['PAGESIZE'], { encoding: 'utf8' });
-  return Number(r.stdout?.trim()) || 4096;
-})();
-
 /** System folders a program needs to run (binaries, libraries, configuration), read-only. */
 const SYSTEM = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc'];
 
@@ -343,14 +338,33 @@ export class Sandbox {
     return out;
   }
 
-  /** Resident anonymous memory (heap, stacks: resident minus file-backed and shared pages) of all its processes, in MiB. */
+  /**
+   * Resident anonymous memory (heap, stacks: resident minus file-backed and shared pages) of all its
+   * processes, in MiB: for each process the larger of what it holds now and its peak since the last
+   * resetPeaks (the kernel's high-water mark VmHWM less its file-backed and shared pages), so that
+   * memory taken and given back between two polls still counts.
+   */
   memoryMb(complete = false): number {
-    let pages = 0;
+    let kb = 0;
     for (const pid of this.pids(complete)) {
-      const f = (readQuiet(`/proc/${pid}/statm`) ?? '').split(' ');
-      if (f.length > 2) pages += Math.max(0, Number(f[1]) - Number(f[2]));
+      const s = readQuiet(`/proc/${pid}/status`);
+      if (!s) continue;
+      const kB: Record<string, number> = {};
+      for (const m of s.matchAll(/^(RssAnon|VmHWM|RssFile|RssShmem):\s+(\d+) kB$/gm)) kB[m[1]] = Number(m[2]);
+      kb += Math.max(kB.RssAnon ?? 0, (kB.VmHWM ?? 0) - (kB.RssFile ?? 0) - (kB.RssShmem ?? 0));
     }
-    return (pages * PAGE) / 1048576;
+    return kb / 1024;
+  }
+
+  /** Restarts every process's high-water mark of resident memory (each case is measured on its own). */
+  resetPeaks(): void {
+    for (const pid of this.pids(true)) {
+      try {
+        writeFileSync(`/proc/${pid}/clear_refs`, '5');
+      } catch {
+        /* gone, or not ours to reset: its peak since it started counts */
+      }
+    }
   }
 
   /** Stops (SIGSTOP) or resumes (SIGCONT) every process of the sandbox: frozen while the grader judges an answer. */
