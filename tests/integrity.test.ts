@@ -176,7 +176,10 @@ describe('a results file is always written', () => {
     writeFileSync(join(d, 'a.json'), JSON.stringify({ name: 'k', timeLimitMs: 60000, tests: [{ op: 'relu', random: 1 }] }));
     chmodSync(join(d, 'a.json'), 0o600);
     const child = spawn(process.execPath, [CLI, 'grade', join(d, 'loop.mjs'), '--assignment', join(d, 'a.json'), '--format', 'gradescope', '--out', out(d)], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 2500));
+    // killed while grading: once its provisional result is on disk (not after a fixed wait, which a busy machine outlasts)
+    const deadline = Date.now() + 60000;
+    while (!existsSync(out(d)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 500));
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     const res = JSON.parse(readFileSync(out(d), 'utf8'));
