@@ -320,20 +320,26 @@ export class SubmissionProcess {
 
   /** Ends the case in flight with a failure and kills every process of the sandbox. */
   private fail(kind: 'timeout' | 'memory' | 'output', message: string): void {
-    this.exitNote = kind === 'timeout' ? 'timed out' : kind === 'memory' ? 'used too much memory' : 'flooded its output';
     const p = this.pending;
     this.pending = undefined;
+    this.stop(kind);
+    p?.finish({ ok: false, kind, message, ms: 0 });
+  }
+
+  /** Kills every process of the sandbox for a limit it broke (what its exit is put down to). */
+  private stop(kind: 'timeout' | 'memory' | 'output'): void {
+    this.exitNote = kind === 'timeout' ? 'timed out' : kind === 'memory' ? 'used too much memory' : 'flooded its output';
     this.child = undefined;
     this.sandbox.killAll();
-    p?.finish({ ok: false, kind, message, ms: 0 });
   }
 
   /** Writes one request and waits for its answer within `timeoutMs` (the memory watch runs meanwhile). */
   private exchange(req: Request, timeoutMs: number, maxBytes: number): Promise<Outcome> {
     const child = this.child!;
     if (this.frozen) {
-      this.sandbox.resetPeaks(); // the memory limit holds for this case's peak, not an earlier one's
-      this.sandbox.signalAll('SIGCONT');
+      const pids = this.sandbox.pids(true); // one walk of /proc for both
+      this.sandbox.resetPeaks(pids); // the memory limit holds for this case's peak, not an earlier one's
+      this.sandbox.signalAll('SIGCONT', pids);
       this.frozen = false;
     }
     this.lines!.max = maxBytes;
@@ -349,9 +355,7 @@ export class SubmissionProcess {
         // peak counts (memoryMb), so memory taken and freed again before answering is seen here
         const mb = o.ok ? this.sandbox.memoryMb() : 0;
         if (mb > this.limits.memoryMb) {
-          this.exitNote = 'used too much memory';
-          this.child = undefined;
-          this.sandbox.killAll();
+          this.stop('memory');
           resolveOutcome({ ok: false, kind: 'memory', message: memoryMessage(this.limits.memoryMb, mb), ms });
         } else resolveOutcome({ ...o, ms });
       };

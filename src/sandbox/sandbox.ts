@@ -357,8 +357,8 @@ export class Sandbox {
   }
 
   /** Restarts every process's high-water mark of resident memory (each case is measured on its own). */
-  resetPeaks(): void {
-    for (const pid of this.pids(true)) {
+  resetPeaks(pids = this.pids(true)): void {
+    for (const pid of pids) {
       try {
         writeFileSync(`/proc/${pid}/clear_refs`, '5');
       } catch {
@@ -368,8 +368,8 @@ export class Sandbox {
   }
 
   /** Stops (SIGSTOP) or resumes (SIGCONT) every process of the sandbox: frozen while the grader judges an answer. */
-  signalAll(signal: 'SIGSTOP' | 'SIGCONT'): void {
-    for (const pid of this.pids(true)) {
+  signalAll(signal: 'SIGSTOP' | 'SIGCONT', pids = this.pids(true)): void {
+    for (const pid of pids) {
       try {
         process.kill(pid, signal);
       } catch {
