@@ -348,7 +348,14 @@ describe.each(MODES)('the %s sandbox against hostile submissions, on its own (ti
 
 describe.runIf(caps.root)('the uid mode checks the grader’s files before it runs anything', () => {
   it('refuses (not gradable, exit 1) when the sandbox user could read the fixtures', () => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli.js'), 'grade', join(ROOT, 'examples', 'submissions', 'js', 'correct.js'), '--assignment', join(ROOT, 'examples', 'assignments', 'intro.json'), '--format', 'json'], { encoding: 'utf8', env: { ...process.env, CNN_ORACLE_SANDBOX: 'uid' } });
+    // an installation everyone can read, wherever this checkout lives (a checkout inside a private folder would not be)
+    const pkg = mkdtempSync(join(tmpdir(), 'readable-pkg-'));
+    for (const d of ['dist', 'fixtures', 'examples']) cpSync(join(ROOT, d), join(pkg, d), { recursive: true });
+    copyFileSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
+    symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
+    spawnSync('chmod', ['-R', 'a+rX', pkg]);
+    const r = spawnSync(process.execPath, [join(pkg, 'dist', 'src', 'cli.js'), 'grade', join(pkg, 'examples', 'submissions', 'js', 'correct.js'), '--assignment', join(pkg, 'examples', 'assignments', 'intro.json'), '--format', 'json'], { encoding: 'utf8', env: { ...process.env, CNN_ORACLE_SANDBOX: 'uid' } });
+    rmSync(pkg, { recursive: true, force: true });
     expect(r.status).toBe(1);
     const res = JSON.parse(r.stdout);
     expect(res.gradable).toBe(false);
