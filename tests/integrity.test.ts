@@ -49,6 +49,12 @@ function secretAssignment(dir: string): string {
   return a;
 }
 
+/** Waits until `ready()` holds (at most a minute): a grader under way, not a fixed wait a busy machine can outlast. */
+async function until(ready: () => boolean): Promise<void> {
+  const deadline = Date.now() + 60000;
+  while (!ready() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
 describe('hidden tests do not leak', () => {
   const dir = tmp('secret-');
   const a = loadAssignment(secretAssignment(dir));
@@ -176,9 +182,7 @@ describe('a results file is always written', () => {
     writeFileSync(join(d, 'a.json'), JSON.stringify({ name: 'k', timeLimitMs: 60000, tests: [{ op: 'relu', random: 1 }] }));
     chmodSync(join(d, 'a.json'), 0o600);
     const child = spawn(process.execPath, [CLI, 'grade', join(d, 'loop.mjs'), '--assignment', join(d, 'a.json'), '--format', 'gradescope', '--out', out(d)], { stdio: 'ignore' });
-    // killed while grading: once its provisional result is on disk (not after a fixed wait, which a busy machine outlasts)
-    const deadline = Date.now() + 60000;
-    while (!existsSync(out(d)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await until(() => existsSync(out(d))); // killed while grading: once its provisional result is on disk
     await new Promise((r) => setTimeout(r, 500));
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
@@ -253,7 +257,8 @@ describe('signals end every submission process', () => {
     chmodSync(join(d, 'a.json'), 0o600);
     const before = sandboxDirs();
     const child = spawn(process.execPath, [CLI, 'grade', join(d, 'loop.mjs'), '--assignment', join(d, 'a.json'), '--format', 'json', '--out', join(d, 'r.json')], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 2500));
+    await until(() => existsSync(join(d, 'r.json'))); // grading under way: its provisional result is on disk
+    await new Promise((r) => setTimeout(r, 500));
     child.kill('SIGTERM');
     const code = await new Promise((r) => child.once('exit', (c) => r(c)));
     expect(code).toBe(143);
@@ -270,7 +275,7 @@ describe('signals end every submission process', () => {
     const term = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let seen = '';
     term.stdout.on('data', (b: Buffer) => (seen += b.toString()));
-    await new Promise((r) => setTimeout(r, 3500));
+    await until(() => /elapsed \| ETA .* \| now: ada, bob/.test(seen));
     expect(seen).toMatch(/elapsed \| ETA .* \| now: ada, bob/);
     // Ctrl-C reaches the grader (not `script`, which would end the terminal first)
     const pids = spawnSync('pgrep', ['-f', `grade-all ${cls}`], { encoding: 'utf8' }).stdout.trim().split('\n').map(Number).filter((p) => p && readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'node');
