@@ -293,6 +293,7 @@ describe('the CLI', () => {
     const a = defaultAssignment();
     expect(a.tests.length).toBeGreaterThan(55);
     const r = await grade(jsSubmission(join(JS, 'reference.mjs'), { readable: ['package.json', 'dist', 'node_modules'].map((f) => join(ROOT, f)) }), a);
+    expect([...r.formatErrors, ...r.graderErrors]).toEqual([]); // not gradable says why, before every test reads as failed
     const failed = r.tests.filter((t) => t.status !== 'passed').map((t) => `${t.name}: ${t.cases.find((c) => !c.passed)?.message}`);
     expect(failed).toEqual([]);
     expect(r.score).toBe(r.maxScore);

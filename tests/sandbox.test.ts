@@ -363,6 +363,29 @@ describe.runIf(caps.root)('the uid mode checks the grader’s files before it ru
   });
 });
 
+describe.runIf(caps.root)('--allow-read paths are checked as the sandbox user before anything runs', () => {
+  it.each(MODES)('%s: a path under a folder other users cannot search is a named error, not bwrap’s “Can’t find source path” in every case', (mode) => {
+    const home = mkdtempSync(join(tmpdir(), 'private-home-')); // 0700, as a home folder
+    mkdirSync(join(home, 'course'));
+    writeFileSync(join(home, 'course', 'data.txt'), 'x');
+    spawnSync('chmod', ['-R', 'a+rX', join(home, 'course')]);
+    const graded = (p: string) => spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli.js'), 'grade', join(ROOT, 'examples', 'submissions', 'js', 'correct.js'), '--assignment', join(ROOT, 'examples', 'assignments', 'intro.json'), '--format', 'json', '--allow-read', p], { encoding: 'utf8', env: { ...process.env, CNN_ORACLE_SANDBOX: mode } });
+    const r = graded(join(home, 'course', 'data.txt'));
+    chmodSync(home, 0o755);
+    const opened = graded(join(home, 'course', 'data.txt'));
+    rmSync(home, { recursive: true, force: true });
+    expect(r.status).toBe(1);
+    const res = JSON.parse(r.stdout);
+    expect(res.gradable).toBe(false);
+    expect(res.graderErrors).toEqual([expect.stringMatching(new RegExp(`^the sandbox user \\(uid \\d+\\) cannot reach --allow-read ${home}/course/data\\.txt: the folder ${home} above it is not searchable by other users`))]);
+    // once the folder is searchable, the same path is no obstacle (the error was the folder's, not the file's)
+    // (the uid mode may still refuse this checkout for another reason: its fixtures readable by all)
+    const o = JSON.parse(opened.stdout);
+    expect(o.graderErrors.filter((e: string) => e.includes('allow-read'))).toEqual([]);
+    if (mode === 'bwrap') expect([o.gradable, o.score]).toEqual([true, 9]); // what a student sees: batchNorm's 3 points after the due date
+  });
+});
+
 describe('without a sandbox', () => {
   const run = (extra: string[], format = 'json') =>
     spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli.js'), 'grade', join(ROOT, 'examples', 'submissions', 'js', 'correct.js'), '--assignment', join(ROOT, 'examples', 'assignments', 'intro.json'), '--format', format, ...extra], { encoding: 'utf8', env: { ...process.env, CNN_ORACLE_SANDBOX: 'none' } });

@@ -145,6 +145,13 @@ export function removeStagedRunners(): void {
 }
 process.once('exit', removeStagedRunners);
 
+/** The folders above `p`, nearest first, up to (not including) the root. */
+function ancestors(p: string): string[] {
+  const out: string[] = [];
+  for (let d = dirname(p); d !== dirname(d); d = dirname(d)) out.push(d);
+  return out;
+}
+
 /** System folders a program needs to run (binaries, libraries, configuration), read-only. */
 const SYSTEM = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc'];
 
@@ -199,6 +206,7 @@ export class Sandbox {
         python: join(stageIn, 'python'),
         ...(opts.adapter ? { adapter: join(inBwrap ? '/cnn-oracle-adapter' : join(this.session, 'adapter'), basename(opts.adapter)) } : {}),
       };
+      if (uid !== undefined && opts.readable.length) this.checkReadable(uid);
       if (opts.mode === 'uid') this.checkProtections();
     } catch (e) {
       this.dispose();
@@ -212,6 +220,34 @@ export class Sandbox {
 
   get uid(): number | undefined {
     return this.uidLease?.uid;
+  }
+
+  /**
+   * Each --allow-read path must be reachable by the sandbox's uid (bwrap runs as that uid too, and
+   * mounts the path as that uid sees it): a path under a folder other users cannot search (a
+   * checkout in a 0700 home) is a named error before anything runs, not bwrap's "Can't find source
+   * path" from inside every case.
+   */
+  private checkReadable(uid: number): void {
+    const paths = this.opts.readable.map((r) => resolve(r));
+    for (const p of paths) if (!existsSync(p)) throw new SandboxError(`--allow-read ${p}: no such file or folder`);
+    const real = paths.map((p) => realpathSync(p));
+    const folders = [...new Set(real.flatMap(ancestors))];
+    // one process for all: each path it cannot read, then each folder above one that it cannot search
+    const script = 'for p in "$@"; do case "$p" in X:*) [ -x "${p#X:}" ] || echo "${p#X:}";; *) [ -r "$p" ] || echo "R:$p";; esac; done; exit 0';
+    const r = spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--', 'sh', '-c', script, 'sh', ...real, ...folders.map((d) => 'X:' + d)], { encoding: 'utf8', timeout: 20000 });
+    if (r.status !== 0) throw new SandboxError(`could not check the sandbox user's permissions (${(r.stderr || r.error?.message || '').trim()})`);
+    const found = (r.stdout ?? '').trim().split('\n').filter(Boolean);
+    for (const [i, p] of real.entries()) {
+      if (!found.includes('R:' + p)) continue;
+      // the outermost folder it cannot search is the one to open (or to keep the path out of)
+      const blocking = ancestors(p).reverse().find((d) => found.includes(d));
+      throw new SandboxError(
+        blocking
+          ? `the sandbox user (uid ${uid}) cannot reach --allow-read ${paths[i]}: the folder ${blocking} above it is not searchable by other users (chmod o+x ${blocking}, or keep what the submission may read outside it)`
+          : `the sandbox user (uid ${uid}) cannot read --allow-read ${paths[i]} (make it readable by other users, e.g. chmod -R o+rX ${paths[i]})`,
+      );
+    }
   }
 
   /**
