@@ -3,7 +3,6 @@
  * normalisers turn the accepted forms into one canonical form and check what a schema cannot
  * (e.g. "same" only with stride 1), throwing errors that name the param's path.
  */
-import { invalidParams } from './errors.js';
 import type { JSONSchema, Params } from './registry.js';
 import { perDim } from './geometry.js';
 

@@ -3,7 +3,7 @@
  * fixtures, tests, the CLI's `ops` listing — is driven from these declarations.
  */
 import type { ErrorObject } from 'ajv';
-import { compile, schemaError, type ValidateFunction } from './json-schema.js';
+import { compile, type ValidateFunction } from './json-schema.js';
 import { OracleError, ptr } from './errors.js';
 import type { Arr, DType, Tensor } from './tensor.js';
 import { shapeString } from './tensor.js';

@@ -15,7 +15,6 @@ import type { BatchNormOptions } from '../reference/normalization.js';
 import { flat } from '../reference/common.js';
 import { fromData, type Arr } from '../tensor.js';
 import { invalidInputs } from '../errors.js';
-import { perDim } from '../params.js';
 
 const K = () => import('../../kernels/ops.js');
 
