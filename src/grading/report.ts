@@ -16,11 +16,9 @@ import { decodeTensor, stringify, type TensorJSON } from '../tensor.js';
 import { timesAllowance } from '../judge/index.js';
 import type { Visibility } from './assignment.js';
 import type { CaseResult, GradeResult, TestResult } from './grade.js';
+import type { Audience, Format } from './names.js';
 
-export const FORMATS = ['text', 'json', 'gradescope', 'prairielearn', 'junit', 'classroom', 'html'] as const;
-export type Format = (typeof FORMATS)[number];
-export const AUDIENCES = ['student', 'instructor'] as const;
-export type Audience = (typeof AUDIENCES)[number];
+export { AUDIENCES, FORMATS, type Audience, type Format } from './names.js';
 
 export interface RenderOptions {
   audience: Audience;
