@@ -9,6 +9,7 @@ import type { Arr, DType, Tensor } from './tensor.js';
 import { shapeString } from './tensor.js';
 import type { Rng } from './rng.js';
 import { chargeElements, checkJson } from './validate.js';
+import { BACKENDS, type Backend, type FastBackend } from './backend-names.js';
 
 export type JSONSchema = Record<string, unknown>;
 export type Params = Record<string, unknown>;
@@ -196,11 +197,7 @@ export interface AdmissibleBlock {
   slack?: Float64Array[];
 }
 
-/** The float32 backends beside the exact reference: `accelerated` (gpu.js), `simd` (WebAssembly SIMD). */
-export const FAST_BACKENDS = ['accelerated', 'simd'] as const;
-export type FastBackend = (typeof FAST_BACKENDS)[number];
-export type Backend = 'reference' | FastBackend;
-export const BACKENDS: readonly Backend[] = ['reference', ...FAST_BACKENDS];
+export { BACKENDS, FAST_BACKENDS, type Backend, type FastBackend } from './backend-names.js';
 
 /** One op of a fast backend: the registry's inputs and resolved params in, outputs (float64 ndarrays) out. */
 export type Kernel = (inputs: Inputs, params: Params) => Outputs | Promise<Outputs>;

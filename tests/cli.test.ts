@@ -3,11 +3,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { buildFixtures } from '../src/fixtures.js';
 import { validateEvalResult } from '../src/schemas.js';
 import { VERSION } from '../src/version.js';
 
-import { BIN, cli as runCli, spawnCli } from './helpers/cli.js';
+import { BIN, ROOT, cli as runCli, spawnCli } from './helpers/cli.js';
 
 // in process: the program of src/cli/index.ts, as the bin runs it
 const cli = async (args: string[], input?: string) => {
@@ -217,6 +218,36 @@ describe('the bin (a real process)', () => {
     expect(r.stdout).toHaveLength(10);
     expect(r.stderr).toBe('');
   });
+
+  // The test suite starts the bin hundreds of times: building the program (every command's options)
+  // takes commander and the name lists only, and each command imports the modules that do its work.
+  it('loads none of the ops, Ajv, gpu.js, the grader, the exercises or the conformance targets for --version and --help; the commands that use them do', () => {
+    const HEAVY: Record<string, RegExp> = {
+      registry: /\/dist\/src\/registry\.js$/,
+      ops: /\/dist\/src\/ops\//,
+      cases: /\/dist\/src\/cases\.js$/,
+      ajv: /\/node_modules\/ajv\//,
+      'gpu.js': /\/node_modules\/gpu\.js\//,
+      grading: /\/dist\/src\/grading\/(?!names\.js$)/,
+      exercises: /\/dist\/src\/exercises\//,
+      conformance: /\/dist\/src\/conformance\/(?!target-names\.js$)/,
+    };
+    let runs = 0;
+    /** The heavy groups a run of the bin loads (tests/helpers/trace-loads.mjs records every module). */
+    const heavy = (args: string[], status: number): string[] => {
+      const trace = join(tmp, `loads-${runs++}.txt`);
+      const r = spawnSync(process.execPath, ['--import', pathToFileURL(join(ROOT, 'tests', 'helpers', 'trace-loads.mjs')).href, BIN, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, CNN_ORACLE_TRACE_LOADS: trace }, timeout: 60000 });
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(status);
+      const urls = readFileSync(trace, 'utf8').split('\n');
+      expect(urls, 'the trace holds the bin itself').toContain(pathToFileURL(BIN).href);
+      return Object.keys(HEAVY).filter((k) => urls.some((u) => HEAVY[k].test(u)));
+    };
+    for (const args of [['--version'], ['--help'], ['grade', '--help'], ['help', 'conformance']]) expect(heavy(args, 0), args.join(' ')).toEqual([]);
+    // each pattern matches where the module is used, so a check above that finds nothing means something
+    expect(heavy(['eval', 'fixtures/activation/relu.jsonl'], 0)).toEqual(expect.arrayContaining(['registry', 'ops', 'cases', 'ajv']));
+    expect(heavy(['backends', '--json'], 0)).toContain('gpu.js');
+    expect(heavy(['conformance', '--target', join(tmp, 'no-such-adapter.js')], 2)).toEqual(expect.arrayContaining(['grading', 'exercises', 'conformance']));
+  }, 60000);
 });
 
 describe('fixtures', () => {

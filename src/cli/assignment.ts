@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { assignmentSchema, collectCases, defaultAssignmentJSON } from '../grading/assignment.js';
 import { Exit, type Ctx } from './context.js';
 
 export function register(program: Command, ctx: Ctx): void {
@@ -10,9 +9,10 @@ export function register(program: Command, ctx: Ctx): void {
     .option('--default', 'print the built-in assignment (every op)')
     .option('--schema', 'print the JSON Schema of assignment files')
     .action(async (file: string | undefined, opts: { default?: boolean; schema?: boolean }) => {
+      const { assignmentSchema, collectCases, defaultAssignmentJSON } = await import('../grading/assignment.js');
       if (opts.schema) return void ctx.out(JSON.stringify(assignmentSchema, null, 2) + '\n');
       if (opts.default || !file) return void ctx.out(JSON.stringify(defaultAssignmentJSON(), null, 2) + '\n');
-      const a = ctx.assignmentOrExit(file);
+      const a = await ctx.assignmentOrExit(file);
       let cases = 0;
       try {
         for (const t of a.tests) cases += (await collectCases(a, t, 'check')).length;

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { backendOps } from '../registry.js';
 import type { Ctx } from './context.js';
 
 export function register(program: Command, ctx: Ctx): void {
@@ -8,6 +7,8 @@ export function register(program: Command, ctx: Ctx): void {
     .description('say which backends run the ops: the exact reference, the gpu.js kernels (and the mode gpu.js chose), the WebAssembly SIMD kernels')
     .option('--json', 'machine-readable')
     .action(async (opts: { json?: boolean }) => {
+      await import('../ops/index.js'); // the ops, which register the backends' kernels
+      const { backendOps } = await import('../registry.js');
       const { backendInfo } = await import('../../kernels/backend.js');
       const { simdInfo } = await import('../../kernels/simd/engine.js');
       const info = backendInfo();

@@ -1,10 +1,5 @@
 /** `ops`, `schema`, `generate`: the op catalogue itself. */
 import type { Command } from 'commander';
-import { encodeInputs, encodeOutputs } from '../cases.js';
-import { allOps, backendsOf, getOp, kernelOf, paramsSchema, resolveParams } from '../registry.js';
-import { Rng } from '../rng.js';
-import { schemaByName } from '../schemas.js';
-import { stringify } from '../tensor.js';
 import type { Ctx } from './context.js';
 
 export function register(program: Command, ctx: Ctx): void {
@@ -13,7 +8,10 @@ export function register(program: Command, ctx: Ctx): void {
     .description('list the op catalogue, or describe one op')
     .argument('[op]', 'an op name')
     .option('--json', 'machine-readable output')
-    .action((name: string | undefined, opts: { json?: boolean }) => {
+    .action(async (name: string | undefined, opts: { json?: boolean }) => {
+      await import('../ops/index.js'); // the catalogue itself
+      const { allOps, backendsOf, getOp, kernelOf, paramsSchema } = await import('../registry.js');
+      const { stringify } = await import('../tensor.js');
       if (name) {
         const op = getOp(name);
         if (opts.json) {
@@ -54,7 +52,9 @@ export function register(program: Command, ctx: Ctx): void {
     .command('schema')
     .description('print a JSON Schema: tensor, case, eval-result, or the params of an op')
     .argument('<name>', 'tensor | case | eval-result | OP')
-    .action((name: string) => {
+    .action(async (name: string) => {
+      await import('../ops/index.js'); // an op's params schema
+      const { schemaByName } = await import('../schemas.js');
       ctx.out(JSON.stringify(schemaByName(name), null, 2) + '\n');
     });
 
@@ -65,7 +65,11 @@ export function register(program: Command, ctx: Ctx): void {
     .option('-n, --count <n>', 'how many cases', '5')
     .option('-s, --seed <seed>', 'seed (number or text)', '0')
     .option('--expected', 'include the reference outputs as expected')
-    .action((name: string, opts: { count: string; seed: string; expected?: boolean }) => {
+    .action(async (name: string, opts: { count: string; seed: string; expected?: boolean }) => {
+      const { encodeInputs, encodeOutputs } = await import('../cases.js');
+      const { getOp, resolveParams } = await import('../registry.js');
+      const { Rng } = await import('../rng.js');
+      const { stringify } = await import('../tensor.js');
       const op = getOp(name);
       if (!op.generate) ctx.fail(`${op.name} has no case generator`);
       const n = Number(opts.count);

@@ -1,12 +1,6 @@
 import { Option, type Command } from 'commander';
-import { reportHtml, reportText, runConformance } from '../conformance/run.js';
-import { loadTarget, TARGETS } from '../conformance/targets.js';
-import { matrixText, runMatrix } from '../conformance/matrix.js';
-import { hasOp } from '../registry.js';
 import { existsSync } from 'node:fs';
-import { commandTarget, ProgramError } from '../conformance/command.js';
-import { loadCases } from '../conformance/replay.js';
-import { encodeNumber, stringify } from '../tensor.js';
+import { TARGETS } from '../conformance/target-names.js';
 import { EXIT, type Ctx } from './context.js';
 
 type Format = 'text' | 'json' | 'markdown' | 'html';
@@ -37,6 +31,11 @@ export function register(program: Command, ctx: Ctx): void {
       if (opts.matrix) return matrix(ctx, opts, n, probes);
       if (opts.targets) ctx.fail('--targets goes with --matrix (one target: --target NAME)');
       if (!opts.target === !opts.command) ctx.fail(opts.target ? 'give --target or --command, not both' : 'give a target: --target NAME|FILE or --command "PROGRAM ARGS"');
+      const { loadCases } = await import('../conformance/replay.js');
+      const { loadTarget } = await import('../conformance/targets.js');
+      const { commandTarget, ProgramError } = await import('../conformance/command.js');
+      const { reportHtml, reportText, runConformance } = await import('../conformance/run.js');
+      const { encodeNumber, stringify } = await import('../tensor.js');
       let cases;
       if (opts.cases) {
         try {
@@ -77,6 +76,9 @@ async function matrix(ctx: Ctx, opts: { target?: string; command?: string; cases
   if (opts.format === 'html') ctx.fail('--matrix prints text, markdown or json');
   const targets = opts.targets ? opts.targets.split(',').map((x) => x.trim()).filter(Boolean) : [...TARGETS];
   for (const t of targets) if (!(TARGETS as readonly string[]).includes(t) && !existsSync(t)) ctx.fail(`--targets: ${t} is neither a built-in target (${TARGETS.join(', ')}) nor an adapter module file`);
+  const { loadTarget } = await import('../conformance/targets.js'); // loads the op catalogue
+  const { matrixText, runMatrix } = await import('../conformance/matrix.js');
+  const { hasOp } = await import('../registry.js');
   const ops = opts.ops?.split(',').map((x) => x.trim()).filter(Boolean);
   for (const o of ops ?? []) if (!hasOp(o)) ctx.fail(`--ops: ${o} is not an op of the catalogue (cnn-oracle ops lists them)`);
   // --no-shrink is the matrix's default; shrinking only makes failing cells slower to count

@@ -2,12 +2,18 @@
  * What every command module shares: where output goes (injectable, so tests run the program in
  * process), the exit status, and the helpers that turn a user's mistake into one line on standard
  * error and an exit status — no stack traces.
+ *
+ * This module and every command's `register` load only what building the program needs (commander,
+ * the name lists): `--help` and `--version` start in about the time Node itself takes. The modules
+ * that do the work (the ops, the grader, Ajv) are imported by the actions that use them; a test
+ * (tests/cli.test.ts) checks that `--version` and `--help` load none of them.
  */
 import { Option } from 'commander';
 import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
-import { FileError, readCaseFile, type RawCase } from '../cases.js';
-import { defaultAssignment, loadAssignment, VISIBILITIES, type Assignment, type Visibility } from '../grading/assignment.js';
-import { BACKENDS } from '../registry.js';
+import type { RawCase } from '../cases.js';
+import type { Assignment } from '../grading/assignment.js';
+import { VISIBILITIES, type Visibility } from '../grading/names.js';
+import { BACKENDS } from '../backend-names.js';
 
 /** Exit statuses of eval/check/grade (cases.md, grading.md). */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -52,8 +58,9 @@ export class Ctx {
   };
 
   /** The cases of every file (`-`: standard input); an unreadable or malformed file is exit 2. */
-  loadCases = (files: string[]): RawCase[] =>
-    files.flatMap((file) => {
+  loadCases = async (files: string[]): Promise<RawCase[]> => {
+    const { FileError, readCaseFile } = await import('../cases.js');
+    return files.flatMap((file) => {
       try {
         return readCaseFile(file, this.io.stdin?.bind(this.io));
       } catch (e) {
@@ -61,8 +68,12 @@ export class Ctx {
         throw e;
       }
     });
+  };
 
-  assignmentOrExit = (file: string | undefined): Assignment => this.orExit(() => (file ? loadAssignment(file) : defaultAssignment()));
+  assignmentOrExit = async (file: string | undefined): Promise<Assignment> => {
+    const { defaultAssignment, loadAssignment } = await import('../grading/assignment.js');
+    return this.orExit(() => (file ? loadAssignment(file) : defaultAssignment()));
+  };
 
   revealOrExit = (v: string[] | undefined): Visibility[] => {
     for (const x of v ?? []) if (!(VISIBILITIES as readonly string[]).includes(x)) this.fail(`--reveal: ${JSON.stringify(x)} is not a visibility (${VISIBILITIES.join(', ')})`);

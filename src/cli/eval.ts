@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { evaluateRaw, type Backend } from '../cases.js';
-import { stringify } from '../tensor.js';
+import type { Backend } from '../cases.js';
 import { backendOption, EXIT, type Ctx } from './context.js';
 
 export function register(program: Command, ctx: Ctx): void {
@@ -11,7 +10,9 @@ export function register(program: Command, ctx: Ctx): void {
     .addOption(backendOption())
     .option('-o, --out <file>', 'write the JSON Lines there instead of standard output')
     .action(async (files: string[], opts: { backend: Backend; out?: string }) => {
-      const cases = ctx.loadCases(files);
+      const cases = await ctx.loadCases(files);
+      const { evaluateRaw } = await import('../cases.js');
+      const { stringify } = await import('../tensor.js');
       const out = ctx.openOut(opts.out);
       let errors = 0;
       for (const rc of cases) {

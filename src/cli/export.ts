@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { loadAssignment } from '../grading/assignment.js';
-import { exportTo, PLATFORMS, type Platform } from '../grading/export.js';
+import { PLATFORMS, type Platform } from '../grading/names.js';
 import type { Ctx } from './context.js';
 
 export function register(program: Command, ctx: Ctx): void {
@@ -12,8 +11,10 @@ export function register(program: Command, ctx: Ctx): void {
     .requiredOption('-o, --out <path>', 'the zip (gradescope) or folder (prairielearn, classroom) to write')
     .option('-c, --command <cmd>', 'how each submission runs (any language), as in grade --command')
     .option('--adapter <file>', 'instructor adapter module')
-    .action((platform: string, assignment: string, opts: { out: string; command?: string; adapter?: string }) => {
+    .action(async (platform: string, assignment: string, opts: { out: string; command?: string; adapter?: string }) => {
       if (!(PLATFORMS as readonly string[]).includes(platform)) ctx.fail(`unknown platform ${JSON.stringify(platform)} (${PLATFORMS.join(', ')})`);
+      const { loadAssignment } = await import('../grading/assignment.js');
+      const { exportTo } = await import('../grading/export.js');
       const files = ctx.orExit(() => {
         loadAssignment(assignment);
         return exportTo(platform as Platform, { assignment, out: opts.out, command: opts.command, adapter: opts.adapter });

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { prepareCase } from '../cases.js';
 import { OracleError } from '../errors.js';
-import { gradCheck } from '../gradcheck.js';
 import { EXIT, type Ctx } from './context.js';
 
 export function register(program: Command, ctx: Ctx): void {
@@ -10,12 +8,15 @@ export function register(program: Command, ctx: Ctx): void {
     .description('check backward cases against central differences of the forward reference')
     .argument('<files...>', 'case files of backward ops (inputs include dy); - for standard input')
     .option('--tol <x>', 'largest relative error that passes', '1e-5')
-    .action((files: string[], opts: { tol: string }) => {
+    .action(async (files: string[], opts: { tol: string }) => {
       const tol = Number(opts.tol);
       if (!(tol > 0)) ctx.fail(`--tol must be a positive number, got ${JSON.stringify(opts.tol)}`);
+      const cases = await ctx.loadCases(files);
+      const { prepareCase } = await import('../cases.js');
+      const { gradCheck } = await import('../gradcheck.js');
       let passed = 0;
       let failed = 0;
-      for (const rc of ctx.loadCases(files)) {
+      for (const rc of cases) {
         try {
           if (rc.error) throw rc.error;
           const c = prepareCase(rc.value, rc.index);

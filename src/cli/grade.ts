@@ -2,10 +2,7 @@ import { Option, type Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import type { Backend } from '../cases.js';
-import { gradeAll, mistakeSummary } from '../grading/batch.js';
-import { gradeCommand, GRADE_EXIT, UsageError } from '../grading/command.js';
-import { closeAll } from '../grading/process.js';
-import { AUDIENCES, FORMATS, type Audience, type Format } from '../grading/report.js';
+import { AUDIENCES, FORMATS, type Audience, type Format } from '../grading/names.js';
 import { EXIT, expectedBackendOption, type Ctx } from './context.js';
 
 /** `grade`: one submission. */
@@ -31,6 +28,7 @@ export function register(program: Command, ctx: Ctx): void {
       const failUnder = opts.failUnder === undefined ? undefined : Number(opts.failUnder);
       if (failUnder !== undefined && !(failUnder >= 0 && failUnder <= 100)) ctx.fail(`--fail-under must be a percentage from 0 to 100, got ${JSON.stringify(opts.failUnder)}`);
       const reveal = ctx.revealOrExit(opts.reveal);
+      const { gradeCommand, GRADE_EXIT, UsageError } = await import('../grading/command.js');
       let run;
       try {
         run = await gradeCommand(submission, { ...opts, failUnder, view: { audience: opts.audience, reveal } });
@@ -63,11 +61,13 @@ export function registerAll(program: Command, ctx: Ctx): void {
     .option('--reveal <visibility...>', 'visibilities that count as visible now (with --audience student)')
     .addOption(expectedBackendOption())
     .action(async (dir: string, opts: { assignment?: string; csv: string; jobs: string; command?: string; adapter?: string; allowRead?: string[]; unsafeNoSandbox?: boolean; format?: Format; outDir?: string; backend: Backend; audience: Audience; reveal?: string[] }) => {
-      const a = ctx.assignmentOrExit(opts.assignment);
+      const a = await ctx.assignmentOrExit(opts.assignment);
       const jobs = Number(opts.jobs);
       if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) ctx.fail(`--jobs must be an integer from 1 to 64, got ${JSON.stringify(opts.jobs)}`);
       if (opts.format && !opts.outDir) ctx.fail('--format needs --out-dir');
       if (!existsSync(dir) || !statSync(dir).isDirectory()) ctx.fail(`${dir}: not a folder`);
+      const { gradeAll, mistakeSummary } = await import('../grading/batch.js');
+      const { closeAll } = await import('../grading/process.js');
       const stop = (signal: NodeJS.Signals) => {
         closeAll();
         if (ctx.io.isTTY) ctx.err('\x1b[?25h\n');

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { capabilities, chooseMode, uidBase } from '../sandbox/capabilities.js';
 import type { Ctx } from './context.js';
 
 export function register(program: Command, ctx: Ctx): void {
@@ -7,7 +6,8 @@ export function register(program: Command, ctx: Ctx): void {
     .command('sandbox')
     .description('say how this machine contains submissions: the sandbox mode grading would use, and why not a better one')
     .option('--json', 'machine-readable')
-    .action((opts: { json?: boolean }) => {
+    .action(async (opts: { json?: boolean }) => {
+      const { capabilities, chooseMode, uidBase } = await import('../sandbox/capabilities.js');
       const caps = capabilities();
       const mode = ctx.orExit(() => chooseMode());
       if (opts.json) return void ctx.out(JSON.stringify({ mode, ...caps }, null, 2) + '\n');

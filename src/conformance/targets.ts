@@ -228,7 +228,7 @@ export async function tfjsTarget(backend: 'cpu' | 'wasm'): Promise<TargetAdapter
   return { name: `tfjs-${backend}`, description: `TensorFlow.js 4.22 with ${pkg}`, precision: 'float32', ops, dispose };
 }
 
-export const TARGETS = ['accelerated', 'simd', 'tfjs-cpu', 'tfjs-wasm', 'onnxruntime', 'convnetjs', 'pytorch', 'pytorch-float64'] as const;
+export { TARGETS } from './target-names.js';
 
 export async function loadTarget(nameOrFile: string): Promise<TargetAdapter> {
   if (nameOrFile === 'accelerated' || nameOrFile === 'simd') return ownTarget(nameOrFile);

@@ -17,6 +17,7 @@ import { Rng } from '../rng.js';
 import { MISTAKES } from './mistakes.js';
 import { getExercise } from '../exercises/bank.js';
 import type { TolerancePolicy } from '../judge/bounds.js';
+import { VISIBILITIES, type Visibility } from './names.js';
 
 /** The package root (where fixtures/ lives), from dist/src/grading or src/grading. */
 export const PACKAGE_ROOT = (() => {
@@ -25,8 +26,7 @@ export const PACKAGE_ROOT = (() => {
   return d;
 })();
 
-export const VISIBILITIES = ['visible', 'hidden', 'after_due_date', 'after_published'] as const;
-export type Visibility = (typeof VISIBILITIES)[number];
+export { VISIBILITIES, type Visibility } from './names.js';
 
 export interface Feedback {
   showInputs: boolean;

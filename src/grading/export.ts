@@ -23,9 +23,9 @@ import YAML from 'yaml';
 import { PACKAGE_ROOT, caseFiles, loadAssignment } from './assignment.js';
 import { VERSION } from '../version.js';
 import { UsageError } from './command.js';
+import type { Platform } from './names.js';
 
-export const PLATFORMS = ['gradescope', 'prairielearn', 'classroom'] as const;
-export type Platform = (typeof PLATFORMS)[number];
+export { PLATFORMS, type Platform } from './names.js';
 
 export interface ExportOptions {
   /** The assignment file. */

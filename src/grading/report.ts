@@ -9,18 +9,17 @@
  * each test's visibility itself, gets those tests whole, with their visibility set. For instructors
  * (`--audience instructor`, the default of `grade-all`) everything is shown.
  */
+import { createRequire } from 'node:module';
 import pc from 'picocolors';
 import Mustache from 'mustache';
-import { create } from 'xmlbuilder2';
+import type * as XmlBuilder from 'xmlbuilder2';
 import { decodeTensor, stringify, type TensorJSON } from '../tensor.js';
 import { timesAllowance } from '../judge/index.js';
 import type { Visibility } from './assignment.js';
 import type { CaseResult, GradeResult, TestResult } from './grade.js';
+import type { Audience, Format } from './names.js';
 
-export const FORMATS = ['text', 'json', 'gradescope', 'prairielearn', 'junit', 'classroom', 'html'] as const;
-export type Format = (typeof FORMATS)[number];
-export const AUDIENCES = ['student', 'instructor'] as const;
-export type Audience = (typeof AUDIENCES)[number];
+export { AUDIENCES, FORMATS, type Audience, type Format } from './names.js';
 
 export interface RenderOptions {
   audience: Audience;
@@ -190,6 +189,14 @@ function junitOutcome(c: CaseResult): 'skipped' | 'error' | 'failure' {
 }
 
 /**
+ * xmlbuilder2 with the DOM under it takes longer to load than the rest of this module (~75 ms):
+ * only JUnit output needs it, so it is required (a CommonJS package) the first time it is used,
+ * not by every `grade` that prints text.
+ */
+let xml: typeof XmlBuilder | undefined;
+const xmlbuilder = (): typeof XmlBuilder => (xml ??= createRequire(import.meta.url)('xmlbuilder2') as typeof XmlBuilder);
+
+/**
  * JUnit XML (GitHub Classroom, CI), built with xmlbuilder2 and valid against the JUnit schema
  * (tests/schemas/junit.xsd): a testsuite per test shown, a testcase per case (`failure`, `error`
  * for time-outs and crashes, `skipped` for cases not run), the submission's log in a testsuite of
@@ -197,7 +204,7 @@ function junitOutcome(c: CaseResult): 'skipped' | 'error' | 'failure' {
  */
 export function toJUnit(r: GradeResult, o: RenderOptions = STUDENT_VIEW): string {
   const v = view(r, o);
-  const doc = create({ version: '1.0', encoding: 'UTF-8', invalidCharReplacement: '' });
+  const doc = xmlbuilder().create({ version: '1.0', encoding: 'UTF-8', invalidCharReplacement: '' });
   const suites: { name: string; time: number; cases: { name: string; classname: string; time: number; outcome?: { kind: 'skipped' | 'error' | 'failure'; message: string; type?: string; text?: string } }[] }[] = [];
   if (!r.gradable) {
     const why = whyNotGradable(r);
