@@ -126,5 +126,10 @@ describe('the command line', () => {
     const ok = await cli(['eval', '-', '--max-elements', '36'], { input: up });
     expect(JSON.parse(ok.stdout).outputs.y.shape).toEqual([1, 1, 6, 6]);
     expect(JSON.parse((await cli(['eval', '-'], { input: up, env: { CNN_ORACLE_MAX_ELEMENTS: '10' } })).stdout).error.code).toBe('TOO_LARGE');
+    // nor into the library after the run: neither the flag nor the budget the run read from the environment
+    await cli(['eval', '-', '--max-elements', '10'], { input: up });
+    expect((await evaluateRaw(parseCases(up, 'up.json')[0], 'reference')).result).toMatchObject({ outputs: { y: { shape: [1, 1, 6, 6] } } });
+    await cli(['eval', '-'], { input: up, env: { CNN_ORACLE_MAX_ELEMENTS: '10' } });
+    expect((await evaluateRaw(parseCases(up, 'up.json')[0], 'reference')).result).toMatchObject({ outputs: { y: { shape: [1, 1, 6, 6] } } });
   });
 });

@@ -87,5 +87,7 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     }
     io.stderr(`cnn-oracle: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
     return EXIT.failed;
+  } finally {
+    resetBudget(); // nor into what the process does after it (the library's ops, the next run)
   }
 }
