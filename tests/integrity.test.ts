@@ -259,15 +259,19 @@ describe('signals end every submission process', () => {
       .stdout.split('\n')
       .map((l) => l.trim().split(/\s+/))
       .filter(([u, stat]) => Number(u) >= uidBase() && Number(u) < uidBase() + UID_SLOTS && !stat?.startsWith('Z')).length;
-  const sandboxDirs = () => readdirSync(tmpdir()).filter((f) => f.startsWith('cnn-oracle-sandbox-')).length;
+  // the graders get a temporary folder of their own (other test files grade at the same time, in the machine's)
+  const own = mkdtempSync(join(tmpdir(), 'signal-tmp-'));
+  chmodSync(own, 0o711); // the sandbox user traverses it to its copy of the submission
+  const sandboxDirs = () => readdirSync(own).filter((f) => f.startsWith('cnn-oracle-'));
   it('SIGTERM to grade and SIGINT to grade-all (under a terminal: the cursor comes back)', async () => {
     const d = tmp('signal-');
     writeFileSync(join(d, 'loop.mjs'), 'export function relu() { for (;;); }\n');
     writeFileSync(join(d, 'a.json'), JSON.stringify({ name: 's', timeLimitMs: 60000, tests: [{ op: 'relu', random: 1 }] }));
     chmodSync(join(d, 'a.json'), 0o600);
-    const before = sandboxDirs();
-    const child = spawn(process.execPath, [CLI, 'grade', join(d, 'loop.mjs'), '--assignment', join(d, 'a.json'), '--format', 'json', '--out', join(d, 'r.json')], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, 'grade', join(d, 'loop.mjs'), '--assignment', join(d, 'a.json'), '--format', 'json', '--out', join(d, 'r.json')], { stdio: 'ignore', env: { ...process.env, TMPDIR: own } });
     await until(() => existsSync(join(d, 'r.json'))); // grading under way: its provisional result is on disk
+    await until(() => sandboxDirs().some((f) => f.startsWith('cnn-oracle-sandbox-')));
+    expect(sandboxDirs().some((f) => f.startsWith('cnn-oracle-sandbox-'))).toBe(true); // (the premise of the checks below: the sandbox's folders are where they are looked for)
     await new Promise((r) => setTimeout(r, 500));
     child.kill('SIGTERM');
     const code = await new Promise((r) => child.once('exit', (c) => r(c)));
@@ -275,14 +279,14 @@ describe('signals end every submission process', () => {
     expect(JSON.parse(readFileSync(join(d, 'r.json'), 'utf8')).graderErrors).toEqual(['grading was interrupted (SIGTERM)']);
     await new Promise((r) => setTimeout(r, 500));
     expect(sandboxProcs()).toBe(0);
-    expect(sandboxDirs()).toBeLessThanOrEqual(before);
+    expect(sandboxDirs()).toEqual([]);
     // grade-all under a pseudo-terminal (script), so that the progress bar hides the cursor
     const cls = join(d, 'class');
     mkdirSync(cls);
     for (const s of ['ada', 'bob', 'cy']) writeFileSync(join(cls, `${s}.mjs`), 'export function relu() { for (;;); }\n');
     chmodSync(cls, 0o700);
     const cmd = `${process.execPath} ${CLI} grade-all ${cls} --assignment ${join(d, 'a.json')} --csv ${join(d, 'g.csv')}`;
-    const term = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const term = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: own } });
     let seen = '';
     term.stdout.on('data', (b: Buffer) => (seen += b.toString()));
     await until(() => /elapsed \| ETA .* \| now: ada, bob/.test(seen));
@@ -295,6 +299,7 @@ describe('signals end every submission process', () => {
     expect(seen).toMatch(/interrupted \(SIGINT\)/);
     await new Promise((r) => setTimeout(r, 500));
     expect(sandboxProcs()).toBe(0);
+    expect(sandboxDirs()).toEqual([]);
   });
 });
 
