@@ -11,7 +11,7 @@ import { OracleError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { PACKAGE_ROOT } from '../grading/assignment.js';
 import type { GradeResult, TestResult } from '../grading/grade.js';
-import { readAnswer, sameAnswer, shapeOf, MISTAKE_DIGITS, type Expects, type Reading } from './answers.js';
+import { answerKey, answerKeys, readAnswer, sameAnswer, shapeOf, ANSWER_DIGITS, MISTAKE_DIGITS, type Expects, type Reading } from './answers.js';
 import { answerText, KINDS, type Answer, type Kind, type P, type WrongAnswer } from './kinds/index.js';
 
 export { sameAnswer } from './answers.js';
@@ -92,8 +92,16 @@ export function variantParams(e: Exercise, v: VariantChoice = {}): P {
     let last: string | undefined;
     for (let attempt = 0; attempt < MAX_DRAWS && !found; attempt++) {
       const seed = attempt ? `${key}#${attempt}` : key;
-      const drawn = new Map(members.map((m) => [m.id, kindOf(m).vary(new Rng(seed), m.params)]));
-      last = members.map((m) => problemWith(m, drawn.get(m.id)!)).find((r) => r !== undefined);
+      // each member draws from its own generator on the same seed, so drawing a member only once
+      // the ones before it are good gives the same numbers as drawing them all first
+      const drawn = new Map<string, P>();
+      last = undefined;
+      for (const m of members) {
+        const p = kindOf(m).vary(new Rng(seed), m.params);
+        drawn.set(m.id, p);
+        last = problemWith(m, p);
+        if (last !== undefined) break;
+      }
       if (last === undefined) found = drawn;
     }
     if (!found) throw new OracleError('INTERNAL', `no well-posed variant of ${gid} for ${variantKey(v)} in ${MAX_DRAWS} draws (the last: ${last})`);
@@ -111,15 +119,18 @@ export function variantParams(e: Exercise, v: VariantChoice = {}): P {
 export function problemWith(e: Exercise, p: P): string | undefined {
   const k = kindOf(e);
   try {
+    // the cheap tests first: most rejected draws fail keeps or lose a mistake, and the question's
+    // text and worked solution (which only ever fail on numbers the op rejects) are built last
     const want = k.answer(p);
     if (!finite(want)) return `the answer ${JSON.stringify(want)} is not finite`;
-    k.question(p);
-    k.steps(p);
     const keeps = k.keeps?.(p, e.params) ?? true;
     if (keeps !== true) return keeps;
     const have = diagnosable(k, p, want);
     const lost = [...baseDiagnosable(e)].find((id) => !have.has(id));
-    return lost === undefined ? undefined : `the mistake "${lost}" cannot be told from the answer`;
+    if (lost !== undefined) return `the mistake "${lost}" cannot be told from the answer`;
+    k.question(p);
+    k.steps(p);
+    return undefined;
   } catch (err) {
     return (err as Error).message;
   }
@@ -127,10 +138,23 @@ export function problemWith(e: Exercise, p: P): string | undefined {
 
 const finite = (a: Answer): boolean => (Array.isArray(a) ? a.length > 0 && a.every(finite) : typeof a === 'string' || Number.isFinite(a));
 
-/** The mistakes that checking reports when a student gives exactly their value. */
+/**
+ * The mistakes that checking reports when a student gives exactly their value: those m that
+ * firstMistake(ms, m.value) finds, i.e. no earlier tellable mistake matches m's value to
+ * MISTAKE_DIGITS. The canonical keys are computed once per mistake (as sameAnswer computes them)
+ * and the first mistake to accept each key is remembered, instead of searching the list per mistake.
+ */
 function diagnosable(k: Kind, p: P, want: Answer, ms = k.mistakes(p)): Set<string> {
+  const right = new Set(answerKeys(want, k.exact, ANSWER_DIGITS));
+  const firstWith = new Map<string, WrongAnswer>();
+  const tellable: WrongAnswer[] = [];
+  for (const m of ms) {
+    if (!finite(m.value) || right.has(answerKey(m.value, k.exact, ANSWER_DIGITS))) continue;
+    tellable.push(m);
+    for (const key of answerKeys(m.value, k.exact, MISTAKE_DIGITS)) if (!firstWith.has(key)) firstWith.set(key, m);
+  }
   const ids = new Set<string>();
-  for (const m of tellableMistakes(ms, want, k.exact)) if (firstMistake(ms, m.value, k.exact, want) === m) ids.add(m.id ?? m.label);
+  for (const m of tellable) if (firstWith.get(answerKey(m.value, k.exact, MISTAKE_DIGITS)) === m) ids.add(m.id ?? m.label);
   return ids;
 }
 
