@@ -10,7 +10,6 @@ import Mustache from 'mustache';
 import { OracleError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { PACKAGE_ROOT } from '../grading/assignment.js';
-import type { GradeResult, TestResult } from '../grading/grade.js';
 import { answerKey, answerKeys, readAnswer, sameAnswer, shapeOf, ANSWER_DIGITS, MISTAKE_DIGITS, type Expects, type Reading } from './answers.js';
 import { answerText, KINDS, type Answer, type Kind, type P, type WrongAnswer } from './kinds/index.js';
 
