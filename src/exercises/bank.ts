@@ -120,11 +120,11 @@ export function problemWith(e: Exercise, p: P): string | undefined {
   try {
     // the cheap tests first: most rejected draws fail keeps or lose a mistake, and the question's
     // text and worked solution (which only ever fail on numbers the op rejects) are built last
-    const want = k.answer(p);
+    const want = answerOf(k, p);
     if (!finite(want)) return `the answer ${JSON.stringify(want)} is not finite`;
     const keeps = k.keeps?.(p, e.params) ?? true;
     if (keeps !== true) return keeps;
-    const have = diagnosable(k, p, want);
+    const have = diagnosable(k, p, want, mistakesOf(k, p));
     const lost = [...baseDiagnosable(e)].find((id) => !have.has(id));
     if (lost !== undefined) return `the mistake "${lost}" cannot be told from the answer`;
     k.question(p);
@@ -133,6 +133,29 @@ export function problemWith(e: Exercise, p: P): string | undefined {
   } catch (err) {
     return (err as Error).message;
   }
+}
+
+/**
+ * A variant's answer and likely mistakes, worked out once per params object: the kinds are pure
+ * functions of their params, and a variant's params (variantParams keeps them) are never changed.
+ * checking an answer then reuses what testing the draw computed. Only the bank reads these values;
+ * none is handed out, so no caller can change them.
+ */
+const answers = new WeakMap<P, { k: Kind; value: Answer }>();
+const mistakeLists = new WeakMap<P, { k: Kind; value: WrongAnswer[] }>();
+function answerOf(k: Kind, p: P): Answer {
+  const had = answers.get(p);
+  if (had?.k === k) return had.value;
+  const value = k.answer(p);
+  answers.set(p, { k, value });
+  return value;
+}
+function mistakesOf(k: Kind, p: P): WrongAnswer[] {
+  const had = mistakeLists.get(p);
+  if (had?.k === k) return had.value;
+  const value = k.mistakes(p);
+  mistakeLists.set(p, { k, value });
+  return value;
 }
 
 const finite = (a: Answer): boolean => (Array.isArray(a) ? a.length > 0 && a.every(finite) : typeof a === 'string' || Number.isFinite(a));
@@ -222,11 +245,11 @@ export function toleranceText(k: Kind): string {
 export function checkAnswer(e: Exercise, v: VariantChoice, answer: Answer, reading?: Reading): CheckOutcome {
   const k = kindOf(e);
   const p = variantParams(e, v);
-  const want = k.answer(p);
+  const want = answerOf(k, p);
   const base = { tolerance: toleranceText(k), notes: reading?.notes ?? [] };
   if (sameAnswer(answer, want, k.exact)) return { correct: true, ...base };
   if (e.erratum && isVariantZero(v) && sameAnswer(answer, e.erratum.deckValue, k.exact, MISTAKE_DIGITS)) return { correct: false, erratum: e.erratum.explanation, ...base };
-  const m = firstMistake(k.mistakes(p), answer, k.exact, want);
+  const m = firstMistake(mistakesOf(k, p), answer, k.exact, want);
   if (m) return { correct: false, mistake: m.label, ...(m.slip ? { slip: true } : {}), ...base };
   return { correct: false, advice: adviceFor(k, p, answer, want, reading), ...base };
 }
