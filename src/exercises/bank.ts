@@ -122,7 +122,7 @@ export function problemWith(e: Exercise, p: P): string | undefined {
     // text and worked solution (which only ever fail on numbers the op rejects) are built last
     const want = answerOf(k, p);
     if (!finite(want)) return `the answer ${JSON.stringify(want)} is not finite`;
-    const keeps = k.keeps?.(p, e.params) ?? true;
+    const keeps = k.keeps?.(p, e.params, want) ?? true;
     if (keeps !== true) return keeps;
     const have = diagnosable(k, p, want, mistakesOf(k, p));
     const lost = [...baseDiagnosable(e)].find((id) => !have.has(id));
