@@ -124,7 +124,7 @@ export function problemWith(e: Exercise, p: P): string | undefined {
     if (!finite(want)) return `the answer ${JSON.stringify(want)} is not finite`;
     const keeps = k.keeps?.(p, e.params, want) ?? true;
     if (keeps !== true) return keeps;
-    const have = diagnosable(k, p, want, mistakesOf(k, p));
+    const have = diagnosable(mistakesOf(k, p), k.exact);
     const lost = [...baseDiagnosable(e)].find((id) => !have.has(id));
     if (lost !== undefined) return `the mistake "${lost}" cannot be told from the answer`;
     k.question(p);
@@ -136,61 +136,68 @@ export function problemWith(e: Exercise, p: P): string | undefined {
 }
 
 /**
- * A variant's answer and likely mistakes, worked out once per params object: the kinds are pure
+ * A variant's answer and its mistakes as checking tries them, worked out once per params object: the kinds are pure
  * functions of their params, and a variant's params (variantParams keeps them) are never changed.
- * checking an answer then reuses what testing the draw computed. Only the bank reads these values;
+ * Checking an answer then reuses what testing the draw computed. Only the bank reads these values;
  * none is handed out, so no caller can change them.
  */
 const answers = new WeakMap<P, { k: Kind; value: Answer }>();
-const mistakeLists = new WeakMap<P, { k: Kind; value: WrongAnswer[] }>();
-function answerOf(k: Kind, p: P): Answer {
-  const had = answers.get(p);
+const tables = new WeakMap<P, { k: Kind; value: MistakeTable }>();
+function memo<T>(cache: WeakMap<P, { k: Kind; value: T }>, k: Kind, p: P, make: () => T): T {
+  const had = cache.get(p);
   if (had?.k === k) return had.value;
-  const value = k.answer(p);
-  answers.set(p, { k, value });
+  const value = make();
+  cache.set(p, { k, value });
   return value;
 }
-function mistakesOf(k: Kind, p: P): WrongAnswer[] {
-  const had = mistakeLists.get(p);
-  if (had?.k === k) return had.value;
-  const value = k.mistakes(p);
-  mistakeLists.set(p, { k, value });
-  return value;
-}
+const answerOf = (k: Kind, p: P): Answer => memo(answers, k, p, () => k.answer(p));
+const mistakesOf = (k: Kind, p: P): MistakeTable => memo(tables, k, p, () => mistakeTable(k.mistakes(p), answerOf(k, p), k.exact));
 
 const finite = (a: Answer): boolean => (Array.isArray(a) ? a.length > 0 && a.every(finite) : typeof a === 'string' || Number.isFinite(a));
 
-/**
- * The mistakes that checking reports when a student gives exactly their value: those m that
- * firstMistake(ms, m.value) finds, i.e. no earlier tellable mistake matches m's value to
- * MISTAKE_DIGITS. The canonical keys are computed once per mistake (as sameAnswer computes them)
- * and the first mistake to accept each key is remembered, instead of searching the list per mistake.
- */
-function diagnosable(k: Kind, p: P, want: Answer, ms = k.mistakes(p)): Set<string> {
-  const right = new Set(answerKeys(want, k.exact, ANSWER_DIGITS));
+/** A variant's mistakes as checking tries them. */
+interface MistakeTable {
+  /** tellableMistakes: in the order checking tries them. */
+  tellable: WrongAnswer[];
+  /** Every canonical key (to MISTAKE_DIGITS) of a tellable mistake's value, with the first tellable mistake that has it. */
+  firstWith: Map<string, WrongAnswer>;
+}
+
+function mistakeTable(ms: WrongAnswer[], want: Answer, exact: boolean): MistakeTable {
+  const tellable = tellableMistakes(ms, want, exact);
   const firstWith = new Map<string, WrongAnswer>();
-  const tellable: WrongAnswer[] = [];
-  for (const m of ms) {
-    if (!finite(m.value) || right.has(answerKey(m.value, k.exact, ANSWER_DIGITS))) continue;
-    tellable.push(m);
-    for (const key of answerKeys(m.value, k.exact, MISTAKE_DIGITS)) if (!firstWith.has(key)) firstWith.set(key, m);
-  }
+  for (const m of tellable) for (const key of answerKeys(m.value, exact, MISTAKE_DIGITS)) if (!firstWith.has(key)) firstWith.set(key, m);
+  return { tellable, firstWith };
+}
+
+/**
+ * The mistake an answer looks like: the first tellable one it matches to MISTAKE_DIGITS.
+ * sameAnswer(answer, m.value, exact, MISTAKE_DIGITS) is "m's canonical keys include the answer's
+ * key", so that is the mistake the table remembers for the answer's key.
+ */
+const firstMistake = (t: MistakeTable, answer: Answer, exact: boolean): WrongAnswer | undefined => t.firstWith.get(answerKey(answer, exact, MISTAKE_DIGITS));
+
+/** The mistakes that checking reports when a student gives exactly their value. */
+function diagnosable(t: MistakeTable, exact: boolean): Set<string> {
   const ids = new Set<string>();
-  for (const m of tellable) if (firstWith.get(answerKey(m.value, k.exact, MISTAKE_DIGITS)) === m) ids.add(m.id ?? m.label);
+  for (const m of t.tellable) if (firstMistake(t, m.value, exact) === m) ids.add(m.id ?? m.label);
   return ids;
 }
 
 const baseIds = new Map<string, Set<string>>();
 function baseDiagnosable(e: Exercise): Set<string> {
-  if (!baseIds.has(e.id)) baseIds.set(e.id, diagnosable(kindOf(e), e.params, kindOf(e).answer(e.params)));
+  if (!baseIds.has(e.id)) baseIds.set(e.id, diagnosable(mistakesOf(kindOf(e), e.params), kindOf(e).exact));
   return baseIds.get(e.id)!;
 }
 
-/** The mistakes worth telling apart: a finite value that is not the answer, in the order checking tries them. */
-export const tellableMistakes = (ms: WrongAnswer[], want: Answer, exact: boolean) => ms.filter((m) => finite(m.value) && !sameAnswer(m.value, want, exact));
-
-function firstMistake(ms: WrongAnswer[], answer: Answer, exact: boolean, want: Answer): WrongAnswer | undefined {
-  return tellableMistakes(ms, want, exact).find((m) => sameAnswer(answer, m.value, exact, MISTAKE_DIGITS));
+/**
+ * The mistakes worth telling apart: a finite value that is not the answer, in the order checking
+ * tries them. (sameAnswer(m.value, want, exact) is "want's canonical keys include m's key"; want's
+ * keys are computed once here.)
+ */
+export function tellableMistakes(ms: WrongAnswer[], want: Answer, exact: boolean): WrongAnswer[] {
+  const right = new Set(answerKeys(want, exact, ANSWER_DIGITS));
+  return ms.filter((m) => finite(m.value) && !right.has(answerKey(m.value, exact, ANSWER_DIGITS)));
 }
 
 /** What the question states about its answer: the student's page and `check` read answers with it. */
@@ -249,7 +256,7 @@ export function checkAnswer(e: Exercise, v: VariantChoice, answer: Answer, readi
   const base = { tolerance: toleranceText(k), notes: reading?.notes ?? [] };
   if (sameAnswer(answer, want, k.exact)) return { correct: true, ...base };
   if (e.erratum && isVariantZero(v) && sameAnswer(answer, e.erratum.deckValue, k.exact, MISTAKE_DIGITS)) return { correct: false, erratum: e.erratum.explanation, ...base };
-  const m = firstMistake(mistakesOf(k, p), answer, k.exact, want);
+  const m = firstMistake(mistakesOf(k, p), answer, k.exact);
   if (m) return { correct: false, mistake: m.label, ...(m.slip ? { slip: true } : {}), ...base };
   return { correct: false, advice: adviceFor(k, p, answer, want, reading), ...base };
 }
