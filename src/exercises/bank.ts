@@ -136,10 +136,10 @@ export function problemWith(e: Exercise, p: P): string | undefined {
 }
 
 /**
- * A variant's answer and its mistakes as checking tries them, worked out once per params object: the kinds are pure
- * functions of their params, and a variant's params (variantParams keeps them) are never changed.
- * Checking an answer then reuses what testing the draw computed. Only the bank reads these values;
- * none is handed out, so no caller can change them.
+ * A variant's answer and its mistakes as checking tries them, worked out once per params object:
+ * the kinds are pure functions of their params, and a variant's params (variantParams keeps them)
+ * are never changed. Checking an answer then reuses what testing the draw computed. Only the bank
+ * reads these values; none is handed out, so no caller can change them.
  */
 const answers = new WeakMap<P, { k: Kind; value: Answer }>();
 const tables = new WeakMap<P, { k: Kind; value: MistakeTable }>();
