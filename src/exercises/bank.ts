@@ -10,8 +10,7 @@ import Mustache from 'mustache';
 import { OracleError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { PACKAGE_ROOT } from '../grading/assignment.js';
-import type { GradeResult, TestResult } from '../grading/grade.js';
-import { readAnswer, sameAnswer, shapeOf, MISTAKE_DIGITS, type Expects, type Reading } from './answers.js';
+import { answerKey, answerKeys, readAnswer, sameAnswer, shapeOf, ANSWER_DIGITS, MISTAKE_DIGITS, type Expects, type Reading } from './answers.js';
 import { answerText, KINDS, type Answer, type Kind, type P, type WrongAnswer } from './kinds/index.js';
 
 export { sameAnswer } from './answers.js';
@@ -92,8 +91,16 @@ export function variantParams(e: Exercise, v: VariantChoice = {}): P {
     let last: string | undefined;
     for (let attempt = 0; attempt < MAX_DRAWS && !found; attempt++) {
       const seed = attempt ? `${key}#${attempt}` : key;
-      const drawn = new Map(members.map((m) => [m.id, kindOf(m).vary(new Rng(seed), m.params)]));
-      last = members.map((m) => problemWith(m, drawn.get(m.id)!)).find((r) => r !== undefined);
+      // each member draws from its own generator on the same seed, so drawing a member only once
+      // the ones before it are good gives the same numbers as drawing them all first
+      const drawn = new Map<string, P>();
+      last = undefined;
+      for (const m of members) {
+        const p = kindOf(m).vary(new Rng(seed), m.params);
+        drawn.set(m.id, p);
+        last = problemWith(m, p);
+        if (last !== undefined) break;
+      }
       if (last === undefined) found = drawn;
     }
     if (!found) throw new OracleError('INTERNAL', `no well-posed variant of ${gid} for ${variantKey(v)} in ${MAX_DRAWS} draws (the last: ${last})`);
@@ -111,40 +118,86 @@ export function variantParams(e: Exercise, v: VariantChoice = {}): P {
 export function problemWith(e: Exercise, p: P): string | undefined {
   const k = kindOf(e);
   try {
-    const want = k.answer(p);
+    // the cheap tests first: most rejected draws fail keeps or lose a mistake, and the question's
+    // text and worked solution (which only ever fail on numbers the op rejects) are built last
+    const want = answerOf(k, p);
     if (!finite(want)) return `the answer ${JSON.stringify(want)} is not finite`;
+    const keeps = k.keeps?.(p, e.params, want) ?? true;
+    if (keeps !== true) return keeps;
+    const have = diagnosable(mistakesOf(k, p), k.exact);
+    const lost = [...baseDiagnosable(e)].find((id) => !have.has(id));
+    if (lost !== undefined) return `the mistake "${lost}" cannot be told from the answer`;
     k.question(p);
     k.steps(p);
-    const keeps = k.keeps?.(p, e.params) ?? true;
-    if (keeps !== true) return keeps;
-    const have = diagnosable(k, p, want);
-    const lost = [...baseDiagnosable(e)].find((id) => !have.has(id));
-    return lost === undefined ? undefined : `the mistake "${lost}" cannot be told from the answer`;
+    return undefined;
   } catch (err) {
     return (err as Error).message;
   }
 }
 
+/**
+ * A variant's answer and its mistakes as checking tries them, worked out once per params object:
+ * the kinds are pure functions of their params, and a variant's params (variantParams keeps them)
+ * are never changed. Checking an answer then reuses what testing the draw computed. Only the bank
+ * reads these values; none is handed out, so no caller can change them.
+ */
+const answers = new WeakMap<P, { k: Kind; value: Answer }>();
+const tables = new WeakMap<P, { k: Kind; value: MistakeTable }>();
+function memo<T>(cache: WeakMap<P, { k: Kind; value: T }>, k: Kind, p: P, make: () => T): T {
+  const had = cache.get(p);
+  if (had?.k === k) return had.value;
+  const value = make();
+  cache.set(p, { k, value });
+  return value;
+}
+const answerOf = (k: Kind, p: P): Answer => memo(answers, k, p, () => k.answer(p));
+const mistakesOf = (k: Kind, p: P): MistakeTable => memo(tables, k, p, () => mistakeTable(k.mistakes(p), answerOf(k, p), k.exact));
+
 const finite = (a: Answer): boolean => (Array.isArray(a) ? a.length > 0 && a.every(finite) : typeof a === 'string' || Number.isFinite(a));
 
+/** A variant's mistakes as checking tries them. */
+interface MistakeTable {
+  /** tellableMistakes: in the order checking tries them. */
+  tellable: WrongAnswer[];
+  /** Every canonical key (to MISTAKE_DIGITS) of a tellable mistake's value, with the first tellable mistake that has it. */
+  firstWith: Map<string, WrongAnswer>;
+}
+
+function mistakeTable(ms: WrongAnswer[], want: Answer, exact: boolean): MistakeTable {
+  const tellable = tellableMistakes(ms, want, exact);
+  const firstWith = new Map<string, WrongAnswer>();
+  for (const m of tellable) for (const key of answerKeys(m.value, exact, MISTAKE_DIGITS)) if (!firstWith.has(key)) firstWith.set(key, m);
+  return { tellable, firstWith };
+}
+
+/**
+ * The mistake an answer looks like: the first tellable one it matches to MISTAKE_DIGITS.
+ * sameAnswer(answer, m.value, exact, MISTAKE_DIGITS) is "m's canonical keys include the answer's
+ * key", so that is the mistake the table remembers for the answer's key.
+ */
+const firstMistake = (t: MistakeTable, answer: Answer, exact: boolean): WrongAnswer | undefined => t.firstWith.get(answerKey(answer, exact, MISTAKE_DIGITS));
+
 /** The mistakes that checking reports when a student gives exactly their value. */
-function diagnosable(k: Kind, p: P, want: Answer, ms = k.mistakes(p)): Set<string> {
+function diagnosable(t: MistakeTable, exact: boolean): Set<string> {
   const ids = new Set<string>();
-  for (const m of tellableMistakes(ms, want, k.exact)) if (firstMistake(ms, m.value, k.exact, want) === m) ids.add(m.id ?? m.label);
+  for (const m of t.tellable) if (firstMistake(t, m.value, exact) === m) ids.add(m.id ?? m.label);
   return ids;
 }
 
 const baseIds = new Map<string, Set<string>>();
 function baseDiagnosable(e: Exercise): Set<string> {
-  if (!baseIds.has(e.id)) baseIds.set(e.id, diagnosable(kindOf(e), e.params, kindOf(e).answer(e.params)));
+  if (!baseIds.has(e.id)) baseIds.set(e.id, diagnosable(mistakesOf(kindOf(e), e.params), kindOf(e).exact));
   return baseIds.get(e.id)!;
 }
 
-/** The mistakes worth telling apart: a finite value that is not the answer, in the order checking tries them. */
-export const tellableMistakes = (ms: WrongAnswer[], want: Answer, exact: boolean) => ms.filter((m) => finite(m.value) && !sameAnswer(m.value, want, exact));
-
-function firstMistake(ms: WrongAnswer[], answer: Answer, exact: boolean, want: Answer): WrongAnswer | undefined {
-  return tellableMistakes(ms, want, exact).find((m) => sameAnswer(answer, m.value, exact, MISTAKE_DIGITS));
+/**
+ * The mistakes worth telling apart: a finite value that is not the answer, in the order checking
+ * tries them. (sameAnswer(m.value, want, exact) is "want's canonical keys include m's key"; want's
+ * keys are computed once here.)
+ */
+export function tellableMistakes(ms: WrongAnswer[], want: Answer, exact: boolean): WrongAnswer[] {
+  const right = new Set(answerKeys(want, exact, ANSWER_DIGITS));
+  return ms.filter((m) => finite(m.value) && !right.has(answerKey(m.value, exact, ANSWER_DIGITS)));
 }
 
 /** What the question states about its answer: the student's page and `check` read answers with it. */
@@ -199,11 +252,11 @@ export function toleranceText(k: Kind): string {
 export function checkAnswer(e: Exercise, v: VariantChoice, answer: Answer, reading?: Reading): CheckOutcome {
   const k = kindOf(e);
   const p = variantParams(e, v);
-  const want = k.answer(p);
+  const want = answerOf(k, p);
   const base = { tolerance: toleranceText(k), notes: reading?.notes ?? [] };
   if (sameAnswer(answer, want, k.exact)) return { correct: true, ...base };
   if (e.erratum && isVariantZero(v) && sameAnswer(answer, e.erratum.deckValue, k.exact, MISTAKE_DIGITS)) return { correct: false, erratum: e.erratum.explanation, ...base };
-  const m = firstMistake(k.mistakes(p), answer, k.exact, want);
+  const m = firstMistake(mistakesOf(k, p), answer, k.exact);
   if (m) return { correct: false, mistake: m.label, ...(m.slip ? { slip: true } : {}), ...base };
   return { correct: false, advice: adviceFor(k, p, answer, want, reading), ...base };
 }

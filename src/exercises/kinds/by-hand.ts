@@ -98,13 +98,14 @@ const entryKind: Kind = {
   },
 };
 
-/** The conv matrix X of a 1-D conv (y = X·a): column j is the conv of the j-th unit vector. */
+/**
+ * The conv matrix X of a 1-D conv (y = X·a): column j is the conv of the j-th unit vector. One
+ * conv1d over the batch of all n unit vectors (sample j of the output is column j).
+ */
 function convMatrix(p: P, o: P = {}): number[][] {
   const weight = fromData(o.flip ? [...p.kernel].reverse() : p.kernel, [1, 1, p.kernel.length]);
-  const cols = Array.from({ length: p.n }, (_, j) => {
-    const e = fromData(Array.from({ length: p.n }, (_, i) => (i === j ? 1 : 0)), [1, 1, p.n]);
-    return nested(run('conv1d', { x: e, weight }, { stride: o.stride ?? p.stride, padding: o.pad ?? p.pad }).y, 1) as number[];
-  });
+  const eye = fromData(Array.from({ length: p.n * p.n }, (_, t) => (t % (p.n + 1) === 0 ? 1 : 0)), [p.n, 1, p.n]);
+  const cols = (nested(run('conv1d', { x: eye, weight }, { stride: o.stride ?? p.stride, padding: o.pad ?? p.pad }).y) as number[][][]).map((c) => c[0]);
   return cols[0].map((_, i) => cols.map((c) => c[i]));
 }
 

@@ -42,8 +42,8 @@ export interface Kind {
   expects?(p: P): Partial<Expects>;
   /** New numbers of the same kind. Members of a group draw from one generator and must agree. */
   vary(rng: Rng, p: P): P;
-  /** Whether a variant still teaches what the notes' numbers teach (beyond its mistakes); a reason when not. */
-  keeps?(variant: P, base: P): true | string;
+  /** Whether a variant still teaches what the notes' numbers teach (beyond its mistakes); a reason when not. `answer` is the variant's answer. */
+  keeps?(variant: P, base: P, answer: Answer): true | string;
 }
 
 export const run = (op: string, inputs: Record<string, Arr>, params: P) => getOp(op).reference(inputs, resolveParams(getOp(op), params));

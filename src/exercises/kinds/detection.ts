@@ -55,10 +55,13 @@ const nmsKind: Kind = {
     const kept: number[] = [];
     const s = [`Visit the boxes by decreasing score: ${order.map((i: number) => '#' + i).join(', ')}.`];
     for (const i of order) {
-      const by = kept.find((k) => iou(p.boxes[k], p.boxes[i]) > p.threshold);
-      const at = kept.find((k) => iou(p.boxes[k], p.boxes[i]) === p.threshold);
+      // each kept box's IoU with this one, once (the op runs once per pair)
+      const ious = kept.map((k) => iou(p.boxes[k], p.boxes[i]));
+      const b = ious.findIndex((x) => x > p.threshold);
+      const a = ious.findIndex((x) => x === p.threshold);
+      const [by, at] = [kept[b], kept[a]]; // undefined where none (index −1)
       if (by === undefined) kept.push(i);
-      s.push(by !== undefined ? `#${i}: IoU with #${by} is ${num(iou(p.boxes[by], p.boxes[i]))} > ${p.threshold}: suppressed.` : `#${i}: keep${at !== undefined ? ` (IoU with #${at} is exactly ${p.threshold}, not above it)` : ''}.`);
+      s.push(by !== undefined ? `#${i}: IoU with #${by} is ${num(ious[b])} > ${p.threshold}: suppressed.` : `#${i}: keep${at !== undefined ? ` (IoU with #${at} is exactly ${p.threshold}, not above it)` : ''}.`);
     }
     return s;
   },
@@ -90,9 +93,9 @@ const nmsKind: Kind = {
     const scores = p.scores.map(() => rng.int(10, 99) / 100);
     return { ...p, threshold: Number(threshold), boxes, scores };
   },
-  keeps(v) {
+  keeps(v, _base, kept) {
     if (new Set(v.scores).size !== v.scores.length) return 'the scores must differ';
-    return nmsOf(v).length < v.boxes.length || 'some box must be suppressed';
+    return (kept as number[]).length < v.boxes.length || 'some box must be suppressed';
   },
 };
 
