@@ -5,7 +5,7 @@
  * signals, grade-all's edges, GitHub Classroom's exit status and points, the HTML report in
  * Chromium, and the exports to Gradescope, PrairieLearn and GitHub Classroom run end to end.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,7 +23,12 @@ import { cli as runCli } from './helpers/cli.js';
 
 vi.setConfig({ testTimeout: 120000 });
 // a uid range of this file's own, so that processes of other graders on the machine are not counted as left behind
+const savedUid = process.env.CNN_ORACLE_SANDBOX_UID;
 process.env.CNN_ORACLE_SANDBOX_UID = String(64300 + 64 * Math.floor(Math.random() * 15));
+afterAll(() => {
+  if (savedUid === undefined) delete process.env.CNN_ORACLE_SANDBOX_UID;
+  else process.env.CNN_ORACLE_SANDBOX_UID = savedUid;
+});
 const ROOT = join(__dirname, '..');
 const CLI = join(ROOT, 'dist', 'src', 'cli.js');
 const TS = join(ROOT, 'examples', 'submissions', 'ts');
