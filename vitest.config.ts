@@ -7,9 +7,9 @@ import { defineConfig } from 'vitest/config';
 // tests passing: 541 s with one worker, 330 s with two.
 //
 // isolate: false — the files a worker runs share its process and its loaded modules, instead of a
-// fresh process per file: every file imports the op registry, the kernels and gpu.js, and loading
-// them again for each of the 37 files was about a sixth of the suite's CPU time. Measured side by
-// side on the 2-vCPU machine (same tree, same load): 208 s isolated, 168 s shared. The rule that
+// fresh process per file: every file imports the op registry, the kernels and gpu.js, which each
+// worker now loads once instead of once per file. Measured one after the other on the 2-vCPU
+// machine (same tree, both under the same other load): 208 s isolated, 168 s shared. The rule that
 // comes with it: a test file that changes process-wide state (environment variables, the budget)
 // puts it back when it is done (afterAll), as simd-fallback, integrity and fuzz do; the CLI's run()
 // leaves no budget behind.
