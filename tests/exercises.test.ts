@@ -585,3 +585,19 @@ function evaluate(expr: string): number {
   if (!/^[\d\s.+\-*/()Mathflorsqg]+$/.test(js)) throw new Error(`not arithmetic: ${expr}`);
   return Function(`return (${js});`)() as number;
 }
+
+describe('a variant’s numbers are shared, so nobody may change them', () => {
+  it('the notes’ params and every drawn variant are frozen, deep: a change throws instead of leaving a stale answer behind', () => {
+    const e = getExercise('output-size/dilated');
+    const seeded = variantParams(e, { seed: '5' });
+    const before = checkAnswer(e, { seed: '5' }, kindOf(e).answer(seeded));
+    for (const p of [e.params, seeded, variantParams(getExercise('by-hand/nms'), { student: 'ada' })]) {
+      expect(Object.isFrozen(p)).toBe(true);
+      for (const v of Object.values(p)) if (v && typeof v === 'object') expect(Object.isFrozen(v)).toBe(true);
+    }
+    expect(() => {
+      (seeded as Record<string, unknown>).stride = 99;
+    }).toThrow(TypeError);
+    expect(checkAnswer(e, { seed: '5' }, kindOf(e).answer(seeded))).toEqual(before);
+  });
+});

@@ -39,8 +39,18 @@ export function loadBank(): Exercise[] {
   const bank = JSON.parse(readFileSync(join(dir, 'bank.json'), 'utf8')) as { exercises: Exercise[] };
   const validate = compile(schema);
   if (!validate(bank)) throw new Error(`exercises/bank.json: ${schemaError(validate.errors![0]).message}`);
-  cache = bank.exercises;
+  // frozen: the params of a variant are shared (variantParams keeps them, and the bank remembers
+  // each one's answer and mistakes), so no caller may change them
+  cache = deepFreeze(bank.exercises);
   return cache;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
 }
 
 export function getExercise(id: string): Exercise {
@@ -104,6 +114,7 @@ export function variantParams(e: Exercise, v: VariantChoice = {}): P {
       if (last === undefined) found = drawn;
     }
     if (!found) throw new OracleError('INTERNAL', `no well-posed variant of ${gid} for ${variantKey(v)} in ${MAX_DRAWS} draws (the last: ${last})`);
+    for (const p of found.values()) deepFreeze(p);
     variants.set(key, found);
   }
   return variants.get(key)!.get(e.id)!;
