@@ -373,6 +373,13 @@ describe.runIf(caps.root)('--allow-read paths are checked as the sandbox user be
     const r = graded(join(home, 'course', 'data.txt'));
     chmodSync(home, 0o755);
     const opened = graded(join(home, 'course', 'data.txt'));
+    // a folder others may search but not list (0711) is mounted as it is: the submission opens the names it knows
+    chmodSync(join(home, 'course'), 0o711);
+    const searchable = graded(join(home, 'course'));
+    // a file others cannot read, with a newline in its name (the check answers by argument number)
+    const odd = join(home, 'course', 'se\ncret.txt');
+    writeFileSync(odd, 'x', { mode: 0o600 });
+    const unreadable = graded(odd);
     rmSync(home, { recursive: true, force: true });
     expect(r.status).toBe(1);
     const res = JSON.parse(r.stdout);
@@ -383,6 +390,10 @@ describe.runIf(caps.root)('--allow-read paths are checked as the sandbox user be
     const o = JSON.parse(opened.stdout);
     expect(o.graderErrors.filter((e: string) => e.includes('allow-read'))).toEqual([]);
     if (mode === 'bwrap') expect([o.gradable, o.score]).toEqual([true, 9]); // what a student sees: batchNorm's 3 points after the due date
+    const s = JSON.parse(searchable.stdout);
+    expect(s.graderErrors.filter((e: string) => e.includes('allow-read'))).toEqual([]);
+    if (mode === 'bwrap') expect([s.gradable, s.score]).toEqual([true, 9]);
+    expect(JSON.parse(unreadable.stdout).graderErrors.map((e: string) => e.replace(/uid \d+/, 'uid N'))).toEqual([`the sandbox user (uid N) cannot read --allow-read ${odd} (make it readable by other users, e.g. chmod -R o+rX ${odd})`]);
   });
 });
 

@@ -233,19 +233,22 @@ export class Sandbox {
     for (const p of paths) if (!existsSync(p)) throw new SandboxError(`--allow-read ${p}: no such file or folder`);
     const real = paths.map((p) => realpathSync(p));
     const folders = [...new Set(real.flatMap(ancestors))];
-    // one process for all: each path it cannot read, then each folder above one that it cannot search
-    const script = 'for p in "$@"; do case "$p" in X:*) [ -x "${p#X:}" ] || echo "${p#X:}";; *) [ -r "$p" ] || echo "R:$p";; esac; done; exit 0';
-    const r = spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--', 'sh', '-c', script, 'sh', ...real, ...folders.map((d) => 'X:' + d)], { encoding: 'utf8', timeout: 20000 });
+    const args = [...real, ...folders];
+    // one process for all, answering by argument number (a name may hold any character): each path
+    // it cannot use (a file it cannot read, a folder it cannot search — bwrap mounts a folder the
+    // submission may only open known names in), then each folder above one that it cannot search
+    const script = 'n=$1; shift; i=0; for p in "$@"; do i=$((i+1)); if [ "$i" -gt "$n" ] || [ -d "$p" ]; then [ -x "$p" ] || echo "$i"; else [ -r "$p" ] || echo "$i"; fi; done; exit 0';
+    const r = spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--', 'sh', '-c', script, 'sh', String(real.length), ...args], { encoding: 'utf8', timeout: 20000 });
     if (r.status !== 0) throw new SandboxError(`could not check the sandbox user's permissions (${(r.stderr || r.error?.message || '').trim()})`);
-    const found = (r.stdout ?? '').trim().split('\n').filter(Boolean);
+    const failed = new Set((r.stdout ?? '').split('\n').filter(Boolean).map((k) => args[Number(k) - 1]));
     for (const [i, p] of real.entries()) {
-      if (!found.includes('R:' + p)) continue;
+      if (!failed.has(p)) continue;
       // the outermost folder it cannot search is the one to open (or to keep the path out of)
-      const blocking = ancestors(p).reverse().find((d) => found.includes(d));
+      const blocking = ancestors(p).reverse().find((d) => failed.has(d));
       throw new SandboxError(
         blocking
           ? `the sandbox user (uid ${uid}) cannot reach --allow-read ${paths[i]}: the folder ${blocking} above it is not searchable by other users (chmod o+x ${blocking}, or keep what the submission may read outside it)`
-          : `the sandbox user (uid ${uid}) cannot read --allow-read ${paths[i]} (make it readable by other users, e.g. chmod -R o+rX ${paths[i]})`,
+          : `the sandbox user (uid ${uid}) cannot ${statSync(p).isDirectory() ? 'search' : 'read'} --allow-read ${paths[i]} (make it readable by other users, e.g. chmod -R o+rX ${paths[i]})`,
       );
     }
   }
