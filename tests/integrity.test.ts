@@ -332,6 +332,8 @@ describe('grade-all', () => {
     expect(clash.stderr).toMatch(/ada\/ and ada\.js would both be student ada: rename one/);
     expect(existsSync(join(d, 'g2.csv'))).toBe(false);
     rmdir(join(cls, 'ada'));
+    const badReveal = await cli(['grade-all', cls, '--assignment', a, '--csv', join(d, 'g4.csv'), '--reveal', 'bogus']);
+    expect([badReveal.status, badReveal.stderr]).toEqual([2, 'cnn-oracle: --reveal: "bogus" is not a visibility (visible, hidden, after_due_date, after_published)\n']); // one line, not a second "undefined"
     const noCsv = await cli(['grade-all', cls, '--assignment', a, '--csv', join(d, 'missing', 'dir', 'g.csv')]);
     expect(noCsv.status).toBe(2);
     expect(noCsv.stderr).toMatch(/cannot write .*missing\/dir\/g\.csv: ENOENT/);

@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import type { Backend } from '../cases.js';
 import { AUDIENCES, FORMATS, type Audience, type Format } from '../grading/names.js';
-import { EXIT, expectedBackendOption, type Ctx } from './context.js';
+import { EXIT, Exit, expectedBackendOption, type Ctx } from './context.js';
 
 /** `grade`: one submission. */
 export function register(program: Command, ctx: Ctx): void {
@@ -66,6 +66,7 @@ export function registerAll(program: Command, ctx: Ctx): void {
       if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) ctx.fail(`--jobs must be an integer from 1 to 64, got ${JSON.stringify(opts.jobs)}`);
       if (opts.format && !opts.outDir) ctx.fail('--format needs --out-dir');
       if (!existsSync(dir) || !statSync(dir).isDirectory()) ctx.fail(`${dir}: not a folder`);
+      const reveal = ctx.revealOrExit(opts.reveal); // before the try below, whose catch reports a grader's error
       const { gradeAll, mistakeSummary } = await import('../grading/batch.js');
       const { closeAll } = await import('../grading/process.js');
       const stop = (signal: NodeJS.Signals) => {
@@ -78,8 +79,9 @@ export function registerAll(program: Command, ctx: Ctx): void {
       process.once('SIGTERM', stop);
       let run;
       try {
-        run = await gradeAll(dir, a, { jobs, command: opts.command, adapter: opts.adapter && resolvePath(opts.adapter), readable: opts.allowRead?.map((p) => resolvePath(p)), format: opts.format, outDir: opts.outDir, csv: opts.csv, progress: ctx.io.isTTY ? true : false, log: ctx.err, backend: opts.backend, unsafeNoSandbox: opts.unsafeNoSandbox, view: { audience: opts.audience, reveal: ctx.revealOrExit(opts.reveal) }, resultsDirs: [dirname(resolvePath(opts.csv)), ...(opts.outDir ? [resolvePath(opts.outDir)] : [])] });
+        run = await gradeAll(dir, a, { jobs, command: opts.command, adapter: opts.adapter && resolvePath(opts.adapter), readable: opts.allowRead?.map((p) => resolvePath(p)), format: opts.format, outDir: opts.outDir, csv: opts.csv, progress: ctx.io.isTTY ? true : false, log: ctx.err, backend: opts.backend, unsafeNoSandbox: opts.unsafeNoSandbox, view: { audience: opts.audience, reveal }, resultsDirs: [dirname(resolvePath(opts.csv)), ...(opts.outDir ? [resolvePath(opts.outDir)] : [])] });
       } catch (e) {
+        if (e instanceof Exit) throw e; // already reported
         ctx.fail((e as Error).message);
       } finally {
         process.removeListener('SIGINT', stop);
