@@ -106,7 +106,7 @@ export function variantParams(e: Exercise, v: VariantChoice = {}): P {
       const drawn = new Map<string, P>();
       last = undefined;
       for (const m of members) {
-        const p = kindOf(m).vary(new Rng(seed), m.params);
+        const p = deepFreeze(kindOf(m).vary(new Rng(seed), m.params));
         drawn.set(m.id, p);
         last = problemWith(m, p);
         if (last !== undefined) break;
@@ -114,7 +114,6 @@ export function variantParams(e: Exercise, v: VariantChoice = {}): P {
       if (last === undefined) found = drawn;
     }
     if (!found) throw new OracleError('INTERNAL', `no well-posed variant of ${gid} for ${variantKey(v)} in ${MAX_DRAWS} draws (the last: ${last})`);
-    for (const p of found.values()) deepFreeze(p);
     variants.set(key, found);
   }
   return variants.get(key)!.get(e.id)!;
@@ -148,13 +147,15 @@ export function problemWith(e: Exercise, p: P): string | undefined {
 
 /**
  * A variant's answer and its mistakes as checking tries them, worked out once per params object:
- * the kinds are pure functions of their params, and a variant's params (variantParams keeps them)
- * are never changed. Checking an answer then reuses what testing the draw computed. Only the bank
- * reads these values; none is handed out, so no caller can change them.
+ * the kinds are pure functions of their params, and the bank's params and every drawn variant are
+ * frozen (deep) before they are first tested; params that are not frozen are worked out afresh.
+ * Checking an answer then reuses what testing the draw computed. Only the bank reads these values;
+ * none is handed out, so no caller can change them.
  */
 const answers = new WeakMap<P, { k: Kind; value: Answer }>();
 const tables = new WeakMap<P, { k: Kind; value: MistakeTable }>();
 function memo<T>(cache: WeakMap<P, { k: Kind; value: T }>, k: Kind, p: P, make: () => T): T {
+  if (!Object.isFrozen(p)) return make(); // a caller's own params (problemWith is exported) may still change
   const had = cache.get(p);
   if (had?.k === k) return had.value;
   const value = make();
