@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { evaluateRaw, parseCases, type RawCase } from '../src/cases.js';
 import { getOp, kernelOf } from '../src/registry.js';
-import { getBudget, setBudget, type Budget } from '../src/validate.js';
+import { resetBudget, setBudget } from '../src/validate.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -181,13 +181,11 @@ function expectNamedRejection(r: Result, what: string): void {
   if (r.error.code !== 'INVALID_JSON') expect(r.error.path, `${what}: ${r.error.code} ${r.error.message}`).toMatch(/^\/./);
 }
 
-let saved: Budget;
 beforeAll(() => {
-  saved = { ...getBudget() };
   // small enough that a case the validation lets through cannot run for long
   setBudget({ maxElements: 2 ** 20, maxWork: 2 ** 24 });
 });
-afterAll(() => setBudget(saved));
+afterAll(() => resetBudget()); // back to the default (or the environment's), read afresh
 
 describe('fuzzed fixtures', () => {
   it('has fixtures to mutate', () => expect(seeds.length).toBeGreaterThan(100));

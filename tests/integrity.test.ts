@@ -7,7 +7,7 @@
  */
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -267,6 +267,7 @@ describe('signals end every submission process', () => {
   // the graders get a temporary folder of their own (other test files grade at the same time, in the machine's)
   const own = mkdtempSync(join(tmpdir(), 'signal-tmp-'));
   chmodSync(own, 0o711); // the sandbox user traverses it to its copy of the submission
+  afterAll(() => rmSync(own, { recursive: true, force: true }));
   const sandboxDirs = () => readdirSync(own).filter((f) => f.startsWith('cnn-oracle-'));
   it('SIGTERM to grade and SIGINT to grade-all (under a terminal: the cursor comes back)', async () => {
     const d = tmp('signal-');

@@ -66,6 +66,7 @@ export function register(program: Command, ctx: Ctx): void {
     .option('-s, --seed <seed>', 'seed (number or text)', '0')
     .option('--expected', 'include the reference outputs as expected')
     .action(async (name: string, opts: { count: string; seed: string; expected?: boolean }) => {
+      await import('../ops/index.js'); // the op and its generator
       const { encodeInputs, encodeOutputs } = await import('../cases.js');
       const { getOp, resolveParams } = await import('../registry.js');
       const { Rng } = await import('../rng.js');
