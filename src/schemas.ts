@@ -3,6 +3,7 @@ import type { ErrorObject } from 'ajv';
 import { OracleError } from './errors.js';
 import { ajv, compileLazily, schemaError } from './json-schema.js';
 import { allOps, paramsSchema } from './registry.js';
+import './ops/index.js'; // the case schema names every op, and each op's params schema is its own
 import { DTYPES } from './tensor.js';
 
 export const tensorSchema = {

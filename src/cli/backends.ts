@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Ctx } from './context.js';
+import { catalogue, type Ctx } from './context.js';
 
 export function register(program: Command, ctx: Ctx): void {
   program
@@ -7,8 +7,7 @@ export function register(program: Command, ctx: Ctx): void {
     .description('say which backends run the ops: the exact reference, the gpu.js kernels (and the mode gpu.js chose), the WebAssembly SIMD kernels')
     .option('--json', 'machine-readable')
     .action(async (opts: { json?: boolean }) => {
-      await import('../ops/index.js'); // the ops, which register the backends' kernels
-      const { backendOps } = await import('../registry.js');
+      const { backendOps } = await catalogue(); // the ops register the backends' kernels
       const { backendInfo } = await import('../../kernels/backend.js');
       const { simdInfo } = await import('../../kernels/simd/engine.js');
       const info = backendInfo();

@@ -1,6 +1,6 @@
 /** `ops`, `schema`, `generate`: the op catalogue itself. */
 import type { Command } from 'commander';
-import type { Ctx } from './context.js';
+import { catalogue, type Ctx } from './context.js';
 
 export function register(program: Command, ctx: Ctx): void {
   program
@@ -9,8 +9,7 @@ export function register(program: Command, ctx: Ctx): void {
     .argument('[op]', 'an op name')
     .option('--json', 'machine-readable output')
     .action(async (name: string | undefined, opts: { json?: boolean }) => {
-      await import('../ops/index.js'); // the catalogue itself
-      const { allOps, backendsOf, getOp, kernelOf, paramsSchema } = await import('../registry.js');
+      const { allOps, backendsOf, getOp, kernelOf, paramsSchema } = await catalogue();
       const { stringify } = await import('../tensor.js');
       if (name) {
         const op = getOp(name);
@@ -53,7 +52,6 @@ export function register(program: Command, ctx: Ctx): void {
     .description('print a JSON Schema: tensor, case, eval-result, or the params of an op')
     .argument('<name>', 'tensor | case | eval-result | OP')
     .action(async (name: string) => {
-      await import('../ops/index.js'); // an op's params schema
       const { schemaByName } = await import('../schemas.js');
       ctx.out(JSON.stringify(schemaByName(name), null, 2) + '\n');
     });
@@ -66,7 +64,6 @@ export function register(program: Command, ctx: Ctx): void {
     .option('-s, --seed <seed>', 'seed (number or text)', '0')
     .option('--expected', 'include the reference outputs as expected')
     .action(async (name: string, opts: { count: string; seed: string; expected?: boolean }) => {
-      await import('../ops/index.js'); // the op and its generator
       const { encodeInputs, encodeOutputs } = await import('../cases.js');
       const { getOp, resolveParams } = await import('../registry.js');
       const { Rng } = await import('../rng.js');

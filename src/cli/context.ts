@@ -15,6 +15,12 @@ import type { Assignment } from '../grading/assignment.js';
 import { VISIBILITIES, type Visibility } from '../grading/names.js';
 import { BACKENDS } from '../backend-names.js';
 
+/** The op registry with the catalogue loaded (the ops register themselves when their modules load). */
+export const catalogue = async () => {
+  await import('../ops/index.js');
+  return import('../registry.js');
+};
+
 /** Exit statuses of eval/check/grade (cases.md, grading.md). */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 

@@ -4,11 +4,7 @@ import type { Reading } from '../exercises/answers.js';
 import type { Exercise, VariantChoice } from '../exercises/bank.js';
 import { EXIT, type Ctx } from './context.js';
 
-/** The exercise bank, with the op catalogue its exercises compute with (the reference ops). */
-const loadExercises = async () => {
-  await import('../ops/index.js');
-  return import('../exercises/bank.js');
-};
+const loadExercises = () => import('../exercises/bank.js');
 
 /** `exercise list|show|check|solve|sheet`: the worked exercises of the course notes. */
 export function register(program: Command, ctx: Ctx): void {

@@ -12,7 +12,6 @@ export function register(program: Command, ctx: Ctx): void {
       const tol = Number(opts.tol);
       if (!(tol > 0)) ctx.fail(`--tol must be a positive number, got ${JSON.stringify(opts.tol)}`);
       const cases = await ctx.loadCases(files);
-      await import('../ops/index.js'); // the ops and their backward ops
       const { prepareCase } = await import('../cases.js');
       const { gradCheck } = await import('../gradcheck.js');
       let passed = 0;

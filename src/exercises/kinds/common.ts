@@ -3,6 +3,7 @@
  * `eval` does, reading tensors back as nested arrays, and writing numbers in worked solutions.
  */
 import { getOp, resolveParams } from '../../registry.js';
+import '../../ops/index.js'; // the ops the kinds run
 import { fromData, type Arr } from '../../tensor.js';
 import { flat } from '../../reference/common.js';
 import type { Rng } from '../../rng.js';
