@@ -152,6 +152,13 @@ function ancestors(p: string): string[] {
   return out;
 }
 
+/** Runs a permission check, the shell `script` with `args` as its "$@", as the sandbox's uid: what it prints. */
+function asSandboxUser(uid: number, script: string, args: string[]): string {
+  const r = spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--', 'sh', '-c', script, 'sh', ...args], { encoding: 'utf8', timeout: 20000 });
+  if (r.status !== 0) throw new SandboxError(`could not check the sandbox user's permissions (${(r.stderr || r.error?.message || '').trim()})`);
+  return r.stdout;
+}
+
 /** System folders a program needs to run (binaries, libraries, configuration), read-only. */
 const SYSTEM = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc'];
 
@@ -238,9 +245,7 @@ export class Sandbox {
     // it cannot use (a file it cannot read, a folder it cannot search — bwrap mounts a folder the
     // submission may only open known names in), then each folder above one that it cannot search
     const script = 'n=$1; shift; i=0; for p in "$@"; do i=$((i+1)); if [ "$i" -gt "$n" ] || [ -d "$p" ]; then [ -x "$p" ] || echo "$i"; else [ -r "$p" ] || echo "$i"; fi; done; exit 0';
-    const r = spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--', 'sh', '-c', script, 'sh', String(real.length), ...args], { encoding: 'utf8', timeout: 20000 });
-    if (r.status !== 0) throw new SandboxError(`could not check the sandbox user's permissions (${(r.stderr || r.error?.message || '').trim()})`);
-    const failed = new Set((r.stdout ?? '').split('\n').filter(Boolean).map((k) => args[Number(k) - 1]));
+    const failed = new Set(asSandboxUser(uid, script, [String(real.length), ...args]).split('\n').filter(Boolean).map((k) => args[Number(k) - 1]));
     for (const [i, p] of real.entries()) {
       if (!failed.has(p)) continue;
       // the outermost folder it cannot search is the one to open (or to keep the path out of)
@@ -270,9 +275,7 @@ export class Sandbox {
     for (const p of this.opts.protect) collect(resolve(p), 3);
     const script = 'for p in "$@"; do case "$p" in W:*) [ -w "${p#W:}" ] && echo "writable: ${p#W:}";; *) [ -r "$p" ] && [ -f "$p" ] && echo "readable: $p";; esac; done; exit 0';
     const args = [...files, ...this.opts.protectWrite.filter((d) => existsSync(d)).map((d) => 'W:' + resolve(d))];
-    const r = spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--', 'sh', '-c', script, 'sh', ...args], { encoding: 'utf8', timeout: 20000 });
-    const found = (r.stdout ?? '').trim().split('\n').filter(Boolean);
-    if (r.status !== 0) throw new SandboxError(`could not check the sandbox user's permissions (${(r.stderr || r.error?.message || '').trim()})`);
+    const found = asSandboxUser(uid, script, args).trim().split('\n').filter(Boolean);
     if (found.length) {
       throw new SandboxError(
         `the sandbox user (uid ${uid}) could reach the grader's files: ${found.slice(0, 5).join(', ')}${found.length > 5 ? ` and ${found.length - 5} more` : ''}. ` +
