@@ -363,13 +363,17 @@ describe.runIf(caps.root)('the uid mode checks the grader’s files before it ru
   });
 });
 
+/** The checkout's CLI grading the correct JS example on the intro assignment in sandbox `mode`. */
+const gradeCorrect = (mode: string, extra: string[], format = 'json') =>
+  spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli.js'), 'grade', join(ROOT, 'examples', 'submissions', 'js', 'correct.js'), '--assignment', join(ROOT, 'examples', 'assignments', 'intro.json'), '--format', format, ...extra], { encoding: 'utf8', env: { ...process.env, CNN_ORACLE_SANDBOX: mode } });
+
 describe.runIf(caps.root)('--allow-read paths are checked as the sandbox user before anything runs', () => {
   it.each(MODES)('%s: a path under a folder other users cannot search is a named error, not bwrap’s “Can’t find source path” in every case', (mode) => {
     const home = mkdtempSync(join(tmpdir(), 'private-home-')); // 0700, as a home folder
     mkdirSync(join(home, 'course'));
     writeFileSync(join(home, 'course', 'data.txt'), 'x');
     spawnSync('chmod', ['-R', 'a+rX', join(home, 'course')]);
-    const graded = (p: string) => spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli.js'), 'grade', join(ROOT, 'examples', 'submissions', 'js', 'correct.js'), '--assignment', join(ROOT, 'examples', 'assignments', 'intro.json'), '--format', 'json', '--allow-read', p], { encoding: 'utf8', env: { ...process.env, CNN_ORACLE_SANDBOX: mode } });
+    const graded = (p: string) => gradeCorrect(mode, ['--allow-read', p]);
     const r = graded(join(home, 'course', 'data.txt'));
     chmodSync(home, 0o755);
     const opened = graded(join(home, 'course', 'data.txt'));
@@ -398,8 +402,7 @@ describe.runIf(caps.root)('--allow-read paths are checked as the sandbox user be
 });
 
 describe('without a sandbox', () => {
-  const run = (extra: string[], format = 'json') =>
-    spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli.js'), 'grade', join(ROOT, 'examples', 'submissions', 'js', 'correct.js'), '--assignment', join(ROOT, 'examples', 'assignments', 'intro.json'), '--format', format, ...extra], { encoding: 'utf8', env: { ...process.env, CNN_ORACLE_SANDBOX: 'none' } });
+  const run = (extra: string[], format = 'json') => gradeCorrect('none', extra, format);
   it('grading refuses loudly, in every format and in the exit status', () => {
     for (const format of ['text', 'json', 'gradescope', 'prairielearn', 'junit', 'html']) {
       const r = run([], format);
