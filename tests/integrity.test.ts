@@ -20,15 +20,11 @@ import { jsSubmission } from '../src/grading/process.js';
 import { render, toJUnit, FORMATS, INSTRUCTOR_VIEW, STUDENT_VIEW } from '../src/grading/report.js';
 import { UID_SLOTS, uidBase } from '../src/sandbox/capabilities.js';
 import { cli as runCli } from './helpers/cli.js';
+import { setEnvForFile } from './helpers/env.js';
 
 vi.setConfig({ testTimeout: 120000 });
 // a uid range of this file's own, so that processes of other graders on the machine are not counted as left behind
-const savedUid = process.env.CNN_ORACLE_SANDBOX_UID;
-process.env.CNN_ORACLE_SANDBOX_UID = String(64300 + 64 * Math.floor(Math.random() * 15));
-afterAll(() => {
-  if (savedUid === undefined) delete process.env.CNN_ORACLE_SANDBOX_UID;
-  else process.env.CNN_ORACLE_SANDBOX_UID = savedUid;
-});
+setEnvForFile('CNN_ORACLE_SANDBOX_UID', String(64300 + 64 * Math.floor(Math.random() * 15)));
 const ROOT = join(__dirname, '..');
 const CLI = join(ROOT, 'dist', 'src', 'cli.js');
 const TS = join(ROOT, 'examples', 'submissions', 'ts');

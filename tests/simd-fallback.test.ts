@@ -1,8 +1,9 @@
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { compareArrays, describeMismatch, fromData, getOp, resolveParams, Rng, type Inputs } from '../src/index.js';
 import { kernelOf } from '../src/registry.js';
 import { allowances } from '../src/judge/bounds.js';
 import { Arena, getEngine, simdInfo } from '../kernels/simd/engine.js';
+import { setEnvForFile } from './helpers/env.js';
 
 /**
  * The simd backend without relaxed SIMD (multiply then add, two roundings a step), the path of a
@@ -10,13 +11,8 @@ import { Arena, getEngine, simdInfo } from '../kernels/simd/engine.js';
  * float32 bound. (accelerated.test.ts runs the default, relaxed where it works; this file turns it
  * off while it runs.)
  */
-const saved = process.env.CNN_ORACLE_SIMD_RELAXED;
-process.env.CNN_ORACLE_SIMD_RELAXED = '0';
 // getEngine reads the variable at each call: the files after this one in the same worker get the default engine back
-afterAll(() => {
-  if (saved === undefined) delete process.env.CNN_ORACLE_SIMD_RELAXED;
-  else process.env.CNN_ORACLE_SIMD_RELAXED = saved;
-});
+setEnvForFile('CNN_ORACLE_SIMD_RELAXED', '0');
 
 const rng = new Rng('simd-no-relaxed');
 const rand = (shape: number[]) => fromData(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.float32(2)), shape);
