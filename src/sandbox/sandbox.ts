@@ -146,7 +146,7 @@ export function removeStagedRunners(): void {
 process.once('exit', removeStagedRunners);
 
 /** The folders above `p`, nearest first, up to (not including) the root. */
-function ancestors(p: string): string[] {
+export function ancestors(p: string): string[] {
   const out: string[] = [];
   for (let d = dirname(p); d !== dirname(d); d = dirname(d)) out.push(d);
   return out;
